@@ -1,0 +1,368 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  createRegistry,
+  Gauge,
+  Histogram,
+  LATENCY_BUCKETS_SECONDS,
+  type Logger,
+  type Registry,
+  silentLogger,
+  ThinkLiteError,
+} from '@thinklite/base';
+import { type Database, open as openLmdb, type RootDatabase } from 'lmdb';
+import {
+  type Engine,
+  type EngineStats,
+  type Entry,
+  type ScanOptions,
+  type Snapshot,
+  SPACES,
+  type Space,
+} from './engine.js';
+import { acquireStoreLock, prepareStoreDir, type StoreIdent } from './store-dir.js';
+import { type BatchOp, WriteBatch } from './write-batch.js';
+
+export interface LmdbEngineOptions {
+  /** The store directory (created if missing). */
+  readonly dir: string;
+  readonly logger?: Logger;
+  /** Metrics are registered here; a fresh registry when omitted. */
+  readonly registry?: Registry;
+  /** An upper bound on the store's size; writes beyond it fail with STORE_FULL. Default 1 TiB. */
+  readonly sizeBytesMax?: number;
+}
+
+interface PendingCommit {
+  readonly batch: WriteBatch;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+const IDENT_KEY = Buffer.from('ident');
+const DEFAULT_SIZE_MAX_BYTES = 2 ** 40;
+
+/**
+ * The durable engine: one LMDB environment per store, one named database per key space.
+ *
+ * Durability: LMDB is opened with `overlappingSync: false`, so a write transaction's promise
+ * resolves only after its fsync (the lmdb package's default overlapping sync resolves on commit and
+ * flushes later — acknowledging before the data is on disk).
+ *
+ * Group commit: `commit` queues the batch; the first queued batch starts an LMDB write
+ * transaction, and when its callback runs (on this thread, holding the write lock) it applies every
+ * batch queued by then. One transaction, one fsync, many batches. LMDB's copy-on-write B+tree
+ * makes the group atomic: after a crash the meta page points at the old tree or the new one.
+ */
+export class LmdbEngine implements Engine {
+  readonly kind = 'lmdb' as const;
+  readonly dir: string;
+  readonly ident: StoreIdent;
+  private readonly root: RootDatabase<Buffer, Buffer>;
+  private readonly dbs: Record<Space, Database<Buffer, Buffer>>;
+  private readonly log: Logger;
+  private readonly releaseLock: () => void;
+  private pending: PendingCommit[] = [];
+  private groupOpen = false;
+  private closed = false;
+  private inflight = new Set<Promise<unknown>>();
+  private counters = { commits: 0, batches: 0, bytesWritten: 0 };
+  private readonly commitSeconds: Histogram;
+  private readonly groupSize: Histogram;
+
+  private constructor(options: LmdbEngineOptions) {
+    this.dir = path.resolve(options.dir);
+    const { ident, created } = prepareStoreDir(this.dir);
+    this.ident = ident;
+    this.releaseLock = acquireStoreLock(this.dir);
+    this.log = (options.logger ?? silentLogger()).child({
+      component: 'storage',
+      storeId: ident.storeId,
+      dir: this.dir,
+    });
+    try {
+      this.root = openLmdb<Buffer, Buffer>({
+        path: this.dir,
+        keyEncoding: 'binary',
+        encoding: 'binary',
+        overlappingSync: false,
+        maxDbs: SPACES.length + 2,
+        mapSize: options.sizeBytesMax ?? DEFAULT_SIZE_MAX_BYTES,
+        noMemInit: true,
+      });
+      const dbs = {} as Record<Space, Database<Buffer, Buffer>>;
+      for (const space of SPACES) {
+        dbs[space] = this.root.openDB<Buffer, Buffer>({ name: space, keyEncoding: 'binary', encoding: 'binary' });
+      }
+      this.dbs = dbs;
+      this.checkIdentity(created);
+    } catch (e) {
+      this.releaseLock();
+      if (e instanceof ThinkLiteError) throw e;
+      throw new ThinkLiteError(
+        'STORE_CORRUPT',
+        `cannot open the LMDB environment in ${this.dir}: ${(e as Error).message}`,
+        { path: path.join(this.dir, 'data.mdb') },
+        { cause: e },
+      );
+    }
+    const registry = options.registry ?? createRegistry();
+    const labelNames = ['store'] as const;
+    this.commitSeconds = new Histogram({
+      name: 'thinklite_storage_commit_seconds',
+      help: 'Latency of durable storage commits (one LMDB transaction and fsync)',
+      labelNames,
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers: [registry],
+    });
+    this.groupSize = new Histogram({
+      name: 'thinklite_storage_commit_group_batches',
+      help: 'Write batches applied per storage commit (group commit factor)',
+      labelNames,
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers: [registry],
+    });
+    const counters = this.counters;
+    const storeId = ident.storeId;
+    new Gauge({
+      name: 'thinklite_storage_bytes_written',
+      help: 'Bytes of keys and values committed since the store was opened',
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.set({ store: storeId }, counters.bytesWritten);
+      },
+    });
+    this.log.info({ created, formatVersion: ident.formatVersion }, created ? 'store created' : 'store opened');
+  }
+
+  /** Opens (creating if new) the store in `options.dir`. */
+  static open(options: LmdbEngineOptions): LmdbEngine {
+    return new LmdbEngine(options);
+  }
+
+  private checkIdentity(created: boolean): void {
+    const stored = this.dbs.store.getBinary(IDENT_KEY);
+    if (stored === undefined) {
+      const hasData = SPACES.some((s) => s !== 'store' && [...this.dbs[s].getKeys({ limit: 1 })].length > 0);
+      if (!created && hasData) {
+        throw new ThinkLiteError('STORE_CORRUPT', `${this.dir}/data.mdb holds data but no store identity`, {
+          path: this.dir,
+        });
+      }
+      // A new store, or one whose creation stopped between THINKLITE and its first commit.
+      this.dbs.store.putSync(IDENT_KEY, Buffer.from(this.ident.storeId));
+      return;
+    }
+    if (stored.toString() !== this.ident.storeId) {
+      throw new ThinkLiteError(
+        'STORE_CORRUPT',
+        `${this.dir}/data.mdb belongs to store ${stored.toString()}, but THINKLITE names store ${this.ident.storeId}`,
+        { path: this.dir },
+      );
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ThinkLiteError('STORE_CLOSED', `store ${this.dir} is closed`, { path: this.dir });
+  }
+
+  get(space: Space, key: Uint8Array): Buffer | undefined {
+    this.checkOpen();
+    return this.dbs[space].getBinary(key as Buffer);
+  }
+
+  scan(space: Space, options: ScanOptions = {}): IterableIterator<Entry> {
+    this.checkOpen();
+    return scanDb(this.dbs[space], options, undefined);
+  }
+
+  newBatch(): WriteBatch {
+    this.checkOpen();
+    return new WriteBatch(this);
+  }
+
+  commit(batch: WriteBatch): Promise<void> {
+    this.checkOpen();
+    const p = new Promise<void>((resolve, reject) => {
+      this.pending.push({ batch, resolve, reject });
+    });
+    if (!this.groupOpen) this.startGroup();
+    return p;
+  }
+
+  private startGroup(): void {
+    this.groupOpen = true;
+    let group: PendingCommit[] = [];
+    let ran = false;
+    const startedAt = performance.now();
+    const txn = this.root.transaction(() => {
+      // Inside the write transaction: take every batch queued until now.
+      ran = true;
+      group = this.pending;
+      this.pending = [];
+      this.groupOpen = false;
+      for (const { batch } of group) for (const op of batch.ops) this.applyOp(op);
+    });
+    const done = txn.then(
+      () => {
+        let bytes = 0;
+        for (const g of group) bytes += g.batch.byteSize;
+        this.counters.commits++;
+        this.counters.batches += group.length;
+        this.counters.bytesWritten += bytes;
+        this.commitSeconds.observe({ store: this.ident.storeId }, (performance.now() - startedAt) / 1000);
+        this.groupSize.observe({ store: this.ident.storeId }, group.length);
+        for (const g of group) g.resolve();
+      },
+      (e: unknown) => {
+        if (!ran) {
+          // The transaction failed before its callback: the queued batches were this group's.
+          group = this.pending;
+          this.pending = [];
+          this.groupOpen = false;
+        }
+        const commitError = (e as { commitError?: Promise<unknown> }).commitError;
+        const settle = (cause: unknown) => {
+          const err = this.mapWriteError(cause);
+          this.log.error({ err, batches: group.length }, 'storage commit failed');
+          for (const g of group) g.reject(err);
+        };
+        if (commitError) commitError.then(() => settle(e), settle);
+        else settle(e);
+      },
+    );
+    this.inflight.add(done);
+    void done.finally(() => this.inflight.delete(done));
+  }
+
+  private applyOp(op: BatchOp): void {
+    const db = this.dbs[op.space];
+    switch (op.kind) {
+      case 'put':
+        db.putSync(op.key, op.value);
+        return;
+      case 'delete':
+        db.removeSync(op.key);
+        return;
+      case 'clearRange': {
+        const keys = [...db.getKeys({ start: op.start, end: op.end })] as Buffer[];
+        for (const k of keys) db.removeSync(k);
+        return;
+      }
+    }
+  }
+
+  /** LMDB reports a full disk as EIO from its page writes; free space tells them apart. */
+  private mapWriteError(e: unknown): ThinkLiteError {
+    if (e instanceof ThinkLiteError) return e;
+    const message = (e as Error)?.message ?? String(e);
+    let freeBytes: number | undefined;
+    try {
+      const s = fs.statfsSync(this.dir);
+      freeBytes = s.bavail * s.bsize;
+    } catch {
+      freeBytes = undefined;
+    }
+    const full =
+      /MDB_MAP_FULL|ENOSPC|No space/i.test(message) ||
+      (e as { code?: unknown })?.code === 28 ||
+      (freeBytes !== undefined && freeBytes < 4 * 1024 * 1024);
+    if (full) {
+      return new ThinkLiteError(
+        'STORE_FULL',
+        `store ${this.dir} is full (${freeBytes ?? 'unknown'} bytes free on its disk): ${message}`,
+        { path: this.dir, freeBytes },
+        { cause: e },
+      );
+    }
+    return new ThinkLiteError(
+      'STORE_IO',
+      `write to store ${this.dir} failed: ${message}`,
+      { path: this.dir },
+      { cause: e },
+    );
+  }
+
+  snapshot(): Snapshot {
+    this.checkOpen();
+    const txn = this.root.useReadTransaction();
+    let open = true;
+    const check = () => {
+      if (!open) throw new ThinkLiteError('STORE_CLOSED', 'snapshot is closed');
+      this.checkOpen();
+    };
+    return {
+      get: (space, key) => {
+        check();
+        return (this.dbs[space] as unknown as { getBinary: GetBinaryWithTxn }).getBinary(key as Buffer, {
+          transaction: txn,
+        });
+      },
+      scan: (space, options = {}) => {
+        check();
+        return scanDb(this.dbs[space], options, txn);
+      },
+      close: () => {
+        if (open) {
+          open = false;
+          txn.done();
+        }
+      },
+    };
+  }
+
+  stats(): EngineStats {
+    return { ...this.counters };
+  }
+
+  /** Waits for queued commits, then closes LMDB and releases the lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    while (this.inflight.size > 0 || this.pending.length > 0) {
+      await Promise.allSettled([...this.inflight]);
+      if (this.pending.length > 0 && !this.groupOpen) this.startGroup();
+    }
+    this.closed = true;
+    await this.root.close();
+    this.releaseLock();
+    this.log.info('store closed');
+  }
+}
+
+type ReadTxn = ReturnType<RootDatabase['useReadTransaction']>;
+/** getBinary takes read options at run time; the lmdb package's typings omit them. */
+type GetBinaryWithTxn = (key: Buffer, options: { transaction: ReadTxn }) => Buffer | undefined;
+
+/**
+ * A scan over [start, end). The lmdb package's reverse ranges run from an inclusive `start` down
+ * to an exclusive `end`, so a reverse scan starts at our exclusive end, skips an exact match and
+ * stops itself below our inclusive start.
+ */
+function* scanDb(
+  db: Database<Buffer, Buffer>,
+  options: ScanOptions,
+  txn: ReadTxn | undefined,
+): IterableIterator<Entry> {
+  const { start, end, reverse = false, limit = Number.POSITIVE_INFINITY } = options;
+  if (limit <= 0) return;
+  const base = txn ? { transaction: txn } : {};
+  if (!reverse) {
+    const range = db.getRange({
+      ...base,
+      ...(start ? { start: start as Buffer } : {}),
+      ...(end ? { end: end as Buffer } : {}),
+      ...(Number.isFinite(limit) ? { limit } : {}),
+    });
+    for (const { key, value } of range) yield { key, value };
+    return;
+  }
+  const range = db.getRange({ ...base, ...(end ? { start: end as Buffer } : {}), reverse: true });
+  let n = 0;
+  for (const { key, value } of range) {
+    if (end && Buffer.compare(key, end) >= 0) continue;
+    if (start && Buffer.compare(key, start) < 0) return;
+    yield { key, value };
+    if (++n >= limit) return;
+  }
+}
