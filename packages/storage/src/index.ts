@@ -31,3 +31,23 @@ export { LmdbEngine, type LmdbEngineOptions } from './engine/lmdb-engine.js';
 export { MemoryEngine } from './engine/memory-engine.js';
 export { FORMAT_VERSION, type StoreIdent } from './engine/store-dir.js';
 export { type BatchOp, WriteBatch } from './engine/write-batch.js';
+export {
+  computeMvccStats,
+  type IntentInfo,
+  type IntentResolution,
+  type MvccReadOptions,
+  type MvccRow,
+  type MvccScanOptions,
+  type MvccScanResult,
+  mvccDelete,
+  mvccDeleteRange,
+  mvccGarbageCollect,
+  mvccGet,
+  mvccPut,
+  mvccResolveIntent,
+  mvccResolveIntentRange,
+  mvccScan,
+  type Span,
+} from './mvcc/mvcc.js';
+export { decodeHistoryKey, type TxnMeta } from './mvcc/mvcc-encoding.js';
+export { addStats, decodeStats, emptyStats, encodeStats, type MvccStats } from './mvcc/mvcc-stats.js';
