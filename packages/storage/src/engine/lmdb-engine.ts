@@ -20,6 +20,7 @@ import {
   SPACES,
   type Space,
 } from './engine.js';
+import { checkLmdbDataFile } from './lmdb-file-check.js';
 import { acquireStoreLock, prepareStoreDir, type StoreIdent } from './store-dir.js';
 import { type BatchOp, WriteBatch } from './write-batch.js';
 
@@ -29,7 +30,11 @@ export interface LmdbEngineOptions {
   readonly logger?: Logger;
   /** Metrics are registered here; a fresh registry when omitted. */
   readonly registry?: Registry;
-  /** An upper bound on the store's size; writes beyond it fail with STORE_FULL. Default 1 TiB. */
+  /**
+   * An upper bound on the data file's size: a commit that would grow it past this fails with
+   * STORE_FULL. LMDB reuses freed pages first, so this bounds the disk the store takes. Default:
+   * none (the disk is the limit).
+   */
   readonly sizeBytesMax?: number;
 }
 
@@ -40,7 +45,6 @@ interface PendingCommit {
 }
 
 const IDENT_KEY = Buffer.from('ident');
-const DEFAULT_SIZE_MAX_BYTES = 2 ** 40;
 
 /**
  * The durable engine: one LMDB environment per store, one named database per key space.
@@ -69,12 +73,25 @@ export class LmdbEngine implements Engine {
   private counters = { commits: 0, batches: 0, bytesWritten: 0 };
   private readonly commitSeconds: Histogram;
   private readonly groupSize: Histogram;
+  private readonly sizeBytesMax: number | undefined;
+  private readonly dataFile: string;
 
   private constructor(options: LmdbEngineOptions) {
     this.dir = path.resolve(options.dir);
+    this.dataFile = path.join(this.dir, 'data.mdb');
+    this.sizeBytesMax = options.sizeBytesMax;
     const { ident, created } = prepareStoreDir(this.dir);
     this.ident = ident;
     this.releaseLock = acquireStoreLock(this.dir);
+    try {
+      checkLmdbDataFile(path.join(this.dir, 'data.mdb'));
+      // lock.mdb is only LMDB's reader table; holding LOCK, we are its sole user, so a stale or
+      // damaged one from a crashed process is removed rather than trusted.
+      fs.rmSync(path.join(this.dir, 'lock.mdb'), { force: true });
+    } catch (e) {
+      this.releaseLock();
+      throw e;
+    }
     this.log = (options.logger ?? silentLogger()).child({
       component: 'storage',
       storeId: ident.storeId,
@@ -87,8 +104,6 @@ export class LmdbEngine implements Engine {
         encoding: 'binary',
         overlappingSync: false,
         maxDbs: SPACES.length + 2,
-        mapSize: options.sizeBytesMax ?? DEFAULT_SIZE_MAX_BYTES,
-        noMemInit: true,
       });
       const dbs = {} as Record<Space, Database<Buffer, Buffer>>;
       for (const space of SPACES) {
@@ -184,6 +199,18 @@ export class LmdbEngine implements Engine {
 
   commit(batch: WriteBatch): Promise<void> {
     this.checkOpen();
+    if (this.sizeBytesMax !== undefined) {
+      const size = fs.statSync(this.dataFile).size;
+      if (size + batch.byteSize > this.sizeBytesMax) {
+        return Promise.reject(
+          new ThinkLiteError(
+            'STORE_FULL',
+            `store ${this.dir} is full: its data file is ${size} bytes and the limit is ${this.sizeBytesMax}`,
+            { path: this.dir, sizeBytes: size, sizeBytesMax: this.sizeBytesMax },
+          ),
+        );
+      }
+    }
     const p = new Promise<void>((resolve, reject) => {
       this.pending.push({ batch, resolve, reject });
     });
