@@ -65,7 +65,9 @@ describe('LMDB store directory', () => {
     expect(commits).toBeLessThan(batches);
     const text = await registry.metrics();
     expect(text).toMatch(/thinklite_storage_commit_seconds_count\{store="[0-9a-f-]+"\} \d+/);
-    expect(text).toMatch(/thinklite_storage_commit_group_batches_sum\{store="[0-9a-f-]+"\} 200/);
+    expect(text).toMatch(/thinklite_storage_batches_committed\{store="[0-9a-f-]+"\} 200/);
+    const txns = Number(/thinklite_storage_transactions\{store="[0-9a-f-]+"\} (\d+)/.exec(text)?.[1]);
+    expect(txns).toBe(commits);
     await e.close();
   });
 

@@ -38,12 +38,6 @@ export interface LmdbEngineOptions {
   readonly sizeBytesMax?: number;
 }
 
-interface PendingCommit {
-  readonly batch: WriteBatch;
-  readonly resolve: () => void;
-  readonly reject: (e: unknown) => void;
-}
-
 const IDENT_KEY = Buffer.from('ident');
 
 /**
@@ -53,10 +47,10 @@ const IDENT_KEY = Buffer.from('ident');
  * resolves only after its fsync (the lmdb package's default overlapping sync resolves on commit and
  * flushes later — acknowledging before the data is on disk).
  *
- * Group commit: `commit` queues the batch; the first queued batch starts an LMDB write
- * transaction, and when its callback runs (on this thread, holding the write lock) it applies every
- * batch queued by then. One transaction, one fsync, many batches. LMDB's copy-on-write B+tree
- * makes the group atomic: after a crash the meta page points at the old tree or the new one.
+ * Group commit: every batch committed in one event turn goes into one LMDB write transaction, which
+ * the lmdb package's writer thread applies and fsyncs while this thread goes on evaluating the
+ * next batches. One transaction, one fsync, many batches. LMDB's copy-on-write B+tree makes the
+ * group atomic: after a crash the meta page points at the old tree or the new one.
  */
 export class LmdbEngine implements Engine {
   readonly kind = 'lmdb' as const;
@@ -66,13 +60,12 @@ export class LmdbEngine implements Engine {
   private readonly dbs: Record<Space, Database<Buffer, Buffer>>;
   private readonly log: Logger;
   private readonly releaseLock: () => void;
-  private pending: PendingCommit[] = [];
-  private groupOpen = false;
+  /** LMDB's transaction id when the store was opened: storage transactions since = now - this. */
+  private txnIdAtOpen = 0;
   private closed = false;
   private inflight = new Set<Promise<unknown>>();
-  private counters = { commits: 0, batches: 0, bytesWritten: 0 };
+  private counters = { batches: 0, bytesWritten: 0 };
   private readonly commitSeconds: Histogram;
-  private readonly groupSize: Histogram;
   private readonly sizeBytesMax: number | undefined;
   private readonly dataFile: string;
 
@@ -102,15 +95,23 @@ export class LmdbEngine implements Engine {
         path: this.dir,
         keyEncoding: 'binary',
         encoding: 'binary',
+        // Acknowledge only after fsync (the package's default overlapping sync acknowledges first).
         overlappingSync: false,
+        // A transaction starts as soon as 64 writes are queued rather than at the end of the event
+        // turn, so a large batch starts its fsync while the next batches are still evaluated;
+        // small batches still gather for a turn into one transaction. Atomicity comes from
+        // committing each batch inside `batch()`, not from the turn.
+        eventTurnBatching: false,
+        txnStartThreshold: 64,
         maxDbs: SPACES.length + 2,
-      });
+      } as Parameters<typeof openLmdb>[0]);
       const dbs = {} as Record<Space, Database<Buffer, Buffer>>;
       for (const space of SPACES) {
         dbs[space] = this.root.openDB<Buffer, Buffer>({ name: space, keyEncoding: 'binary', encoding: 'binary' });
       }
       this.dbs = dbs;
       this.checkIdentity(created);
+      this.txnIdAtOpen = this.lastTxnId();
     } catch (e) {
       this.releaseLock();
       if (e instanceof ThinkLiteError) throw e;
@@ -125,29 +126,38 @@ export class LmdbEngine implements Engine {
     const labelNames = ['store'] as const;
     this.commitSeconds = new Histogram({
       name: 'thinklite_storage_commit_seconds',
-      help: 'Latency of durable storage commits (one LMDB transaction and fsync)',
+      help: 'Latency of a durable batch commit, from commit() to fsynced',
       labelNames,
       buckets: LATENCY_BUCKETS_SECONDS,
       registers: [registry],
     });
-    this.groupSize = new Histogram({
-      name: 'thinklite_storage_commit_group_batches',
-      help: 'Write batches applied per storage commit (group commit factor)',
-      labelNames,
-      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
-      registers: [registry],
-    });
     const counters = this.counters;
     const storeId = ident.storeId;
-    new Gauge({
-      name: 'thinklite_storage_bytes_written',
-      help: 'Bytes of keys and values committed since the store was opened',
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.set({ store: storeId }, counters.bytesWritten);
-      },
-    });
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          this.set({ store: storeId }, read());
+        },
+      });
+    gauge(
+      'thinklite_storage_bytes_written',
+      'Bytes of keys and values committed since the store opened',
+      () => counters.bytesWritten,
+    );
+    gauge(
+      'thinklite_storage_batches_committed',
+      'Write batches committed since the store opened',
+      () => counters.batches,
+    );
+    gauge(
+      'thinklite_storage_transactions',
+      'LMDB write transactions (each one fsync) since the store opened; batches ÷ transactions is the group-commit factor',
+      () => (this.closed ? 0 : this.lastTxnId() - this.txnIdAtOpen),
+    );
     this.log.info({ created, formatVersion: ident.formatVersion }, created ? 'store created' : 'store opened');
   }
 
@@ -211,56 +221,51 @@ export class LmdbEngine implements Engine {
         );
       }
     }
-    const p = new Promise<void>((resolve, reject) => {
-      this.pending.push({ batch, resolve, reject });
-    });
-    if (!this.groupOpen) this.startGroup();
-    return p;
+    if (batch.count === 0) return Promise.resolve();
+    const startedAt = performance.now();
+    let done: Promise<unknown>;
+    if (batch.hasClearRange) {
+      // A range clear must read the keys it deletes inside the write transaction.
+      done = this.root.transaction(() => {
+        for (const op of batch.ops) this.applyOp(op);
+      });
+    } else {
+      // The lmdb package's writer thread applies the batch's writes as one unit (`batch`) inside
+      // whatever transaction it is gathering, while this thread goes on: every batch that arrives
+      // before that transaction starts rides the same fsync.
+      done = this.root.batch(() => {
+        for (const op of batch.ops) {
+          const db = this.dbs[op.space];
+          if (op.kind === 'put') db.put(op.key, op.value);
+          else db.remove((op as { key: Buffer }).key);
+        }
+      });
+    }
+    const result = done.then(
+      () => this.committed(batch, startedAt),
+      (e: unknown) => this.commitFailed(e, batch),
+    );
+    this.inflight.add(result);
+    void result.finally(() => this.inflight.delete(result)).catch(() => {});
+    return result;
   }
 
-  private startGroup(): void {
-    this.groupOpen = true;
-    let group: PendingCommit[] = [];
-    let ran = false;
-    const startedAt = performance.now();
-    const txn = this.root.transaction(() => {
-      // Inside the write transaction: take every batch queued until now.
-      ran = true;
-      group = this.pending;
-      this.pending = [];
-      this.groupOpen = false;
-      for (const { batch } of group) for (const op of batch.ops) this.applyOp(op);
-    });
-    const done = txn.then(
-      () => {
-        let bytes = 0;
-        for (const g of group) bytes += g.batch.byteSize;
-        this.counters.commits++;
-        this.counters.batches += group.length;
-        this.counters.bytesWritten += bytes;
-        this.commitSeconds.observe({ store: this.ident.storeId }, (performance.now() - startedAt) / 1000);
-        this.groupSize.observe({ store: this.ident.storeId }, group.length);
-        for (const g of group) g.resolve();
-      },
-      (e: unknown) => {
-        if (!ran) {
-          // The transaction failed before its callback: the queued batches were this group's.
-          group = this.pending;
-          this.pending = [];
-          this.groupOpen = false;
-        }
-        const commitError = (e as { commitError?: Promise<unknown> }).commitError;
-        const settle = (cause: unknown) => {
-          const err = this.mapWriteError(cause);
-          this.log.error({ err, batches: group.length }, 'storage commit failed');
-          for (const g of group) g.reject(err);
-        };
-        if (commitError) commitError.then(() => settle(e), settle);
-        else settle(e);
-      },
-    );
-    this.inflight.add(done);
-    void done.finally(() => this.inflight.delete(done));
+  private committed(batch: WriteBatch, startedAt: number): void {
+    this.counters.batches++;
+    this.counters.bytesWritten += batch.byteSize;
+    this.commitSeconds.observe({ store: this.ident.storeId }, (performance.now() - startedAt) / 1000);
+  }
+
+  private commitFailed(e: unknown, batch: WriteBatch): Promise<never> {
+    // The lmdb package rejects with a wrapper whose `commitError` promise holds the cause.
+    const commitError = (e as { commitError?: Promise<unknown> } | undefined)?.commitError;
+    const fail = (cause: unknown): never => {
+      const err = this.mapWriteError(cause);
+      this.log.error({ err, ops: batch.count }, 'storage commit failed');
+      throw err;
+    };
+    if (commitError) return commitError.then(() => fail(e), fail);
+    return Promise.resolve().then(() => fail(e));
   }
 
   private applyOp(op: BatchOp): void {
@@ -340,16 +345,17 @@ export class LmdbEngine implements Engine {
   }
 
   stats(): EngineStats {
-    return { ...this.counters };
+    return { ...this.counters, commits: this.lastTxnId() - this.txnIdAtOpen };
+  }
+
+  private lastTxnId(): number {
+    return (this.root.getStats() as { lastTxnId: number }).lastTxnId;
   }
 
   /** Waits for queued commits, then closes LMDB and releases the lock. */
   async close(): Promise<void> {
     if (this.closed) return;
-    while (this.inflight.size > 0 || this.pending.length > 0) {
-      await Promise.allSettled([...this.inflight]);
-      if (this.pending.length > 0 && !this.groupOpen) this.startGroup();
-    }
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
     this.closed = true;
     await this.root.close();
     this.releaseLock();

@@ -36,6 +36,9 @@ export class WriteBatch implements Reader {
   readonly ops: BatchOp[] = [];
   private readonly overlays = new Map<Space, Overlay>();
   private bytes = 0;
+  private clears = 0;
+  private lastKey: Buffer | undefined;
+  private lastKeyString = '';
 
   constructor(private readonly base: Reader) {}
 
@@ -57,13 +60,24 @@ export class WriteBatch implements Reader {
     return o;
   }
 
+  /** Whether the batch holds a clearRange (engines apply those with reads inside the transaction). */
+  get hasClearRange(): boolean {
+    return this.clears > 0;
+  }
+
   put(space: Space, key: Uint8Array, value: Uint8Array): void {
+    this.putOwned(space, Buffer.from(key), Buffer.from(value));
+  }
+
+  /**
+   * `put` without copying: the batch keeps `key` and `value`, which the caller must never modify
+   * afterwards. For buffers the caller just built (the MVCC layer's encoded versions).
+   */
+  putOwned(space: Space, key: Buffer, value: Buffer): void {
     checkKey(key);
-    const k = Buffer.from(key);
-    const v = Buffer.from(value);
-    this.ops.push({ kind: 'put', space, key: k, value: v });
-    this.overlay(space).writes.set(asMapKey(k), v);
-    this.bytes += k.length + v.length;
+    this.ops.push({ kind: 'put', space, key, value });
+    this.overlay(space).writes.set(this.ownedMapKey(key), value);
+    this.bytes += key.length + value.length;
   }
 
   delete(space: Space, key: Uint8Array): void {
@@ -80,6 +94,7 @@ export class WriteBatch implements Reader {
     const s = Buffer.from(start);
     const e = Buffer.from(end);
     this.ops.push({ kind: 'clearRange', space, start: s, end: e });
+    this.clears++;
     const o = this.overlay(space);
     const lo = asMapKey(s);
     const hi = asMapKey(e);
@@ -88,10 +103,31 @@ export class WriteBatch implements Reader {
     this.bytes += s.length + e.length;
   }
 
+  /**
+   * The overlay key of an owned (never modified) key, reusing the last one computed: a
+   * read-modify-write — every MVCC write — reads a key and then writes it, and the conversion is a
+   * measurable part of its cost.
+   */
+  private ownedMapKey(key: Buffer): string {
+    if (this.lastKey === key) return this.lastKeyString;
+    this.lastKey = key;
+    this.lastKeyString = asMapKey(key);
+    return this.lastKeyString;
+  }
+
   get(space: Space, key: Uint8Array): Buffer | undefined {
+    return this.read(space, key, asMapKey(key));
+  }
+
+  /** `get` of a key the batch may keep: the caller must never modify it afterwards. */
+  getOwned(space: Space, key: Buffer): Buffer | undefined {
+    return this.read(space, key, this.ownedMapKey(key));
+  }
+
+  private read(space: Space, key: Uint8Array, mapKey: string): Buffer | undefined {
     const o = this.overlays.get(space);
     if (o) {
-      const w = o.writes.get(asMapKey(key));
+      const w = o.writes.get(mapKey);
       if (w !== undefined) return w === null ? undefined : Buffer.from(w);
       if (isCleared(o, key)) return undefined;
     }

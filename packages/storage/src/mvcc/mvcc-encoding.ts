@@ -46,6 +46,16 @@ export interface LatestVersion {
 }
 
 export function encodeLatest(ts: Timestamp, payload: Uint8Array | null, txn?: TxnMeta): Buffer {
+  if (!txn) {
+    // The common case, written straight into one exact-size buffer: committed writes are hot.
+    const out = Buffer.allocUnsafe(HEADER_BYTES + (payload?.length ?? 0));
+    out[0] = payload === null ? FLAG_TOMBSTONE : 0;
+    out.writeUInt32BE(Math.floor(ts.wall / 0x1_0000_0000), 1);
+    out.writeUInt32BE(ts.wall >>> 0, 5);
+    out.writeUInt32BE(ts.logical, 9);
+    if (payload) out.set(payload, HEADER_BYTES);
+    return out;
+  }
   const w = new ByteWriter(HEADER_BYTES + (payload?.length ?? 0) + (txn ? 40 : 0));
   w.u8((payload === null ? FLAG_TOMBSTONE : 0) | (txn ? FLAG_INTENT : 0));
   w.u64(ts.wall);
@@ -62,7 +72,15 @@ export function encodeLatest(ts: Timestamp, payload: Uint8Array | null, txn?: Tx
   return w.finish();
 }
 
-export function decodeLatest(raw: Uint8Array): LatestVersion {
+export function decodeLatest(raw: Buffer): LatestVersion {
+  if (raw.length >= HEADER_BYTES && ((raw[0] as number) & FLAG_INTENT) === 0) {
+    const b = raw;
+    return {
+      timestamp: { wall: b.readUInt32BE(1) * 0x1_0000_0000 + b.readUInt32BE(5), logical: b.readUInt32BE(9) },
+      tombstone: ((raw[0] as number) & FLAG_TOMBSTONE) !== 0,
+      payloadOffset: HEADER_BYTES,
+    };
+  }
   const r = new ByteReader(raw);
   const flags = r.u8();
   const wall = r.u64();

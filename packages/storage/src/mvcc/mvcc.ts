@@ -274,7 +274,8 @@ export function mvccPut(
   value: Uint8Array | null,
   txn?: TxnMeta,
 ): void {
-  const raw = batch.get('mvcc', key);
+  const owned = Buffer.from(key);
+  const raw = batch.getOwned('mvcc', owned);
   let writeTs = ts;
   if (raw !== undefined) {
     const latest = decodeLatest(raw);
@@ -297,14 +298,29 @@ export function mvccPut(
       if (timestampLessEq(ts, latest.timestamp)) throw writeTooOld(key, ts, latest.timestamp);
       const hkey = historyKey(key, latest.timestamp);
       const hval = historyValueOf(latest.tombstone, raw.subarray(latest.payloadOffset));
-      batch.put('history', hkey, hval);
+      batch.putOwned('history', hkey, hval);
       countHistory(stats, hkey, hval, 1);
       countLatest(stats, key, raw, latest, -1);
     }
   }
   const next = encodeLatest(writeTs, value, txn);
-  batch.put('mvcc', key, next);
-  countLatest(stats, key, next, decodeLatest(next), 1);
+  batch.putOwned('mvcc', owned, next);
+  countNewLatest(stats, key.length + next.length, value === null, txn !== undefined);
+}
+
+/** countLatest for a version just encoded, without decoding it again. */
+function countNewLatest(stats: MvccStats, bytes: number, tombstone: boolean, intent: boolean): void {
+  stats.keyCount += 1;
+  stats.versionCount += 1;
+  stats.totalBytes += bytes;
+  if (!tombstone) {
+    stats.liveKeys += 1;
+    stats.liveBytes += bytes;
+  }
+  if (intent) {
+    stats.intentCount += 1;
+    stats.intentBytes += bytes;
+  }
 }
 
 export function mvccDelete(batch: WriteBatch, stats: MvccStats, key: Uint8Array, ts: Timestamp, txn?: TxnMeta): void {

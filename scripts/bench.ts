@@ -1,0 +1,16 @@
+// `npm run bench -- <name>`: runs one benchmark. Each prints progress and a table while it runs and
+// ends with one JSON line of all figures (see ../shared/benchmarks.md). Benchmarks never run in
+// `npm test`.
+import { runStorageBench } from './bench/storage.js';
+
+const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
+  storage: runStorageBench,
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const bench = name ? BENCHES[name] : undefined;
+if (!bench) {
+  console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [--seconds N]`);
+  process.exit(2);
+}
+await bench(rest);

@@ -1,0 +1,100 @@
+import * as os from 'node:os';
+
+/** One measured figure, ThinkLite beside its reference. */
+export interface BenchResult {
+  readonly name: string;
+  readonly unit: 'ops/s' | 'ms';
+  readonly thinklite: number;
+  readonly reference?: string;
+  readonly referenceValue?: number;
+}
+
+/** Throughput ratios are ThinkLite ÷ reference, latency ratios reference ÷ ThinkLite: higher is better. */
+export function ratioOf(r: BenchResult): number | undefined {
+  if (r.referenceValue === undefined || r.referenceValue === 0 || r.thinklite === 0) return undefined;
+  const x = r.unit === 'ops/s' ? r.thinklite / r.referenceValue : r.referenceValue / r.thinklite;
+  return Math.round(x * 100) / 100;
+}
+
+export function progress(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+
+/** Prints the human table, then the machine-readable JSON line last. */
+export function report(bench: string, results: BenchResult[]): void {
+  const rows = results.map((r) => [
+    r.name,
+    r.unit,
+    fmt(r.thinklite),
+    r.reference ?? '',
+    r.referenceValue === undefined ? '' : fmt(r.referenceValue),
+    ratioOf(r)?.toFixed(2) ?? '',
+  ]);
+  const header = ['benchmark', 'unit', 'thinklite', 'reference', 'reference value', 'ratio'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i >= 2 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ');
+  console.log('');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+  console.log('');
+  const json = {
+    bench,
+    machine: { cores: os.cpus().length, node: process.version },
+    results: results.map((r) => {
+      const ratio = ratioOf(r);
+      return {
+        name: r.name,
+        unit: r.unit,
+        thinklite: Math.round(r.thinklite * 100) / 100,
+        ...(r.reference
+          ? { reference: r.reference, referenceValue: Math.round((r.referenceValue ?? 0) * 100) / 100 }
+          : {}),
+        ...(ratio === undefined ? {} : { ratio }),
+      };
+    }),
+  };
+  console.log(JSON.stringify(json));
+}
+
+/** Runs `step` repeatedly for `seconds`, returning operations per second (step returns its op count). */
+export async function measure(seconds: number, step: () => number | Promise<number>): Promise<number> {
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  let ops = 0;
+  while (performance.now() < deadline) ops += await step();
+  return ops / ((performance.now() - started) / 1000);
+}
+
+/**
+ * Runs `clients` concurrent loops of `step` for `seconds` (like pgbench's clients): each loop issues
+ * its next operation as soon as its previous one completes. Returns operations per second.
+ */
+export async function measureConcurrent(
+  seconds: number,
+  clients: number,
+  step: () => Promise<number>,
+): Promise<number> {
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  let ops = 0;
+  const client = async () => {
+    while (performance.now() < deadline) {
+      // Not `ops += await step()`: that reads `ops` before the await and loses other clients' counts.
+      const n = await step();
+      ops += n;
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, client));
+  return ops / ((performance.now() - started) / 1000);
+}
+
+export function parseSeconds(args: string[], fallback: number): number {
+  const i = args.indexOf('--seconds');
+  const v = i >= 0 ? Number(args[i + 1]) : fallback;
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--seconds wants a positive number, got ${args[i + 1]}`);
+  return v;
+}
