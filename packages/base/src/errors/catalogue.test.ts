@@ -10,7 +10,7 @@ const DOC = path.resolve(import.meta.dirname, '../../../../docs/errors.md');
 function documented(): Map<string, string[]> {
   const rows = new Map<string, string[]>();
   for (const line of fs.readFileSync(DOC, 'utf8').split('\n')) {
-    const m = /^\| `([A-Z_]+)` \|(.*)\|$/.exec(line);
+    const m = /^\|\s*`([A-Z_]+)`\s*\|(.*)\|\s*$/.exec(line);
     if (m)
       rows.set(
         m[1] as string,
