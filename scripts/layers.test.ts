@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkFile, checkRepository, importsOf, LAYERS } from './layers.js';
+import { checkFile, checkRepository, importsOf, impureCalls, LAYERS } from './layers.js';
 
 describe('layering', () => {
   it('holds across the repository: imports point down the layers only', () => {
@@ -27,6 +27,16 @@ describe('layering', () => {
     expect(checkFile('sql', 'src/a.ts', "import { Raft } from '@thinklite/raft';")[0]?.reason).toMatch(
       /sql may not import raft/,
     );
+  });
+
+  it('finds real time, ambient randomness and timers in pure code, but not in comments', () => {
+    const src = [
+      'const t = Date.now();',
+      '// Date.now is not called here',
+      'x = Math.random() + performance.now();',
+      'setTimeout(f, 1);',
+    ].join('\n');
+    expect(impureCalls(src)).toEqual(['Date.now', 'Math.random', 'setTimeout']);
   });
 
   it('parses static, re-export and dynamic imports', () => {

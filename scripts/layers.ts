@@ -19,6 +19,30 @@ export const LAYERS: Record<string, readonly string[]> = {
   testkit: ['base', 'proto', 'storage', 'raft', 'kv', 'sql', 'server', 'operator'],
 };
 
+/**
+ * Code that must stay pure and deterministic so simulation can drive it: no real time, no
+ * ambient randomness, no timers. Time and randomness are injected (PhysicalClock, SeededRandom).
+ */
+export const PURE_PATHS = [
+  'packages/base/src/hlc/clock.ts',
+  'packages/base/src/hlc/timestamp.ts',
+  'packages/base/src/random.ts',
+  'packages/storage/src/encoding',
+  'packages/storage/src/mvcc',
+  'packages/raft/src',
+];
+
+const IMPURE_RE =
+  /\b(Date\.now|new Date|Math\.random|performance\.now|setTimeout|setInterval|setImmediate|process\.hrtime)\b/;
+
+/** The impure calls in a pure file's source (comments included: keep them out of those too). */
+export function impureCalls(source: string): string[] {
+  return source
+    .split('\n')
+    .filter((l) => !/^\s*(\/\/|\*)/.test(l) && IMPURE_RE.test(l))
+    .map((l) => (IMPURE_RE.exec(l) as RegExpExecArray)[1] as string);
+}
+
 export interface Violation {
   readonly file: string;
   readonly specifier: string;
@@ -84,6 +108,12 @@ export function checkRepository(root: string): Violation[] {
       const rel = path.relative(pkgRoot, file).split(path.sep).join('/');
       const source = fs.readFileSync(file, 'utf8');
       out.push(...checkFile(pkg, rel, source));
+      const repoPath = `packages/${pkg}/${rel}`;
+      if (!rel.endsWith('.test.ts') && PURE_PATHS.some((p) => repoPath === p || repoPath.startsWith(`${p}/`))) {
+        for (const call of impureCalls(source)) {
+          out.push({ file: repoPath, specifier: call, reason: 'pure code may not read time, randomness or timers' });
+        }
+      }
       // A package uses only the ThinkLite packages its manifest declares (tests included).
       for (const spec of importsOf(source)) {
         if (spec.startsWith('@thinklite/') && spec.split('/').length === 2 && !manifest.dependencies?.[spec]) {

@@ -6,8 +6,8 @@ export {
   HybridLogicalClock,
   ManualClock,
   type PhysicalClock,
-  systemPhysicalClock,
 } from './hlc/clock.js';
+export { systemPhysicalClock } from './hlc/system-clock.js';
 export {
   compareTimestamps,
   formatTimestamp,

@@ -33,6 +33,7 @@ export { FORMAT_VERSION, type StoreIdent } from './engine/store-dir.js';
 export { type BatchOp, WriteBatch } from './engine/write-batch.js';
 export {
   computeMvccStats,
+  gcThresholdFor,
   type IntentInfo,
   type IntentResolution,
   type MvccReadOptions,

@@ -9,6 +9,7 @@ import {
   type Engine,
   emptyStats,
   encodeStats,
+  gcThresholdFor,
   LmdbEngine,
   MemoryEngine,
   type MvccStats,
@@ -500,6 +501,13 @@ class MvccModel {
     return v?.value ?? undefined;
   }
 }
+
+describe('GC threshold from a TTL', () => {
+  it('is now minus the TTL, never below zero', () => {
+    expect(gcThresholdFor(ts(90_000_000, 3), 25)).toEqual(ts(65_000_000, 3));
+    expect(gcThresholdFor(ts(5_000_000), 25)).toEqual(ts(0));
+  });
+});
 
 describe('MVCC error mapping', () => {
   it('maps every conflict to SQLSTATE 40001 so drivers retry', () => {

@@ -5,9 +5,6 @@ import { formatTimestamp, LOGICAL_MAX, type Timestamp, timestampLess } from './t
 /** Microseconds since the Unix epoch. Injected, so tests and simulations own time. */
 export type PhysicalClock = () => number;
 
-/** The machine's wall clock in microseconds; the only place ThinkLite reads real time for the HLC. */
-export const systemPhysicalClock: PhysicalClock = () => Math.floor((performance.timeOrigin + performance.now()) * 1000);
-
 export interface HlcOptions {
   readonly physicalClock: PhysicalClock;
   /**

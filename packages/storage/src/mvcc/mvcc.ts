@@ -477,6 +477,15 @@ export function mvccGarbageCollect(
   return resumeSpan ? { versionsRemoved: removed, resumeSpan } : { versionsRemoved: removed };
 }
 
+/**
+ * The GC threshold for a TTL: versions shadowed before `now - ttl` are garbage. (CockroachDB's
+ * gc.ttlseconds; the KV layer's GC queue calls mvccGarbageCollect with it per range.)
+ */
+export function gcThresholdFor(now: Timestamp, ttlSeconds: number): Timestamp {
+  const wall = now.wall - Math.round(ttlSeconds * 1_000_000);
+  return wall <= 0 ? { wall: 0, logical: 0 } : { wall, logical: now.logical };
+}
+
 /** Recomputes the stats of [start, end) by scanning: the check on the incremental bookkeeping. */
 export function computeMvccStats(reader: Reader, start: Uint8Array, end: Uint8Array): MvccStats {
   const stats: MvccStats = {
