@@ -61,6 +61,18 @@ export const ERROR_CATALOGUE = {
     'UNAVAILABLE',
     "A remote timestamp is further ahead of this node's clock than the maximum clock offset allows.",
   ),
+  PROPOSAL_DROPPED: spec(
+    '57P03',
+    503,
+    'UNAVAILABLE',
+    'A Raft proposal was refused: the group has no leader, this replica was removed, or leadership is moving.',
+  ),
+  CONF_CHANGE_INVALID: spec(
+    '22023',
+    400,
+    'INVALID_ARGUMENT',
+    'A Raft configuration change is not allowed from the current configuration.',
+  ),
   WRITE_TOO_OLD: spec(
     '40001',
     409,

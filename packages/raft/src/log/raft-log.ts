@@ -1,0 +1,200 @@
+import { assert } from '@thinklite/base';
+import type { Entry, Snapshot } from '../types.js';
+import { CompactedError, type RaftStorage, UnavailableError } from './storage.js';
+
+/**
+ * The log as the Raft core sees it: the durable part in storage, and in front of it the unstable
+ * part — entries (and perhaps a snapshot) accepted but not yet persisted, handed to the driver in
+ * the next Ready. `committed` is the highest index known committed, `applied` the highest the
+ * application has applied. Invariant: applied ≤ committed ≤ lastIndex().
+ */
+export class RaftLog {
+  committed: number;
+  applied: number;
+  /** Unstable entries: unstableEntries[i].index === unstableOffset + i. */
+  unstableEntries: Entry[] = [];
+  unstableOffset: number;
+  unstableSnapshot: Snapshot | undefined;
+
+  constructor(readonly storage: RaftStorage) {
+    const first = storage.firstIndex();
+    this.unstableOffset = storage.lastIndex() + 1;
+    this.committed = first - 1;
+    this.applied = first - 1;
+  }
+
+  firstIndex(): number {
+    if (this.unstableSnapshot) return this.unstableSnapshot.meta.index + 1;
+    return this.storage.firstIndex();
+  }
+
+  lastIndex(): number {
+    if (this.unstableEntries.length > 0) return this.unstableOffset + this.unstableEntries.length - 1;
+    if (this.unstableSnapshot) return this.unstableSnapshot.meta.index;
+    return this.storage.lastIndex();
+  }
+
+  /** The term of entry i, or undefined when it was compacted or does not exist yet. */
+  term(i: number): number | undefined {
+    if (i === 0) return 0;
+    if (i < this.firstIndex() - 1 || i > this.lastIndex()) return undefined;
+    if (i >= this.unstableOffset && this.unstableEntries.length > 0) {
+      return this.unstableEntries[i - this.unstableOffset]?.term;
+    }
+    if (this.unstableSnapshot && i === this.unstableSnapshot.meta.index) return this.unstableSnapshot.meta.term;
+    try {
+      return this.storage.term(i);
+    } catch (e) {
+      if (e instanceof CompactedError || e instanceof UnavailableError) return undefined;
+      throw e;
+    }
+  }
+
+  lastTerm(): number {
+    return this.term(this.lastIndex()) ?? 0;
+  }
+
+  matchTerm(i: number, term: number): boolean {
+    return this.term(i) === term;
+  }
+
+  /** Whether a log ending at (lastIndex, term) is at least as up to date as ours (§5.4.1). */
+  isUpToDate(lastIndex: number, term: number): boolean {
+    const ourTerm = this.lastTerm();
+    return term > ourTerm || (term === ourTerm && lastIndex >= this.lastIndex());
+  }
+
+  /** The first entry whose term disagrees with ours (or is new to us), 0 when all match. */
+  findConflict(entries: readonly Entry[]): number {
+    for (const e of entries) if (!this.matchTerm(e.index, e.term)) return e.index;
+    return 0;
+  }
+
+  /**
+   * The largest index ≤ `index` whose term is ≤ `term`: where a leader should probe next after a
+   * rejection (the fast back-off of the Raft thesis §5.3, as etcd/raft implements it).
+   */
+  findConflictByTerm(index: number, term: number): number {
+    let i = Math.min(index, this.lastIndex());
+    for (; i > 0; i--) {
+      const t = this.term(i);
+      if (t === undefined || t <= term) break;
+    }
+    return i;
+  }
+
+  /**
+   * A follower's append: if our entry at `index` has `logTerm`, appends `entries` (truncating a
+   * conflicting suffix) and advances commit to min(commit, last new). Returns the last new index,
+   * or undefined when the log does not match at `index`.
+   */
+  maybeAppend(index: number, logTerm: number, commit: number, entries: readonly Entry[]): number | undefined {
+    if (!this.matchTerm(index, logTerm)) return undefined;
+    const lastNew = index + entries.length;
+    const conflict = this.findConflict(entries);
+    if (conflict !== 0) {
+      assert(
+        conflict > this.committed,
+        `entry ${conflict} conflicts with the committed log (committed ${this.committed})`,
+      );
+      this.append(entries.slice(conflict - index - 1));
+    }
+    this.commitTo(Math.min(commit, lastNew));
+    return lastNew;
+  }
+
+  /** Appends entries at the end, truncating the unstable log where they start. Returns lastIndex. */
+  append(entries: readonly Entry[]): number {
+    if (entries.length === 0) return this.lastIndex();
+    const after = (entries[0] as Entry).index - 1;
+    assert(after >= this.committed, `append after ${after} would overwrite committed ${this.committed}`);
+    if (after + 1 === this.unstableOffset + this.unstableEntries.length) {
+      this.unstableEntries.push(...entries);
+    } else if (after + 1 <= this.unstableOffset) {
+      // The new entries replace the whole unstable log, and perhaps part of the stable one: the
+      // driver persists them over what storage has from their first index on.
+      this.unstableOffset = after + 1;
+      this.unstableEntries = [...entries];
+    } else {
+      this.unstableEntries = [...this.unstableEntries.slice(0, after + 1 - this.unstableOffset), ...entries];
+    }
+    return this.lastIndex();
+  }
+
+  commitTo(index: number): void {
+    if (index <= this.committed) return;
+    assert(index <= this.lastIndex(), `commit ${index} beyond the last index ${this.lastIndex()}`);
+    this.committed = index;
+  }
+
+  appliedTo(index: number): void {
+    if (index === 0) return;
+    assert(
+      index <= this.committed && index >= this.applied,
+      `applied ${index} outside [${this.applied}, ${this.committed}]`,
+    );
+    this.applied = index;
+  }
+
+  /** Entries [lo, hi), from storage and the unstable log. Undefined when lo was compacted. */
+  slice(lo: number, hi: number, maxEntries = Number.POSITIVE_INFINITY): Entry[] | undefined {
+    if (lo >= hi) return [];
+    if (lo < this.firstIndex()) return undefined;
+    assert(hi <= this.lastIndex() + 1, `slice to ${hi} beyond last index ${this.lastIndex()}`);
+    const out: Entry[] = [];
+    if (lo < this.unstableOffset) {
+      const stableHi = Math.min(hi, this.unstableOffset, this.storage.lastIndex() + 1);
+      if (lo < stableHi) {
+        try {
+          out.push(...this.storage.entries(lo, stableHi, maxEntries));
+        } catch (e) {
+          if (e instanceof CompactedError) return undefined;
+          throw e;
+        }
+        if (out.length < stableHi - lo || out.length >= maxEntries) return out.slice(0, maxEntries);
+      }
+    }
+    if (hi > this.unstableOffset) {
+      const from = Math.max(lo, this.unstableOffset);
+      out.push(...this.unstableEntries.slice(from - this.unstableOffset, hi - this.unstableOffset));
+    }
+    return out.slice(0, maxEntries);
+  }
+
+  /** Committed entries not yet applied, up to `maxEntries`. */
+  nextCommittedEntries(maxEntries = Number.POSITIVE_INFINITY): Entry[] {
+    const lo = Math.max(this.applied + 1, this.firstIndex());
+    if (this.committed < lo) return [];
+    return this.slice(lo, this.committed + 1, maxEntries) ?? [];
+  }
+
+  hasNextCommittedEntries(): boolean {
+    return this.committed > Math.max(this.applied, this.firstIndex() - 1);
+  }
+
+  /** The driver persisted the unstable entries up to (index, term). */
+  stableTo(index: number, term: number): void {
+    if (this.unstableEntries.length === 0 || index < this.unstableOffset) return;
+    const e = this.unstableEntries[index - this.unstableOffset];
+    if (!e || e.term !== term) return; // overwritten since: they will come again in a later Ready
+    this.unstableEntries = this.unstableEntries.slice(index + 1 - this.unstableOffset);
+    this.unstableOffset = index + 1;
+  }
+
+  stableSnapTo(index: number): void {
+    if (this.unstableSnapshot?.meta.index === index) this.unstableSnapshot = undefined;
+  }
+
+  /** The latest snapshot, unstable or stored. */
+  snapshot(): Snapshot {
+    return this.unstableSnapshot ?? this.storage.snapshot();
+  }
+
+  /** Replaces the log with a snapshot received from the leader. */
+  restore(snapshot: Snapshot): void {
+    this.committed = snapshot.meta.index;
+    this.unstableSnapshot = snapshot;
+    this.unstableEntries = [];
+    this.unstableOffset = snapshot.meta.index + 1;
+  }
+}

@@ -1,0 +1,765 @@
+import { assert, type Logger, type SeededRandom, silentLogger, ThinkLiteError } from '@thinklite/base';
+import { RaftLog } from './log/raft-log.js';
+import type { RaftStorage } from './log/storage.js';
+import { ReadOnly } from './read-only.js';
+import { applyConfChange, decodeConfChange, encodeConfChange } from './tracker/conf-change.js';
+import { configFromConfState, confStateOf, isJoint, ProgressTracker } from './tracker/tracker.js';
+import {
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type Message,
+  NONE,
+  type NodeId,
+  type ReadState,
+  type Snapshot,
+} from './types.js';
+
+export type RaftRole = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
+
+export interface RaftConfig {
+  readonly id: NodeId;
+  readonly storage: RaftStorage;
+  /** Ticks without hearing from a leader before campaigning; randomized in [n, 2n). */
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  /** The index the application has applied up to when restarting. */
+  readonly applied?: number;
+  /** Unacknowledged appends in flight to one follower. */
+  readonly maxInflight?: number;
+  /** Entries per append message. */
+  readonly maxEntriesPerMessage?: number;
+  /** Campaign first without raising the term, so a partitioned node cannot disrupt (§9.6). */
+  readonly preVote?: boolean;
+  /** A leader steps down when it has not heard from a quorum for an election timeout. */
+  readonly checkQuorum?: boolean;
+  /** 'safe': confirm leadership with a heartbeat round; 'lease': trust the lease (needs checkQuorum). */
+  readonly readOnly?: 'safe' | 'lease';
+  readonly random: SeededRandom;
+  readonly logger?: Logger;
+}
+
+type ProposalDropReason = 'no-leader' | 'removed' | 'transferring' | 'conf-change-pending';
+
+function dropped(reason: ProposalDropReason, detail: string): ThinkLiteError {
+  return new ThinkLiteError('PROPOSAL_DROPPED', `proposal dropped: ${detail}`, { reason });
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The Raft state machine for one group (Ongaro's thesis; the structure of etcd/raft's raft.go,
+ * written anew). It does no I/O: inputs are tick(), step(message) and proposals; outputs
+ * accumulate in `msgs`, the unstable log and `readStates`, which RawNode hands out as a Ready.
+ */
+export class Raft {
+  readonly id: NodeId;
+  term = 0;
+  vote: NodeId = NONE;
+  lead: NodeId = NONE;
+  role: RaftRole = 'follower';
+  readonly log: RaftLog;
+  readonly tracker: ProgressTracker;
+  msgs: Message[] = [];
+  readStates: ReadState[] = [];
+  /** Leader: the index of the last conf-change entry proposed; no other may be proposed until it applies. */
+  pendingConfIndex = 0;
+  leadTransferee: NodeId = NONE;
+  private electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private randomizedElectionTimeout = 0;
+  private readonly readOnly = new ReadOnly();
+  /** Read-index requests that arrived before this leader committed an entry of its own term. */
+  private pendingReadIndex: Message[] = [];
+  private readonly cfg: Required<Omit<RaftConfig, 'logger' | 'applied'>>;
+  private readonly log_: Logger;
+
+  constructor(config: RaftConfig) {
+    assert(config.id !== NONE, 'raft id must not be 0');
+    assert(
+      config.heartbeatTicks > 0 && config.electionTicks > config.heartbeatTicks,
+      'electionTicks must exceed heartbeatTicks',
+    );
+    assert(config.readOnly !== 'lease' || config.checkQuorum === true, "readOnly 'lease' needs checkQuorum");
+    this.cfg = {
+      maxInflight: 256,
+      maxEntriesPerMessage: 64,
+      preVote: true,
+      checkQuorum: true,
+      readOnly: 'safe',
+      ...config,
+    } as Required<Omit<RaftConfig, 'logger' | 'applied'>>;
+    this.id = config.id;
+    this.log_ = (config.logger ?? silentLogger()).child({ raftId: config.id });
+    this.log = new RaftLog(config.storage);
+    const { hardState, confState } = config.storage.initialState();
+    this.tracker = new ProgressTracker(configFromConfState(confState), this.cfg.maxInflight);
+    this.tracker.syncProgress(this.log.lastIndex() + 1);
+    if (hardState.term !== 0 || hardState.vote !== NONE || hardState.commit !== 0) {
+      assert(
+        hardState.commit >= this.log.committed && hardState.commit <= this.log.lastIndex(),
+        `hard state commit ${hardState.commit} outside [${this.log.committed}, ${this.log.lastIndex()}]`,
+      );
+      this.log.committed = hardState.commit;
+      this.term = hardState.term;
+      this.vote = hardState.vote;
+    }
+    if (config.applied) this.log.appliedTo(config.applied);
+    this.becomeFollower(this.term, NONE);
+  }
+
+  hardState(): HardState {
+    return { term: this.term, vote: this.vote, commit: this.log.committed };
+  }
+
+  confState(): ConfState {
+    return confStateOf(this.tracker.config);
+  }
+
+  /** Whether this node may campaign: a voter in the current configuration, with no snapshot pending. */
+  promotable(): boolean {
+    return this.tracker.isVoter(this.id) && this.log.unstableSnapshot === undefined;
+  }
+
+  private send(m: Message): void {
+    this.msgs.push(m);
+  }
+
+  // --- role transitions -----------------------------------------------------------------------
+
+  private reset(term: number): void {
+    if (this.term !== term) {
+      this.term = term;
+      this.vote = NONE;
+    }
+    this.lead = NONE;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.randomizedElectionTimeout = this.cfg.electionTicks + this.cfg.random.int(0, this.cfg.electionTicks - 1);
+    this.leadTransferee = NONE;
+    this.tracker.resetVotes();
+    for (const [id, pr] of this.tracker.progress) {
+      pr.becomeProbe();
+      pr.match = id === this.id ? this.log.lastIndex() : 0;
+      pr.next = this.log.lastIndex() + 1;
+      pr.recentActive = false;
+    }
+    this.pendingConfIndex = 0;
+    this.readOnly.reset();
+    this.pendingReadIndex = [];
+  }
+
+  becomeFollower(term: number, lead: NodeId): void {
+    this.reset(term);
+    this.lead = lead;
+    this.role = 'follower';
+  }
+
+  private becomePreCandidate(): void {
+    assert(this.role !== 'leader', 'leader cannot become pre-candidate');
+    // Neither the term nor the vote change: a pre-vote only asks whether we could win.
+    this.tracker.resetVotes();
+    this.lead = NONE;
+    this.role = 'pre-candidate';
+  }
+
+  private becomeCandidate(): void {
+    assert(this.role !== 'leader', 'leader cannot become candidate');
+    this.reset(this.term + 1);
+    this.vote = this.id;
+    this.role = 'candidate';
+  }
+
+  private becomeLeader(): void {
+    assert(this.role === 'candidate', 'only a candidate becomes leader');
+    this.reset(this.term);
+    this.lead = this.id;
+    this.role = 'leader';
+    this.tracker.progressOf(this.id).becomeReplicate();
+    // Conservatively treat any unapplied entry as a pending conf change.
+    this.pendingConfIndex = this.log.lastIndex();
+    // An entry of the new term: committing it commits everything before it (§5.4.2).
+    this.appendEntries([{ term: 0, index: 0, type: 'normal', data: EMPTY }]);
+    this.log_.debug({ term: this.term }, 'became leader');
+  }
+
+  // --- ticks ----------------------------------------------------------------------------------
+
+  tick(): void {
+    if (this.role === 'leader') this.tickHeartbeat();
+    else this.tickElection();
+  }
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0;
+      this.hup(false);
+    }
+  }
+
+  private tickHeartbeat(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.cfg.electionTicks) {
+      this.electionElapsed = 0;
+      if (this.cfg.checkQuorum) {
+        if (!this.tracker.quorumActive(this.id)) {
+          this.log_.debug({ term: this.term }, 'stepping down: quorum not active');
+          this.becomeFollower(this.term, NONE);
+          return;
+        }
+        for (const [id, pr] of this.tracker.progress) if (id !== this.id) pr.recentActive = false;
+      }
+      if (this.leadTransferee !== NONE) this.leadTransferee = NONE; // the transfer timed out
+    }
+    if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
+      this.heartbeatElapsed = 0;
+      this.bcastHeartbeat();
+    }
+  }
+
+  // --- elections ------------------------------------------------------------------------------
+
+  /** Starts an election (a pre-vote first, unless `transfer` forces a real one). */
+  hup(transfer: boolean): void {
+    if (this.role === 'leader') return;
+    if (!this.promotable()) return;
+    // A node that may still apply a conf change must not campaign: it might not be a voter.
+    const unapplied = this.log.slice(this.log.applied + 1, this.log.committed + 1) ?? [];
+    if (unapplied.some((e) => e.type === 'conf-change')) return;
+    this.campaign(this.cfg.preVote && !transfer ? 'pre-vote' : 'vote', transfer);
+  }
+
+  private campaign(kind: 'pre-vote' | 'vote', transfer: boolean): void {
+    let term: number;
+    if (kind === 'pre-vote') {
+      this.becomePreCandidate();
+      term = this.term + 1;
+    } else {
+      this.becomeCandidate();
+      term = this.term;
+    }
+    this.tracker.recordVote(this.id, true);
+    if (this.tracker.tallyVotes() === 'won') {
+      // A single-voter group wins at once.
+      if (kind === 'pre-vote') this.campaign('vote', transfer);
+      else this.becomeLeader();
+      return;
+    }
+    for (const id of [...this.tracker.voterIds()].sort((a, b) => a - b)) {
+      if (id === this.id) continue;
+      this.send({
+        type: kind,
+        from: this.id,
+        to: id,
+        term,
+        logTerm: this.log.lastTerm(),
+        index: this.log.lastIndex(),
+        transfer,
+      });
+    }
+  }
+
+  // --- the message entry point ----------------------------------------------------------------
+
+  step(m: Message): void {
+    if (m.term > this.term) {
+      if (m.type === 'vote' || m.type === 'pre-vote') {
+        // Within a leader's lease (we heard from it within the election timeout), ignore votes:
+        // a partitioned node rejoining must not depose a healthy leader (check-quorum, §6 of the thesis).
+        const inLease = this.cfg.checkQuorum && this.lead !== NONE && this.electionElapsed < this.cfg.electionTicks;
+        if (!m.transfer && inLease) return;
+      }
+      if (m.type === 'pre-vote') {
+        // Never change term on a pre-vote.
+      } else if (m.type === 'pre-vote-resp' && !m.reject) {
+        // The pre-vote succeeded at the future term; we take that term when we campaign.
+      } else if (m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap') {
+        this.becomeFollower(m.term, m.from);
+      } else {
+        this.becomeFollower(m.term, NONE);
+      }
+    } else if (m.term < this.term && m.term !== 0) {
+      if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'heartbeat' || m.type === 'app')) {
+        // A stale leader (e.g. healed from a partition): answer with our term so it steps down.
+        this.send({
+          type: 'app-resp',
+          from: this.id,
+          to: m.from,
+          term: this.term,
+          index: 0,
+          reject: false,
+          rejectHint: 0,
+          logTerm: 0,
+        });
+      } else if (m.type === 'pre-vote') {
+        this.send({ type: 'pre-vote-resp', from: this.id, to: m.from, term: this.term, reject: true });
+      }
+      return;
+    }
+
+    switch (m.type) {
+      case 'vote':
+      case 'pre-vote': {
+        const canVote =
+          this.vote === m.from ||
+          (this.vote === NONE && this.lead === NONE) ||
+          (m.type === 'pre-vote' && m.term > this.term);
+        const respType = m.type === 'vote' ? 'vote-resp' : 'pre-vote-resp';
+        if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
+          // A pre-vote answers at the asked term so the pre-candidate counts it; a vote at ours.
+          this.send({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });
+          if (m.type === 'vote') {
+            this.electionElapsed = 0;
+            this.vote = m.from;
+          }
+        } else {
+          this.send({ type: respType, from: this.id, to: m.from, term: this.term, reject: true });
+        }
+        return;
+      }
+      default:
+        switch (this.role) {
+          case 'leader':
+            this.stepLeader(m);
+            return;
+          case 'candidate':
+          case 'pre-candidate':
+            this.stepCandidate(m);
+            return;
+          case 'follower':
+            this.stepFollower(m);
+            return;
+        }
+    }
+  }
+
+  // --- leader ---------------------------------------------------------------------------------
+
+  private appendEntries(entries: Entry[]): boolean {
+    let last = this.log.lastIndex();
+    const stamped = entries.map((e) => ({ ...e, term: this.term, index: ++last }));
+    this.log.append(stamped);
+    this.tracker.progressOf(this.id).maybeUpdate(this.log.lastIndex());
+    this.maybeCommit();
+    return true;
+  }
+
+  /** Proposes entries on the leader; throws PROPOSAL_DROPPED with the reason otherwise. */
+  propose(entries: Entry[]): void {
+    if (this.role !== 'leader') {
+      if (this.lead === NONE) throw dropped('no-leader', `node ${this.id} knows no leader at term ${this.term}`);
+      this.send({ type: 'prop', from: this.id, to: this.lead, term: 0, entries });
+      return;
+    }
+    this.leaderPropose(entries);
+  }
+
+  private leaderPropose(entries: readonly Entry[]): void {
+    if (!this.tracker.progress.has(this.id)) throw dropped('removed', `node ${this.id} was removed from the group`);
+    if (this.leadTransferee !== NONE) {
+      throw dropped('transferring', `leadership of node ${this.id} is moving to ${this.leadTransferee}`);
+    }
+    const out = [...entries];
+    for (let i = 0; i < out.length; i++) {
+      const e = out[i] as Entry;
+      if (e.type !== 'conf-change') continue;
+      const cc = decodeConfChange(e.data);
+      const joint = isJoint(this.tracker.config);
+      let refused: string | undefined;
+      if (this.pendingConfIndex > this.log.applied) refused = 'a configuration change is still being applied';
+      else if (joint && cc.changes.length > 0) refused = 'the group is in a joint configuration';
+      else if (!joint && cc.changes.length === 0) refused = 'there is no joint configuration to leave';
+      if (refused) throw dropped('conf-change-pending', refused);
+      applyConfChange(this.tracker.config, cc); // validates; throws CONF_CHANGE_INVALID
+      this.pendingConfIndex = this.log.lastIndex() + i + 1;
+    }
+    this.appendEntries(out);
+    this.bcastAppend();
+  }
+
+  private stepLeader(m: Message): void {
+    switch (m.type) {
+      case 'prop':
+        this.leaderPropose(m.entries);
+        return;
+      case 'read-index':
+        this.leaderReadIndex(m);
+        return;
+      case 'transfer-leader':
+        this.transferLeader(m.from);
+        return;
+      default:
+        break;
+    }
+    const pr = this.tracker.progress.get(m.from);
+    if (!pr) return;
+    switch (m.type) {
+      case 'app-resp': {
+        pr.recentActive = true;
+        if (m.reject) {
+          // Fast back-off: probe at the follower's hint, or earlier where our term allows.
+          const hint = m.logTerm > 0 ? this.log.findConflictByTerm(m.rejectHint, m.logTerm) : m.rejectHint;
+          if (pr.maybeDecrTo(m.index, hint)) {
+            if (pr.state === 'replicate') pr.becomeProbe();
+            this.sendAppend(m.from);
+          }
+          return;
+        }
+        const old = pr.match;
+        if (pr.maybeUpdate(m.index) || (old === m.index && pr.state === 'probe')) {
+          if (pr.state === 'probe') pr.becomeReplicate();
+          else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) pr.becomeProbe();
+          if (this.maybeCommit()) this.bcastAppend();
+          else if (old !== pr.match) while (this.maybeSendAppend(m.from, false)) {}
+          if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
+            this.send({ type: 'timeout-now', from: this.id, to: m.from, term: this.term });
+          }
+        }
+        return;
+      }
+      case 'heartbeat-resp': {
+        pr.recentActive = true;
+        pr.probeSent = false;
+        // Appends in the window may have been lost: free a slot so one more goes out; a gap it
+        // reveals is rejected and sends the follower back to probing.
+        if (pr.state === 'replicate' && pr.isPaused()) pr.inflight.shift();
+        if (pr.match < this.log.lastIndex()) this.sendAppend(m.from);
+        if (m.context.length === 0) return;
+        if (!this.readOnly.recvAck(m.from, m.context, (acks) => this.tracker.hasQuorum(acks))) return;
+        for (const rs of this.readOnly.advance(m.context)) this.respondRead(rs.from, rs.index, rs.context);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private transferLeader(to: NodeId): void {
+    const pr = this.tracker.progress.get(to);
+    if (!pr || pr.isLearner || to === this.id) return;
+    if (this.leadTransferee === to) return;
+    this.leadTransferee = to;
+    this.electionElapsed = 0;
+    if (pr.match === this.log.lastIndex()) this.send({ type: 'timeout-now', from: this.id, to, term: this.term });
+    else this.sendAppend(to);
+  }
+
+  private leaderReadIndex(m: Message & { type: 'read-index' }): void {
+    if (this.tracker.voterIds().size === 1) {
+      this.respondRead(m.from, this.log.committed, m.context);
+      return;
+    }
+    // A new leader does not know the commit index until an entry of its term commits (§6.4).
+    if (this.log.term(this.log.committed) !== this.term) {
+      this.pendingReadIndex.push(m);
+      return;
+    }
+    if (this.cfg.readOnly === 'lease') {
+      this.respondRead(m.from, this.log.committed, m.context);
+      return;
+    }
+    this.readOnly.addRequest(this.log.committed, m.from, m.context, this.id);
+    this.bcastHeartbeat(m.context);
+  }
+
+  private respondRead(to: NodeId, index: number, context: Uint8Array): void {
+    if (to === NONE || to === this.id) this.readStates.push({ index, context });
+    else this.send({ type: 'read-index-resp', from: this.id, to, term: this.term, index, context });
+  }
+
+  /** Commits what a quorum has, if it is from the current term (§5.4.2). */
+  maybeCommit(): boolean {
+    const mci = this.tracker.committed();
+    if (mci > this.log.committed && this.log.term(mci) === this.term) {
+      this.log.commitTo(mci);
+      if (this.pendingReadIndex.length > 0) {
+        const pending = this.pendingReadIndex;
+        this.pendingReadIndex = [];
+        for (const m of pending) this.leaderReadIndex(m as Message & { type: 'read-index' });
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private bcastAppend(): void {
+    for (const id of this.tracker.memberIds()) if (id !== this.id) this.sendAppend(id);
+  }
+
+  private bcastHeartbeat(context: Uint8Array = this.readOnly.lastPendingContext() ?? EMPTY): void {
+    for (const id of this.tracker.memberIds()) {
+      if (id === this.id) continue;
+      const pr = this.tracker.progress.get(id);
+      if (!pr) continue;
+      // Never tell a follower to commit beyond what it is known to have.
+      this.send({
+        type: 'heartbeat',
+        from: this.id,
+        to: id,
+        term: this.term,
+        commit: Math.min(pr.match, this.log.committed),
+        context,
+      });
+    }
+  }
+
+  sendAppend(to: NodeId): void {
+    this.maybeSendAppend(to, true);
+  }
+
+  /** Sends the next append (or a snapshot) to `to`; false when it is paused or there is nothing to send. */
+  private maybeSendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
+    const pr = this.tracker.progress.get(to);
+    if (!pr || pr.isPaused()) return false;
+    const prevIndex = pr.next - 1;
+    const prevTerm = this.log.term(prevIndex);
+    const entries =
+      prevTerm === undefined
+        ? undefined
+        : this.log.slice(pr.next, this.log.lastIndex() + 1, this.cfg.maxEntriesPerMessage);
+    if (prevTerm === undefined || entries === undefined) {
+      // The follower is behind our log's start: send the snapshot instead.
+      if (!pr.recentActive) return false;
+      const snapshot = this.log.snapshot();
+      if (snapshot.meta.index === 0) return false;
+      pr.becomeSnapshot(snapshot.meta.index);
+      this.send({ type: 'snap', from: this.id, to, term: this.term, snapshot });
+      return true;
+    }
+    if (entries.length === 0 && !sendIfEmpty) return false;
+    this.send({
+      type: 'app',
+      from: this.id,
+      to,
+      term: this.term,
+      logTerm: prevTerm,
+      index: prevIndex,
+      entries,
+      commit: this.log.committed,
+    });
+    pr.sentEntries(prevIndex + entries.length, entries.length);
+    return true;
+  }
+
+  /** The application reports that a snapshot to `to` failed (or succeeded) to arrive. */
+  reportSnapshot(to: NodeId, failed: boolean): void {
+    const pr = this.tracker.progress.get(to);
+    if (pr?.state !== 'snapshot') return;
+    if (failed) pr.pendingSnapshot = 0;
+    pr.becomeProbe();
+    pr.probeSent = true; // wait for a heartbeat response before probing again
+  }
+
+  /** The transport could not reach `to`: stop pipelining to it. */
+  reportUnreachable(to: NodeId): void {
+    const pr = this.tracker.progress.get(to);
+    if (pr?.state === 'replicate') pr.becomeProbe();
+  }
+
+  // --- candidate ------------------------------------------------------------------------------
+
+  private stepCandidate(m: Message): void {
+    switch (m.type) {
+      case 'prop':
+        throw dropped('no-leader', `node ${this.id} is campaigning at term ${this.term}`);
+      case 'app':
+        this.becomeFollower(m.term, m.from);
+        this.handleAppend(m);
+        return;
+      case 'heartbeat':
+        this.becomeFollower(m.term, m.from);
+        this.handleHeartbeat(m);
+        return;
+      case 'snap':
+        this.becomeFollower(m.term, m.from);
+        this.handleSnapshot(m);
+        return;
+      case 'vote-resp':
+      case 'pre-vote-resp': {
+        const mine = this.role === 'pre-candidate' ? 'pre-vote-resp' : 'vote-resp';
+        if (m.type !== mine) return;
+        this.tracker.recordVote(m.from, !m.reject);
+        const result = this.tracker.tallyVotes();
+        if (result === 'won') {
+          if (this.role === 'pre-candidate') this.campaign('vote', false);
+          else {
+            this.becomeLeader();
+            this.bcastAppend();
+          }
+        } else if (result === 'lost') {
+          this.becomeFollower(this.term, NONE);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  // --- follower -------------------------------------------------------------------------------
+
+  private stepFollower(m: Message): void {
+    switch (m.type) {
+      case 'prop':
+        if (this.lead === NONE) throw dropped('no-leader', `node ${this.id} knows no leader at term ${this.term}`);
+        this.send({ ...m, to: this.lead });
+        return;
+      case 'app':
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.handleAppend(m);
+        return;
+      case 'heartbeat':
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.handleHeartbeat(m);
+        return;
+      case 'snap':
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.handleSnapshot(m);
+        return;
+      case 'transfer-leader':
+        if (this.lead !== NONE) this.send({ ...m, to: this.lead });
+        return;
+      case 'timeout-now':
+        // The leader hands over: campaign at once, skipping the pre-vote and the lease check.
+        this.hup(true);
+        return;
+      case 'read-index':
+        if (this.lead === NONE) throw dropped('no-leader', `node ${this.id} knows no leader for a read`);
+        this.send({ ...m, to: this.lead });
+        return;
+      case 'read-index-resp':
+        this.readStates.push({ index: m.index, context: m.context });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private handleAppend(m: Message & { type: 'app' }): void {
+    const reply = (index: number, reject: boolean, rejectHint = 0, logTerm = 0) =>
+      this.send({ type: 'app-resp', from: this.id, to: m.from, term: this.term, index, reject, rejectHint, logTerm });
+    if (m.index < this.log.committed) {
+      reply(this.log.committed, false);
+      return;
+    }
+    const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+    if (lastNew !== undefined) {
+      reply(lastNew, false);
+      return;
+    }
+    // Our log disagrees at m.index: hint the largest index whose term is ≤ the leader's there.
+    const hint = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm);
+    reply(m.index, true, hint, this.log.term(hint) ?? 0);
+  }
+
+  private handleHeartbeat(m: Message & { type: 'heartbeat' }): void {
+    this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
+    this.send({ type: 'heartbeat-resp', from: this.id, to: m.from, term: this.term, context: m.context });
+  }
+
+  private handleSnapshot(m: Message & { type: 'snap' }): void {
+    const { index, term } = m.snapshot.meta;
+    if (this.restore(m.snapshot)) {
+      this.send({
+        type: 'app-resp',
+        from: this.id,
+        to: m.from,
+        term: this.term,
+        index: this.log.lastIndex(),
+        reject: false,
+        rejectHint: 0,
+        logTerm: 0,
+      });
+    } else {
+      this.send({
+        type: 'app-resp',
+        from: this.id,
+        to: m.from,
+        term: this.term,
+        index: this.log.committed,
+        reject: false,
+        rejectHint: 0,
+        logTerm: 0,
+      });
+    }
+    this.log_.debug({ index, term }, 'snapshot handled');
+  }
+
+  /** Installs a snapshot unless our log already has it; returns whether it did. */
+  private restore(s: Snapshot): boolean {
+    if (s.meta.index <= this.log.committed) return false;
+    if (this.log.matchTerm(s.meta.index, s.meta.term)) {
+      // We have the entry: fast-forward the commit index instead of replacing the log.
+      this.log.commitTo(s.meta.index);
+      return false;
+    }
+    this.log.restore(s);
+    this.tracker.config = configFromConfState(s.meta.conf);
+    this.tracker.progress.clear();
+    this.tracker.syncProgress(this.log.lastIndex() + 1);
+    const self = this.tracker.progress.get(this.id);
+    if (self) self.maybeUpdate(this.log.lastIndex());
+    return true;
+  }
+
+  // --- configuration --------------------------------------------------------------------------
+
+  /**
+   * Applies a committed conf-change entry (the application calls this when it applies one) and
+   * returns the new configuration.
+   */
+  applyConfChange(cc: ConfChange): ConfState {
+    this.tracker.config = applyConfChange(this.tracker.config, cc);
+    this.tracker.syncProgress(this.log.lastIndex() + 1);
+    const cs = this.confState();
+    if (this.role === 'leader') {
+      if (!this.tracker.isVoter(this.id)) {
+        // Removed or demoted: hand the group to the others (they elect a leader at once when
+        // their election timeout passes; the next leader may be anyone up to date).
+        this.becomeFollower(this.term, NONE);
+        return cs;
+      }
+      if (this.maybeCommit()) this.bcastAppend();
+      else
+        for (const id of this.tracker.memberIds())
+          if (id !== this.id && this.tracker.progressOf(id).match < this.log.lastIndex()) this.sendAppend(id);
+      if (this.leadTransferee !== NONE && !this.tracker.isVoter(this.leadTransferee)) this.leadTransferee = NONE;
+    }
+    return cs;
+  }
+
+  /** The application applied entries up to `index`; a leader leaves an auto-leave joint config. */
+  appliedTo(index: number): void {
+    this.log.appliedTo(index);
+    if (
+      this.role === 'leader' &&
+      this.tracker.config.autoLeave &&
+      index >= this.pendingConfIndex &&
+      isJoint(this.tracker.config)
+    ) {
+      try {
+        this.leaderPropose([{ term: 0, index: 0, type: 'conf-change', data: encodeConfChange({ changes: [] }) }]);
+      } catch (e) {
+        // Leadership is moving: the next leader leaves the joint configuration once it has applied it.
+        if (!(e instanceof ThinkLiteError && e.code === 'PROPOSAL_DROPPED')) throw e;
+      }
+    }
+  }
+
+  readIndex(context: Uint8Array): void {
+    const m: Message = { type: 'read-index', from: this.id, to: this.id, term: 0, context };
+    if (this.role === 'leader') this.leaderReadIndex(m);
+    else this.stepFollower(m);
+  }
+
+  transferLeadership(to: NodeId): void {
+    if (this.role === 'leader') this.transferLeader(to);
+    else if (this.lead !== NONE) this.send({ type: 'transfer-leader', from: to, to: this.lead, term: this.term });
+  }
+}

@@ -1,0 +1,176 @@
+import { ThinkLiteError } from '@thinklite/base';
+import { Raft, type RaftConfig, type RaftRole } from './raft.js';
+import { encodeConfChange } from './tracker/conf-change.js';
+import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, ReadState, Snapshot } from './types.js';
+
+export interface SoftState {
+  readonly lead: NodeId;
+  readonly role: RaftRole;
+}
+
+/**
+ * Everything the driver must do after an input, in this order (etcd/raft's Ready):
+ *  1. persist `snapshot` (if any), then `entries`, then `hardState` — durably, in one commit;
+ *  2. send `messages` (they may depend on what was just persisted: a vote, an append's ack);
+ *  3. apply `committedEntries` in order (for a conf-change entry, call applyConfChange and persist
+ *     the configuration it returns with the applied index);
+ *  4. call advance(ready).
+ * The transport reports every snapshot message's fate with reportSnapshot (delivered or failed),
+ * and unreachable peers with reportUnreachable: the leader waits for that report before it
+ * replicates to the peer again.
+ */
+export interface Ready {
+  readonly softState?: SoftState;
+  readonly hardState?: HardState;
+  readonly entries: readonly Entry[];
+  readonly snapshot?: Snapshot;
+  readonly committedEntries: readonly Entry[];
+  readonly messages: readonly Message[];
+  readonly readStates: readonly ReadState[];
+  /** Whether the persist step needs an fsync (new entries or a changed term or vote). */
+  readonly mustSync: boolean;
+}
+
+export interface RaftStatus {
+  readonly id: NodeId;
+  readonly term: number;
+  readonly vote: NodeId;
+  readonly lead: NodeId;
+  readonly role: RaftRole;
+  readonly commit: number;
+  readonly applied: number;
+  readonly lastIndex: number;
+  readonly conf: ConfState;
+}
+
+const sameHard = (a: HardState | undefined, b: HardState) =>
+  a !== undefined && a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+
+/** The thread-safe-by-construction face of a Raft group: inputs in, Ready out, advance. */
+export class RawNode {
+  readonly raft: Raft;
+  private prevSoft: SoftState;
+  private prevHard: HardState;
+
+  constructor(config: RaftConfig) {
+    this.raft = new Raft(config);
+    this.prevSoft = { lead: this.raft.lead, role: this.raft.role };
+    this.prevHard = this.raft.hardState();
+  }
+
+  tick(): void {
+    this.raft.tick();
+  }
+
+  /** Campaign now (tests, or a node told to take over). */
+  campaign(): void {
+    this.raft.hup(false);
+  }
+
+  /** Proposes `data`; throws PROPOSAL_DROPPED (with the reason) when this node cannot take it. */
+  propose(data: Uint8Array): void {
+    this.raft.propose([{ term: 0, index: 0, type: 'normal', data }]);
+  }
+
+  proposeConfChange(cc: ConfChange): void {
+    this.raft.propose([{ term: 0, index: 0, type: 'conf-change', data: encodeConfChange(cc) }]);
+  }
+
+  /**
+   * Feeds a message from the network. A proposal or read that this node must drop is dropped
+   * silently here — the sender learns by timeout, as over a real network.
+   */
+  step(m: Message): void {
+    try {
+      this.raft.step(m);
+    } catch (e) {
+      if (e instanceof ThinkLiteError && (e.code === 'PROPOSAL_DROPPED' || e.code === 'CONF_CHANGE_INVALID')) return;
+      throw e;
+    }
+  }
+
+  readIndex(context: Uint8Array): void {
+    this.raft.readIndex(context);
+  }
+
+  transferLeadership(to: NodeId): void {
+    this.raft.transferLeadership(to);
+  }
+
+  applyConfChange(cc: ConfChange): ConfState {
+    return this.raft.applyConfChange(cc);
+  }
+
+  reportUnreachable(to: NodeId): void {
+    this.raft.reportUnreachable(to);
+  }
+
+  reportSnapshot(to: NodeId, failed: boolean): void {
+    this.raft.reportSnapshot(to, failed);
+  }
+
+  hasReady(): boolean {
+    const r = this.raft;
+    return (
+      r.msgs.length > 0 ||
+      r.log.unstableEntries.length > 0 ||
+      r.log.unstableSnapshot !== undefined ||
+      r.log.hasNextCommittedEntries() ||
+      r.readStates.length > 0 ||
+      !sameHard(this.prevHard, r.hardState()) ||
+      this.prevSoft.lead !== r.lead ||
+      this.prevSoft.role !== r.role
+    );
+  }
+
+  ready(): Ready {
+    const r = this.raft;
+    const hard = r.hardState();
+    const soft = { lead: r.lead, role: r.role };
+    const entries = [...r.log.unstableEntries];
+    const hardChanged = !sameHard(this.prevHard, hard);
+    const rd: Ready = {
+      ...(soft.lead !== this.prevSoft.lead || soft.role !== this.prevSoft.role ? { softState: soft } : {}),
+      ...(hardChanged ? { hardState: hard } : {}),
+      entries,
+      ...(r.log.unstableSnapshot ? { snapshot: r.log.unstableSnapshot } : {}),
+      committedEntries: r.log.nextCommittedEntries(),
+      messages: r.msgs,
+      readStates: r.readStates,
+      mustSync:
+        entries.length > 0 || (hardChanged && (hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote)),
+    };
+    r.msgs = [];
+    r.readStates = [];
+    this.prevSoft = soft;
+    return rd;
+  }
+
+  advance(rd: Ready): void {
+    const r = this.raft;
+    if (rd.hardState) this.prevHard = rd.hardState;
+    if (rd.snapshot) {
+      r.log.stableSnapTo(rd.snapshot.meta.index);
+      if (r.log.applied < rd.snapshot.meta.index) r.log.applied = rd.snapshot.meta.index;
+    }
+    const last = rd.entries[rd.entries.length - 1];
+    if (last) r.log.stableTo(last.index, last.term);
+    const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
+    if (lastApplied) r.appliedTo(lastApplied.index);
+  }
+
+  status(): RaftStatus {
+    const r = this.raft;
+    return {
+      id: r.id,
+      term: r.term,
+      vote: r.vote,
+      lead: r.lead,
+      role: r.role,
+      commit: r.log.committed,
+      applied: r.log.applied,
+      lastIndex: r.log.lastIndex(),
+      conf: r.confState(),
+    };
+  }
+}

@@ -1,0 +1,9 @@
+export {
+  DEFAULT_SIM,
+  InvariantViolation,
+  RaftSimulation,
+  type SimOptions,
+  type SimResult,
+  simulate,
+} from './raft-sim/cluster.js';
+export { type NetworkFaults, SimNetwork } from './raft-sim/network.js';

@@ -1,0 +1,525 @@
+import { SeededRandom, ThinkLiteError } from '@thinklite/base';
+import {
+  type ConfChange,
+  type ConfState,
+  decodeConfChange,
+  EMPTY_CONF,
+  type Entry,
+  MemoryRaftStorage,
+  type Message,
+  type NodeId,
+  RawNode,
+  type Ready,
+  type Snapshot,
+} from '@thinklite/raft';
+import { type NetworkFaults, SimNetwork } from './network.js';
+
+export interface SimOptions {
+  readonly seed: number;
+  /** Voters at the start: nodes 1..initialVoters. */
+  readonly initialVoters: number;
+  /** Nodes that exist (spares can be added by configuration changes). */
+  readonly nodeCount: number;
+  /** Ticks of faulty operation, then ticks allowed for recovery once faults heal. */
+  readonly faultTicks: number;
+  readonly recoveryTicksMax: number;
+  readonly faults: NetworkFaults;
+  /** Per-tick probabilities of each fault and action. */
+  readonly crashRate: number;
+  readonly crashBeforePersistRate: number;
+  readonly restartRate: number;
+  readonly partitionRate: number;
+  readonly healRate: number;
+  readonly proposeRate: number;
+  readonly confChangeRate: number;
+  readonly compactRate: number;
+  readonly readIndexRate: number;
+  readonly transferRate: number;
+}
+
+export const DEFAULT_SIM: Omit<SimOptions, 'seed'> = {
+  initialVoters: 3,
+  nodeCount: 5,
+  faultTicks: 300,
+  recoveryTicksMax: 400,
+  faults: { dropRate: 0.05, duplicateRate: 0.03, delayTicksMin: 1, delayTicksMax: 3 },
+  crashRate: 0.01,
+  crashBeforePersistRate: 0.01,
+  restartRate: 0.1,
+  partitionRate: 0.01,
+  healRate: 0.05,
+  proposeRate: 0.3,
+  confChangeRate: 0.02,
+  compactRate: 0.02,
+  readIndexRate: 0.05,
+  transferRate: 0.005,
+};
+
+/** A replicated state machine: the applied entries, durable together with their index. */
+interface StateMachine {
+  appliedIndex: number;
+  applied: [number, string][];
+  conf: ConfState;
+}
+
+interface SimNode {
+  readonly id: NodeId;
+  readonly storage: MemoryRaftStorage;
+  raw: RawNode | undefined;
+  sm: StateMachine;
+}
+
+export class InvariantViolation extends Error {
+  override name = 'InvariantViolation';
+}
+
+const ELECTION_TICKS = 10;
+const HEARTBEAT_TICKS = 2;
+const text = new TextDecoder();
+const bytes = new TextEncoder();
+
+function contentOf(e: Entry): string {
+  return `${e.term}/${e.type}/${text.decode(e.data)}`;
+}
+
+export interface SimResult {
+  readonly seed: number;
+  readonly ticks: number;
+  readonly proposalsAcked: number;
+  readonly entriesApplied: number;
+  readonly elections: number;
+  readonly crashes: number;
+  readonly confChanges: number;
+  readonly snapshotsInstalled: number;
+  readonly readsServed: number;
+  readonly messagesDelivered: number;
+}
+
+/**
+ * A whole Raft cluster in one process under one seeded PRNG and virtual time. Each tick: faults
+ * and client actions are drawn, every live node ticks, due messages are delivered, and every
+ * node's Ready is handled in the required order (persist, send, apply, advance). After every
+ * tick the safety invariants are checked; after the faulty phase everything heals and liveness is
+ * checked within a bound. Any violation throws, naming the seed: `replay(seed)` reproduces it.
+ */
+export class RaftSimulation {
+  readonly random: SeededRandom;
+  readonly network: SimNetwork;
+  readonly nodes = new Map<NodeId, SimNode>();
+  now = 0;
+  private readonly opts: SimOptions;
+  private readonly allIds: NodeId[];
+  /** term → the one node that led it. */
+  private readonly leaders = new Map<number, NodeId>();
+  /** index → content of the entry every node must apply there. */
+  private readonly appliedAt = new Map<number, string>();
+  /** proposal data → the node that proposed it. */
+  private readonly proposed = new Map<string, NodeId>();
+  private readonly acked = new Set<string>();
+  private proposalSeq = 0;
+  private readSeq = 0;
+  private readonly pendingReads = new Map<string, { node: NodeId; atCommit: number }>();
+  private stats = {
+    elections: 0,
+    crashes: 0,
+    confChanges: 0,
+    snapshotsInstalled: 0,
+    readsServed: 0,
+    entriesApplied: 0,
+  };
+
+  constructor(options: SimOptions) {
+    this.opts = options;
+    this.random = new SeededRandom(options.seed);
+    this.network = new SimNetwork(this.random.fork(), options.faults);
+    // The transport reports each snapshot's fate to its sender, as a real one must.
+    this.network.onDrop = (m) => {
+      if (m.type === 'snap') this.nodes.get(m.from)?.raw?.reportSnapshot(m.to, true);
+    };
+    this.allIds = Array.from({ length: options.nodeCount }, (_, i) => i + 1);
+    const voters = this.allIds.slice(0, options.initialVoters);
+    const bootConf: ConfState = { ...EMPTY_CONF, voters };
+    const bootSm: StateMachine = { appliedIndex: 1, applied: [], conf: bootConf };
+    for (const id of this.allIds) {
+      // Initial voters boot from the group's first snapshot; spares start empty and receive a
+      // snapshot from the leader once a configuration change adds them.
+      const boot = voters.includes(id);
+      const storage = boot
+        ? MemoryRaftStorage.bootstrap(bootConf, bytes.encode(JSON.stringify(bootSm)))
+        : new MemoryRaftStorage();
+      const sm: StateMachine = boot ? structuredClone(bootSm) : { appliedIndex: 0, applied: [], conf: EMPTY_CONF };
+      this.nodes.set(id, { id, storage, raw: undefined, sm });
+      this.start(id);
+    }
+  }
+
+  private fail(what: string): never {
+    throw new InvariantViolation(`seed ${this.opts.seed}, tick ${this.now}: ${what}`);
+  }
+
+  private start(id: NodeId): void {
+    const n = this.nodes.get(id) as SimNode;
+    n.raw = new RawNode({
+      id,
+      storage: n.storage,
+      electionTicks: ELECTION_TICKS,
+      heartbeatTicks: HEARTBEAT_TICKS,
+      applied: n.sm.appliedIndex,
+      preVote: true,
+      checkQuorum: true,
+      maxInflight: 8,
+      maxEntriesPerMessage: 16,
+      random: this.random.fork(),
+    });
+  }
+
+  private crash(id: NodeId): void {
+    const n = this.nodes.get(id) as SimNode;
+    if (!n.raw) return;
+    n.raw = undefined; // volatile state is gone; storage and the state machine are what was durable
+    this.network.dropFor(id);
+    this.stats.crashes++;
+  }
+
+  live(): SimNode[] {
+    return [...this.nodes.values()].filter((n) => n.raw !== undefined);
+  }
+
+  /** The live node that is leader at the highest term, if any. */
+  leader(): SimNode | undefined {
+    let best: SimNode | undefined;
+    for (const n of this.live()) {
+      const r = (n.raw as RawNode).raft;
+      if (r.role === 'leader' && (!best || r.term > (best.raw as RawNode).raft.term)) best = n;
+    }
+    return best;
+  }
+
+  /** Runs the faulty phase, heals, and checks liveness. Returns figures for the soak report. */
+  run(): SimResult {
+    for (let t = 0; t < this.opts.faultTicks; t++) this.step(true);
+    this.healAll();
+    const deadline = this.now + this.opts.recoveryTicksMax;
+    // A probe proposal must commit and reach every member. A leader may lose its term before the
+    // probe commits (the proposal is then lost, as a client's would be): propose again, freshly.
+    let probes = 0;
+    let lastProbeAt = Number.NEGATIVE_INFINITY;
+    while (this.now < deadline) {
+      this.step(false);
+      const leader = this.leader();
+      if (!leader) continue;
+      if (!this.probeAcked() && this.now - lastProbeAt >= 3 * ELECTION_TICKS) {
+        const probe = `liveness-${this.opts.seed}-${probes++}`;
+        try {
+          (leader.raw as RawNode).propose(bytes.encode(probe));
+          this.proposed.set(probe, leader.id);
+          lastProbeAt = this.now;
+        } catch (e) {
+          if (!(e instanceof ThinkLiteError)) throw e;
+        }
+        continue;
+      }
+      if (this.probeAcked() && this.allMembersApplied()) {
+        this.checkAckedEverywhere();
+        return {
+          seed: this.opts.seed,
+          ticks: this.now,
+          proposalsAcked: this.acked.size,
+          entriesApplied: this.stats.entriesApplied,
+          elections: this.stats.elections,
+          crashes: this.stats.crashes,
+          confChanges: this.stats.confChanges,
+          snapshotsInstalled: this.stats.snapshotsInstalled,
+          readsServed: this.stats.readsServed,
+          messagesDelivered: this.network.delivered,
+        };
+      }
+    }
+    const proposedProbe = probes > 0;
+    const l = this.leader();
+    return this.fail(
+      `liveness: ${this.opts.recoveryTicksMax} ticks after healing, ${l ? `leader ${l.id}` : 'no leader'} and the probe ` +
+        `${proposedProbe ? 'not applied everywhere' : 'never proposed'}; ${this.describe()}`,
+    );
+  }
+
+  /** Whether every member of the leader's configuration applied everything the leader committed. */
+  private allMembersApplied(): boolean {
+    const leader = this.leader();
+    if (!leader) return false;
+    const lr = (leader.raw as RawNode).raft;
+    // Until the leader commits an entry of its own term it may not know everything committed.
+    if (lr.log.term(lr.log.committed) !== lr.term) return false;
+    const conf = lr.confState();
+    const members = new Set([...conf.voters, ...conf.votersOutgoing, ...conf.learners, ...conf.learnersNext]);
+    for (const id of members) {
+      const n = this.nodes.get(id) as SimNode;
+      if (!n.raw || n.sm.appliedIndex < lr.log.committed) return false;
+    }
+    return true;
+  }
+
+  private probeAcked(): boolean {
+    for (const p of this.acked) if (p.startsWith('liveness-')) return true;
+    return false;
+  }
+
+  private checkAckedEverywhere(): void {
+    const lr = (this.leader() as SimNode).raw as RawNode;
+    const conf = lr.raft.confState();
+    const members = new Set([...conf.voters, ...conf.learners]);
+    for (const id of members) {
+      const n = this.nodes.get(id) as SimNode;
+      const have = new Set(n.sm.applied.map(([, c]) => c.slice(c.indexOf('/normal/') + 8)));
+      for (const p of this.acked) {
+        if (!have.has(p)) this.fail(`acknowledged proposal ${p} is not applied on member ${id}`);
+      }
+    }
+  }
+
+  private healAll(): void {
+    this.network.heal();
+    this.network.faults = { dropRate: 0, duplicateRate: 0, delayTicksMin: 1, delayTicksMax: 1 };
+    for (const n of this.nodes.values()) if (!n.raw) this.start(n.id);
+  }
+
+  private describe(): string {
+    return [...this.nodes.values()]
+      .map((n) => {
+        if (!n.raw) return `${n.id}:down`;
+        const s = n.raw.status();
+        return `${n.id}:${s.role[0]}@t${s.term} c${s.commit} a${s.applied} l${s.lastIndex} v[${s.conf.voters}]${s.conf.votersOutgoing.length ? `/o[${s.conf.votersOutgoing}]` : ''}`;
+      })
+      .join(' ');
+  }
+
+  /** One tick of virtual time. */
+  step(faulty: boolean): void {
+    this.now++;
+    const rnd = this.random;
+    const o = this.opts;
+    if (faulty) {
+      if (rnd.bool(o.crashRate)) {
+        const live = this.live();
+        if (live.length > 0) this.crash(rnd.pick(live).id);
+      }
+      for (const n of this.nodes.values()) if (!n.raw && rnd.bool(o.restartRate)) this.start(n.id);
+      if (rnd.bool(o.partitionRate)) {
+        const size = rnd.int(1, Math.max(1, Math.floor(this.allIds.length / 2)));
+        const shuffled = [...this.allIds].sort(() => rnd.next() - 0.5);
+        if (rnd.bool(0.5)) this.network.partition(shuffled.slice(0, size), this.allIds);
+        else this.network.cutLink(rnd.pick(this.allIds), rnd.pick(this.allIds)); // one-way
+      }
+      if (rnd.bool(o.healRate)) this.network.heal();
+    }
+    if (rnd.bool(o.proposeRate)) this.propose();
+    if (faulty && rnd.bool(o.confChangeRate)) this.proposeConfChange();
+    if (rnd.bool(o.readIndexRate)) this.requestRead();
+    if (faulty && rnd.bool(o.transferRate)) {
+      const l = this.leader();
+      if (l) (l.raw as RawNode).transferLeadership(rnd.pick(this.allIds));
+    }
+    if (rnd.bool(o.compactRate)) this.compact(rnd.pick(this.allIds));
+
+    for (const n of this.live()) (n.raw as RawNode).tick();
+    for (const m of this.network.due(this.now)) {
+      const to = this.nodes.get(m.to);
+      if (to?.raw) {
+        to.raw.step(m);
+        if (m.type === 'snap') this.nodes.get(m.from)?.raw?.reportSnapshot(m.to, false);
+      } else if (m.type === 'snap') {
+        this.nodes.get(m.from)?.raw?.reportSnapshot(m.to, true);
+      }
+    }
+    for (const id of this.allIds) this.handleReady(this.nodes.get(id) as SimNode, faulty);
+    this.checkLogMatching();
+  }
+
+  private propose(): void {
+    const live = this.live();
+    if (live.length === 0) return;
+    const n = this.random.pick(live);
+    const data = `p${this.proposalSeq++}`;
+    try {
+      (n.raw as RawNode).propose(bytes.encode(data));
+      this.proposed.set(data, n.id);
+    } catch (e) {
+      if (!(e instanceof ThinkLiteError) || e.code !== 'PROPOSAL_DROPPED') throw e;
+    }
+  }
+
+  private proposeConfChange(): void {
+    const leader = this.leader();
+    if (!leader) return;
+    const conf = (leader.raw as RawNode).raft.confState();
+    const voters = new Set(conf.voters);
+    const learners = new Set(conf.learners);
+    const spares = this.allIds.filter((id) => !voters.has(id) && !learners.has(id));
+    const rnd = this.random;
+    const options: ConfChange[] = [];
+    if (spares.length > 0) options.push({ changes: [{ kind: 'add-learner', node: rnd.pick(spares) }] });
+    if (learners.size > 0) options.push({ changes: [{ kind: 'add-voter', node: rnd.pick([...learners]) }] });
+    if (voters.size > 3) options.push({ changes: [{ kind: 'remove', node: rnd.pick([...voters]) }] });
+    if (voters.size >= 3 && learners.size > 0) {
+      // Swap a voter for a learner in one step: joint consensus.
+      options.push({
+        changes: [
+          { kind: 'add-voter', node: rnd.pick([...learners]) },
+          { kind: 'remove', node: rnd.pick([...voters]) },
+        ],
+      });
+    }
+    if (options.length === 0) return;
+    try {
+      (leader.raw as RawNode).proposeConfChange(rnd.pick(options));
+    } catch (e) {
+      if (!(e instanceof ThinkLiteError)) throw e;
+    }
+  }
+
+  private requestRead(): void {
+    const live = this.live();
+    if (live.length === 0) return;
+    const n = this.random.pick(live);
+    const ctx = `read-${this.readSeq++}`;
+    try {
+      const raw = n.raw as RawNode;
+      // A linearizable read must see everything committed before it was asked for.
+      const knownCommitted = Math.max(0, ...[...this.nodes.values()].map((x) => x.raw?.raft.log.committed ?? 0));
+      raw.readIndex(bytes.encode(ctx));
+      this.pendingReads.set(ctx, { node: n.id, atCommit: knownCommitted });
+    } catch (e) {
+      if (!(e instanceof ThinkLiteError) || e.code !== 'PROPOSAL_DROPPED') throw e;
+    }
+  }
+
+  private compact(id: NodeId): void {
+    const n = this.nodes.get(id) as SimNode;
+    if (!n.raw || n.sm.appliedIndex - n.storage.firstIndex() < 8) return;
+    const data = bytes.encode(JSON.stringify(n.sm));
+    n.storage.createSnapshot(n.sm.appliedIndex, n.sm.conf, data);
+  }
+
+  private handleReady(n: SimNode, faulty: boolean): void {
+    const raw = n.raw;
+    if (!raw?.hasReady()) return;
+    const rd = raw.ready();
+    if (faulty && rd.mustSync && this.random.bool(this.opts.crashBeforePersistRate)) {
+      // Power fails before the fsync: nothing of this Ready reaches disk or the network.
+      this.crash(n.id);
+      return;
+    }
+    this.checkSoftState(n, rd);
+    // 1. Persist.
+    if (rd.snapshot) this.installSnapshot(n, rd.snapshot);
+    n.storage.append(rd.entries);
+    if (rd.hardState) n.storage.setHardState(rd.hardState);
+    // 2. Send.
+    for (const m of rd.messages) this.network.send(m as Message, this.now);
+    // 3. Apply.
+    for (const e of rd.committedEntries) this.apply(n, e);
+    for (const rs of rd.readStates) this.checkRead(n, rs.index, text.decode(rs.context));
+    raw.advance(rd);
+  }
+
+  private checkSoftState(n: SimNode, rd: Ready): void {
+    if (rd.softState?.role !== 'leader') return;
+    const r = (n.raw as RawNode).raft;
+    const prior = this.leaders.get(r.term);
+    if (prior !== undefined && prior !== n.id)
+      this.fail(`election safety: nodes ${prior} and ${n.id} both lead term ${r.term}`);
+    if (prior === undefined) this.stats.elections++;
+    this.leaders.set(r.term, n.id);
+    // Leader completeness: the new leader's log holds every entry applied anywhere.
+    for (const [index, content] of this.appliedAt) {
+      if (index < r.log.firstIndex()) continue; // inside the leader's snapshot
+      const got = r.log.slice(index, index + 1)?.[0];
+      if (!got || contentOf(got) !== content) {
+        this.fail(`leader completeness: leader ${n.id} of term ${r.term} lacks committed entry ${index} (${content})`);
+      }
+    }
+  }
+
+  private apply(n: SimNode, e: Entry): void {
+    if (e.index !== n.sm.appliedIndex + 1) this.fail(`node ${n.id} applies ${e.index} after ${n.sm.appliedIndex}`);
+    const content = contentOf(e);
+    const seen = this.appliedAt.get(e.index);
+    if (seen === undefined) this.appliedAt.set(e.index, content);
+    else if (seen !== content)
+      this.fail(`state machine safety: index ${e.index} applied as ${seen} and as ${content} (node ${n.id})`);
+    n.sm.applied.push([e.index, content]);
+    n.sm.appliedIndex = e.index;
+    this.stats.entriesApplied++;
+    if (e.type === 'conf-change') {
+      n.sm.conf = (n.raw as RawNode).applyConfChange(decodeConfChange(e.data) as ConfChange);
+      n.storage.setConfState(n.sm.conf); // durable with the applied index
+      this.stats.confChanges++;
+    } else {
+      const data = text.decode(e.data);
+      // The proposer acknowledges its client when it applies the entry, as a KV replica will.
+      if (this.proposed.get(data) === n.id) this.acked.add(data);
+    }
+  }
+
+  private installSnapshot(n: SimNode, s: Snapshot): void {
+    const sm = JSON.parse(text.decode(s.data)) as StateMachine;
+    for (const [index, content] of sm.applied) {
+      const seen = this.appliedAt.get(index);
+      if (seen !== undefined && seen !== content)
+        this.fail(`state machine safety: snapshot to ${n.id} has ${content} at ${index}, applied elsewhere as ${seen}`);
+    }
+    n.storage.applySnapshot(s);
+    n.sm = sm;
+    this.stats.snapshotsInstalled++;
+  }
+
+  private checkRead(n: SimNode, index: number, ctx: string): void {
+    const req = this.pendingReads.get(ctx);
+    if (!req) return;
+    this.pendingReads.delete(ctx);
+    if (index < req.atCommit) {
+      this.fail(
+        `linearizability: read ${ctx} on node ${n.id} got read index ${index}, below ${req.atCommit} committed before it was asked`,
+      );
+    }
+    this.stats.readsServed++;
+  }
+
+  /** Log matching: if two logs hold an entry with the same index and term, they agree up to it. */
+  private checkLogMatching(): void {
+    if (this.now % 5 !== 0) return;
+    const logs = this.live().map((n) => {
+      const log = (n.raw as RawNode).raft.log;
+      const lo = log.firstIndex();
+      return { id: n.id, lo, entries: log.slice(lo, log.lastIndex() + 1) ?? [] };
+    });
+    for (let a = 0; a < logs.length; a++) {
+      for (let b = a + 1; b < logs.length; b++) {
+        const x = logs[a] as (typeof logs)[number];
+        const y = logs[b] as (typeof logs)[number];
+        const lo = Math.max(x.lo, y.lo);
+        const hi = Math.min(x.lo + x.entries.length, y.lo + y.entries.length) - 1;
+        let match = -1;
+        for (let i = hi; i >= lo; i--) {
+          if ((x.entries[i - x.lo] as Entry).term === (y.entries[i - y.lo] as Entry).term) {
+            match = i;
+            break;
+          }
+        }
+        for (let i = lo; i <= match; i++) {
+          const ex = x.entries[i - x.lo] as Entry;
+          const ey = y.entries[i - y.lo] as Entry;
+          if (contentOf(ex) !== contentOf(ey)) {
+            this.fail(
+              `log matching: nodes ${x.id} and ${y.id} agree at ${match} but differ at ${i}: ${contentOf(ex)} vs ${contentOf(ey)}`,
+            );
+          }
+        }
+      }
+    }
+  }
+}
+
+export function simulate(seed: number, overrides: Partial<Omit<SimOptions, 'seed'>> = {}): SimResult {
+  return new RaftSimulation({ ...DEFAULT_SIM, ...overrides, seed }).run();
+}
