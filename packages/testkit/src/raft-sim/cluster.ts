@@ -119,6 +119,8 @@ export class RaftSimulation {
   private proposalSeq = 0;
   private readSeq = 0;
   private readonly pendingReads = new Map<string, { node: NodeId; atCommit: number }>();
+  /** How hard this seed's faults hit: runs vary from gentle to brutal. */
+  private readonly intensity: number;
   private stats = {
     elections: 0,
     crashes: 0,
@@ -131,6 +133,7 @@ export class RaftSimulation {
   constructor(options: SimOptions) {
     this.opts = options;
     this.random = new SeededRandom(options.seed);
+    this.intensity = [0.5, 1, 2, 4][this.random.int(0, 3)] as number;
     this.network = new SimNetwork(this.random.fork(), options.faults);
     // The transport reports each snapshot's fate to its sender, as a real one must.
     this.network.onDrop = (m) => {
@@ -299,16 +302,30 @@ export class RaftSimulation {
     const rnd = this.random;
     const o = this.opts;
     if (faulty) {
-      if (rnd.bool(o.crashRate)) {
+      if (rnd.bool(o.crashRate * this.intensity)) {
         const live = this.live();
-        if (live.length > 0) this.crash(rnd.pick(live).id);
+        const leader = this.leader();
+        // Leaders crash more often than followers: that is where the interesting histories are.
+        if (leader && rnd.bool(0.4)) this.crash(leader.id);
+        else if (live.length > 0) this.crash(rnd.pick(live).id);
       }
       for (const n of this.nodes.values()) if (!n.raw && rnd.bool(o.restartRate)) this.start(n.id);
-      if (rnd.bool(o.partitionRate)) {
+      if (rnd.bool(o.partitionRate * this.intensity)) {
         const size = rnd.int(1, Math.max(1, Math.floor(this.allIds.length / 2)));
         const shuffled = [...this.allIds].sort(() => rnd.next() - 0.5);
-        if (rnd.bool(0.5)) this.network.partition(shuffled.slice(0, size), this.allIds);
-        else this.network.cutLink(rnd.pick(this.allIds), rnd.pick(this.allIds)); // one-way
+        const leader = this.leader();
+        const kind = rnd.next();
+        if (kind < 0.4 && leader) {
+          // Cut the leader off (with a minority): the classic stale-leader setup.
+          this.network.partition(
+            [leader.id, ...shuffled.filter((id) => id !== leader.id).slice(0, size - 1)],
+            this.allIds,
+          );
+        } else if (kind < 0.7) {
+          this.network.partition(shuffled.slice(0, size), this.allIds);
+        } else {
+          this.network.cutLink(rnd.pick(this.allIds), rnd.pick(this.allIds)); // one-way
+        }
       }
       if (rnd.bool(o.healRate)) this.network.heal();
     }
@@ -380,7 +397,9 @@ export class RaftSimulation {
   private requestRead(): void {
     const live = this.live();
     if (live.length === 0) return;
-    const n = this.random.pick(live);
+    // Half the reads go to a node that believes it leads — stale leaders included.
+    const leaders = live.filter((x) => (x.raw as RawNode).raft.role === 'leader');
+    const n = leaders.length > 0 && this.random.bool(0.5) ? this.random.pick(leaders) : this.random.pick(live);
     const ctx = `read-${this.readSeq++}`;
     try {
       const raw = n.raw as RawNode;

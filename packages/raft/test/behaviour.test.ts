@@ -1,0 +1,228 @@
+import { isThinkLiteError, SeededRandom, ThinkLiteError } from '@thinklite/base';
+import { describe, expect, it } from 'vitest';
+import { MemoryRaftStorage, type Message, RawNode } from '../src/index.js';
+import { EMPTY_CONF } from '../src/log/storage.js';
+import { Harness } from './harness.js';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+function dropReason(fn: () => void): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    if (isThinkLiteError(e, 'PROPOSAL_DROPPED')) return e.details.reason as string;
+    throw e;
+  }
+  return undefined;
+}
+
+describe('raft behaviours', () => {
+  it('elects a leader by pre-vote then vote, and commits its empty entry on every node', () => {
+    const h = new Harness([1, 2, 3]);
+    h.elect(1);
+    expect(h.raft(1).role).toBe('leader');
+    expect(h.raft(1).term).toBe(2);
+    h.tickAll(1); // followers learn the commit index from the next heartbeat
+    for (const id of [2, 3]) {
+      expect(h.raft(id).lead).toBe(1);
+      expect(h.raft(id).log.committed).toBe(2);
+    }
+    // The pre-vote round asked at term 2 without moving anyone's term first.
+    expect(h.sent.filter((m) => m.type === 'pre-vote').map((m) => m.term)).toEqual([2, 2]);
+  });
+
+  it('refuses a vote to a candidate with a stale log, and a leader steps down on a higher term', () => {
+    const h = new Harness([1, 2, 3], { preVote: false, checkQuorum: false });
+    h.elect(1);
+    h.isolate(3);
+    h.propose(1, 'x');
+    h.heal();
+    h.elect(3);
+    expect(h.raft(3).role).not.toBe('leader');
+    const answers = h.sent.filter((m): m is Message & { type: 'vote-resp' } => m.type === 'vote-resp' && m.to === 3);
+    expect(answers.map((m) => [m.from, m.reject])).toEqual([
+      [1, true],
+      [2, true],
+    ]);
+    expect(h.raft(1).role).toBe('follower');
+    expect(h.raft(1).term).toBe(3);
+  });
+
+  it('does not let a partitioned node raise its term or disrupt the leader when it returns (pre-vote)', () => {
+    const h = new Harness([1, 2, 3]);
+    h.elect(1);
+    h.isolate(3);
+    for (let i = 0; i < 50; i++) {
+      h.tick(3);
+      h.settle();
+    }
+    expect(h.raft(3).term).toBe(2);
+    expect(h.sent.some((m) => m.from === 3 && m.type === 'pre-vote')).toBe(true);
+    h.heal();
+    h.tickAll(5);
+    expect(h.raft(1).role).toBe('leader');
+    expect(h.raft(1).term).toBe(2);
+    expect(h.raft(3).lead).toBe(1);
+  });
+
+  it('makes a leader cut off from its quorum step down (check-quorum)', () => {
+    const h = new Harness([1, 2, 3]);
+    h.elect(1);
+    h.isolate(1);
+    for (let i = 0; i < 25 && h.raft(1).role === 'leader'; i++) {
+      h.tick(1);
+      h.settle();
+    }
+    expect(h.raft(1).role).toBe('follower');
+  });
+
+  it('commits only entries of the current term by counting replicas (Raft §5.4.2, Figure 8)', () => {
+    const storage = MemoryRaftStorage.bootstrap({ ...EMPTY_CONF, voters: [1, 2, 3] });
+    storage.append([
+      { index: 2, term: 1, type: 'normal', data: enc('a') },
+      { index: 3, term: 2, type: 'normal', data: enc('b') },
+    ]);
+    storage.setHardState({ term: 2, vote: 0, commit: 1 });
+    const raw = new RawNode({ id: 1, storage, electionTicks: 10, heartbeatTicks: 1, random: new SeededRandom(1) });
+    raw.campaign();
+    raw.step({ type: 'pre-vote-resp', from: 2, to: 1, term: 3, reject: false });
+    raw.step({ type: 'vote-resp', from: 2, to: 1, term: 3, reject: false });
+    expect(raw.raft.role).toBe('leader');
+    expect(raw.raft.log.lastIndex()).toBe(4); // its empty entry of term 3
+    const ack = (index: number): Message => ({
+      type: 'app-resp',
+      from: 2,
+      to: 1,
+      term: 3,
+      index,
+      reject: false,
+      rejectHint: 0,
+      logTerm: 0,
+    });
+    raw.step(ack(3));
+    expect(raw.raft.log.committed).toBe(1); // a majority holds entry 3, but it is from term 2
+    raw.step(ack(4));
+    expect(raw.raft.log.committed).toBe(4);
+  });
+
+  it('fails proposals fast with a reason: no leader yet, and a leader that removed itself', () => {
+    const h = new Harness([1, 2, 3]);
+    expect(dropReason(() => h.node(1).raw.propose(enc('x')))).toBe('no-leader');
+    h.elect(1);
+    h.node(1).raw.proposeConfChange({ changes: [{ kind: 'remove', node: 1 }] });
+    h.settle();
+    expect(h.raft(1).role).toBe('follower');
+    expect(h.raft(2).confState().voters).toEqual([2, 3]);
+    h.tickAll(40);
+    const leader = [2, 3].find((id) => h.raft(id).role === 'leader');
+    expect(leader).toBeDefined();
+    expect(h.raft(1).promotable()).toBe(false);
+    expect(dropReason(() => h.node(1).raw.propose(enc('y')))).toBe('no-leader');
+    h.propose(leader as number, 'after');
+    expect(h.node(2).applied).toContain('after');
+  });
+
+  it('transfers leadership to a caught-up follower', () => {
+    const h = new Harness([1, 2, 3]);
+    h.elect(1);
+    h.propose(1, 'x');
+    h.node(1).raw.transferLeadership(2);
+    h.settle();
+    expect(h.raft(2).role).toBe('leader');
+    expect(h.raft(2).term).toBe(3);
+    expect(h.raft(1).lead).toBe(2);
+  });
+
+  it('serves ReadIndex at the commit index after a heartbeat quorum, and never on a cut-off leader', () => {
+    const h = new Harness([1, 2, 3]);
+    h.elect(1);
+    h.propose(1, 'x');
+    h.node(2).raw.readIndex(enc('r1'));
+    h.settle();
+    expect(h.node(2).readIndexes).toEqual([3]);
+    h.isolate(1);
+    h.node(1).raw.readIndex(enc('r2'));
+    h.settle();
+    expect(h.node(1).readIndexes).toEqual([]);
+  });
+
+  it('catches a follower up from a snapshot when the leader has compacted its log', () => {
+    const h = new Harness([1, 2, 3]);
+    h.elect(1);
+    h.isolate(3);
+    for (let i = 0; i < 20; i++) h.propose(1, `e${i}`);
+    const leader = h.node(1);
+    leader.storage.createSnapshot(leader.appliedIndex, h.raft(1).confState(), enc('state'));
+    h.heal();
+    h.tickAll(3);
+    expect(h.node(3).storage.snapshot().meta.index).toBe(leader.appliedIndex - 0);
+    expect(h.raft(3).log.committed).toBe(h.raft(1).log.committed);
+    expect(h.sent.filter((m) => m.type === 'snap').length).toBe(1);
+  });
+
+  it('overwrites a long divergent follower log in a few round trips (fast back-off)', () => {
+    const h = new Harness([1, 2, 3]);
+    h.elect(1);
+    h.isolate(1);
+    for (let i = 0; i < 50; i++) h.node(1).raw.propose(enc(`lost${i}`));
+    h.settle();
+    h.tickAll(30); // 2 and 3 elect a new leader
+    const leader = h.raft(2).role === 'leader' ? 2 : 3;
+    for (let i = 0; i < 5; i++) h.propose(leader, `kept${i}`);
+    const before = h.sent.length;
+    h.heal();
+    h.tickAll(3);
+    const rejections = h.sent.slice(before).filter((m) => m.type === 'app-resp' && m.from === 1 && m.reject);
+    expect(rejections.length).toBeLessThanOrEqual(2);
+    expect(h.raft(1).log.committed).toBe(h.raft(leader).log.committed);
+    expect(h.node(1).applied.filter((d) => d.startsWith('lost'))).toEqual([]);
+    expect(h.node(1).applied.filter((d) => d.startsWith('kept'))).toHaveLength(5);
+  });
+
+  it('replaces voters through joint consensus, including the leader itself', () => {
+    const h = new Harness([1, 2, 3], { spares: [4, 5] });
+    h.elect(1);
+    h.node(1).raw.proposeConfChange({ changes: [{ kind: 'add-learner', node: 4 }] });
+    h.settle();
+    expect(h.raft(1).confState().learners).toEqual([4]);
+    h.node(1).raw.proposeConfChange({
+      changes: [
+        { kind: 'add-voter', node: 4 },
+        { kind: 'add-voter', node: 5 },
+        { kind: 'remove', node: 3 },
+      ],
+    });
+    h.settle();
+    // Entered joint consensus and, with auto-leave, left it again.
+    expect(h.raft(1).confState()).toMatchObject({ voters: [1, 2, 4, 5], votersOutgoing: [], learners: [] });
+    expect(h.raft(4).confState().voters).toEqual([1, 2, 4, 5]);
+    h.node(1).raw.proposeConfChange({
+      changes: [
+        { kind: 'remove', node: 1 },
+        { kind: 'add-voter', node: 3 },
+      ],
+    });
+    h.settle();
+    expect(h.raft(2).confState()).toMatchObject({ voters: [2, 3, 4, 5], votersOutgoing: [] });
+    expect(h.raft(1).role).toBe('follower');
+    h.tickAll(40);
+    const leader = [2, 3, 4, 5].find((id) => h.raft(id).role === 'leader') as number;
+    expect(leader).toBeDefined();
+    h.propose(leader, 'after-swap');
+    for (const id of [2, 3, 4, 5]) expect(h.node(id).applied).toContain('after-swap');
+  });
+
+  it('refuses invalid configuration changes with a coded error', () => {
+    const h = new Harness([1]);
+    h.elect(1);
+    let caught: unknown;
+    try {
+      h.node(1).raw.proposeConfChange({ changes: [{ kind: 'remove', node: 1 }] });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(ThinkLiteError);
+    expect((caught as ThinkLiteError).code).toBe('CONF_CHANGE_INVALID');
+    expect(dropReason(() => h.node(1).raw.proposeConfChange({ changes: [] }))).toBe('conf-change-pending');
+  });
+});
