@@ -58,9 +58,13 @@ export function importsOf(source: string): string[] {
   return out;
 }
 
-/** Checks one file of package `pkg` (its path relative to the package root) against the layer table. */
+/**
+ * Checks one file of package `pkg` (its path relative to the package root) against the layer
+ * table. Tests (files under test/) may also use the test harness, @thinklite/testkit.
+ */
 export function checkFile(pkg: string, relPath: string, source: string): Violation[] {
-  const allowed = LAYERS[pkg];
+  const layer = LAYERS[pkg];
+  const allowed = layer && relPath.startsWith('test/') && pkg !== 'testkit' ? [...layer, 'testkit'] : layer;
   const file = `packages/${pkg}/${relPath}`;
   if (!allowed) return [{ file, specifier: '', reason: `package ${pkg} is not in the layer table` }];
   const violations: Violation[] = [];
@@ -103,6 +107,7 @@ export function checkRepository(root: string): Violation[] {
     if (!fs.existsSync(path.join(pkgRoot, 'package.json'))) continue;
     const manifest = JSON.parse(fs.readFileSync(path.join(pkgRoot, 'package.json'), 'utf8')) as {
       dependencies?: Record<string, string>;
+      devDependencies?: Record<string, string>;
     };
     for (const file of [...walk(path.join(pkgRoot, 'src')), ...walk(path.join(pkgRoot, 'test'))]) {
       const rel = path.relative(pkgRoot, file).split(path.sep).join('/');
@@ -116,7 +121,9 @@ export function checkRepository(root: string): Violation[] {
       }
       // A package uses only the ThinkLite packages its manifest declares (tests included).
       for (const spec of importsOf(source)) {
-        if (spec.startsWith('@thinklite/') && spec.split('/').length === 2 && !manifest.dependencies?.[spec]) {
+        const declared =
+          manifest.dependencies?.[spec] ?? (rel.startsWith('test/') ? manifest.devDependencies?.[spec] : undefined);
+        if (spec.startsWith('@thinklite/') && spec.split('/').length === 2 && !declared) {
           out.push({
             file: `packages/${pkg}/${rel}`,
             specifier: spec,

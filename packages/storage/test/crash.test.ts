@@ -2,9 +2,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatTimestamp, MAX_TIMESTAMP, SeededRandom } from '@thinklite/base';
+import { killAllChildren, startChild } from '@thinklite/testkit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { computeMvccStats, decodeStats, LmdbEngine, mvccGet } from '../src/index.js';
-import { killAllChildren, startChild } from './child-process.js';
+
+const childScript = (name: string) => path.join(import.meta.dirname, 'children', name);
+
 import { batchKey, KEYS_PER_BATCH, PIPELINE_DEPTH, parseBatchKey, STATS_KEY } from './crash-layout.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-crash-'));
@@ -20,7 +23,7 @@ describe('crash safety (real process, real SIGKILL)', () => {
     const rnd = new SeededRandom(SEED);
     let totalAcked = 0;
     for (let run = 0; run < RUNS; run++) {
-      const child = startChild('crash-writer.ts', [dir, String(run)]);
+      const child = startChild(childScript('crash-writer.ts'), [dir, String(run)]);
       await child.waitForLine(/^ready/);
       await child.waitForLine(/^ack /);
       await sleep(rnd.int(0, 250));

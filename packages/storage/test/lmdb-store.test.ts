@@ -3,9 +3,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRegistry, ThinkLiteError } from '@thinklite/base';
+import { killAllChildren, startChild } from '@thinklite/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LmdbEngine } from '../src/index.js';
-import { killAllChildren, startChild } from './child-process.js';
+
+const childScript = (name: string) => path.join(import.meta.dirname, 'children', name);
 
 const tmpDirs: string[] = [];
 function tmpDir(): string {
@@ -134,7 +136,7 @@ describe('LMDB store directory', () => {
   it('refuses a store open in another live process, and takes over once that process is killed', async () => {
     const dir = tmpDir();
     await fill(dir, 1);
-    const holder = startChild('hold-store.ts', [dir]);
+    const holder = startChild(childScript('hold-store.ts'), [dir]);
     await holder.waitForLine(/^ready/);
     const err = openError(dir);
     expect(err.code).toBe('STORE_LOCKED');

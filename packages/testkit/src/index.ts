@@ -1,3 +1,4 @@
+export { type Child, killAllChildren, startChild } from './child-process.js';
 export {
   DEFAULT_SIM,
   InvariantViolation,

@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 
 /**
- * Runs a TypeScript test child (test/children/*.ts) in its own Node process, with the workspace's
- * "source" condition so it runs against src/ like the tests do. Every child started is killed by
- * PID when the test that started it ends.
+ * Runs a TypeScript test child in its own Node process, with the workspace's "source" condition so
+ * it runs against src/ like the tests do. Every child started is killed by PID when the test that
+ * started it ends (killAllChildren in afterEach).
  */
 export interface Child {
   readonly proc: ChildProcess;
@@ -19,8 +19,8 @@ export interface Child {
 
 const live = new Set<ChildProcess>();
 
-export function startChild(script: string, args: string[]): Child {
-  const file = path.join(import.meta.dirname, 'children', script);
+export function startChild(file: string, args: string[]): Child {
+  const script = path.basename(file);
   const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', file, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, THINKLITE_LOG_LEVEL: 'silent' },

@@ -1,0 +1,17 @@
+export { LoopbackNetwork } from './replication/loopback-transport.js';
+export {
+  decodeEntry,
+  decodeHardState,
+  encodeEntry,
+  encodeHardState,
+  messageFromPb,
+  messageToPb,
+} from './replication/raft-codec.js';
+export { RaftLogStore } from './replication/raft-log-store.js';
+export {
+  type RaftTransport,
+  type RangeMessage,
+  type ReplicatedStateMachine,
+  ReplicationHost,
+  type ReplicationHostOptions,
+} from './replication/replication-host.js';

@@ -1,0 +1,423 @@
+import {
+  Counter,
+  createRegistry,
+  Gauge,
+  Histogram,
+  LATENCY_BUCKETS_SECONDS,
+  type Logger,
+  type Registry,
+  type SeededRandom,
+  silentLogger,
+  ThinkLiteError,
+} from '@thinklite/base';
+import {
+  type ConfChange,
+  type ConfState,
+  decodeConfChange,
+  type Entry,
+  type Message,
+  type NodeId,
+  RawNode,
+  type Ready,
+  type Snapshot,
+} from '@thinklite/raft';
+import type { Engine, WriteBatch } from '@thinklite/storage';
+import { RaftLogStore } from './raft-log-store.js';
+
+/** A message of one range's group, addressed to a node. */
+export interface RangeMessage {
+  readonly rangeId: number;
+  readonly message: Message;
+}
+
+/**
+ * Carries Raft messages between nodes. All messages one node sends another in one event-loop turn
+ * go as one batch (one frame on the node pair's stream), heartbeats of every group included.
+ */
+export interface RaftTransport {
+  send(to: NodeId, batch: readonly RangeMessage[]): void;
+  /** Called with every batch that arrives for this node. */
+  listen(handler: (from: NodeId, batch: readonly RangeMessage[]) => void): void;
+  close(): Promise<void>;
+}
+
+/** What a range's replicated state machine does with its committed entries. */
+export interface ReplicatedStateMachine {
+  /**
+   * Applies committed entries into `batch` — the normal ones with data (a leader's empty entries
+   * and conf changes are the host's) — and records `appliedIndex` (the last committed entry of
+   * this round, whatever its kind) durably in the same batch.
+   */
+  apply(batch: WriteBatch, entries: readonly Entry[], appliedIndex: number): void;
+  /** The applied index, durable with the state machine's data. */
+  appliedIndex(): number;
+  /** The state as of the applied index, with that index: a snapshot for a lagging follower. */
+  snapshot(): { index: number; data: Uint8Array };
+  /** Replaces the state with a snapshot's, staged into `batch`. */
+  applySnapshot(batch: WriteBatch, snapshot: Snapshot): void;
+}
+
+export interface ReplicationHostOptions {
+  readonly nodeId: NodeId;
+  readonly engine: Engine;
+  readonly transport: RaftTransport;
+  readonly random: SeededRandom;
+  readonly tickIntervalMs?: number;
+  readonly electionTicks?: number;
+  readonly heartbeatTicks?: number;
+  /** Compact a group's log once it holds this many applied entries. */
+  readonly logEntriesMax?: number;
+  readonly logger?: Logger;
+  readonly registry?: Registry;
+}
+
+interface Group {
+  readonly rangeId: number;
+  readonly raw: RawNode;
+  readonly store: RaftLogStore;
+  readonly sm: ReplicatedStateMachine;
+  lead: NodeId;
+}
+
+interface PendingProposal {
+  readonly resolve: (index: number) => void;
+  readonly reject: (e: unknown) => void;
+  readonly startedAt: number;
+}
+
+const PROPOSAL_ID_BYTES = 8;
+
+/**
+ * Runs the Raft groups of every range replica on one node (multi-Raft): ticks them on one timer,
+ * feeds them messages, and handles their Readies together in the order the Raft paper requires —
+ * every group's entries and hard state persisted in ONE storage commit, then their messages sent
+ * (one batch per destination node), then committed entries applied, then advance. This is the
+ * only impure part of replication; the groups themselves are pure state machines.
+ *
+ * Proposals carry an 8-byte id so the proposer can resolve its promise when the entry applies.
+ */
+export class ReplicationHost {
+  readonly nodeId: NodeId;
+  private readonly groups = new Map<number, Group>();
+  private readonly pending = new Map<string, PendingProposal>();
+  private readonly engine: Engine;
+  private readonly transport: RaftTransport;
+  private readonly random: SeededRandom;
+  private readonly log: Logger;
+  private readonly opts: Required<
+    Pick<ReplicationHostOptions, 'tickIntervalMs' | 'electionTicks' | 'heartbeatTicks' | 'logEntriesMax'>
+  >;
+  private timer: NodeJS.Timeout | undefined;
+  private scheduled = false;
+  private running = false;
+  private closed = false;
+  private proposalSeq = 0;
+  private readonly metrics: {
+    proposals: Counter;
+    applied: Counter;
+    leaderChanges: Counter;
+    applySeconds: Histogram;
+    readyGroups: Histogram;
+  };
+
+  constructor(options: ReplicationHostOptions) {
+    this.nodeId = options.nodeId;
+    this.engine = options.engine;
+    this.transport = options.transport;
+    this.random = options.random;
+    this.log = (options.logger ?? silentLogger()).child({ component: 'raft', nodeId: options.nodeId });
+    this.opts = {
+      tickIntervalMs: options.tickIntervalMs ?? 100,
+      electionTicks: options.electionTicks ?? 10,
+      heartbeatTicks: options.heartbeatTicks ?? 2,
+      logEntriesMax: options.logEntriesMax ?? 10_000,
+    };
+    const registers = [options.registry ?? createRegistry()];
+    const labelNames = ['node'] as const;
+    this.metrics = {
+      proposals: new Counter({
+        name: 'thinklite_raft_proposals_total',
+        help: 'Raft proposals made on this node',
+        labelNames,
+        registers,
+      }),
+      applied: new Counter({
+        name: 'thinklite_raft_entries_applied_total',
+        help: 'Committed Raft entries applied on this node',
+        labelNames,
+        registers,
+      }),
+      leaderChanges: new Counter({
+        name: 'thinklite_raft_leader_changes_total',
+        help: 'Times a group on this node saw its leader change (elections)',
+        labelNames,
+        registers,
+      }),
+      applySeconds: new Histogram({
+        name: 'thinklite_raft_proposal_apply_seconds',
+        help: 'From proposal to applied on the proposing node',
+        labelNames,
+        buckets: LATENCY_BUCKETS_SECONDS,
+        registers,
+      }),
+      readyGroups: new Histogram({
+        name: 'thinklite_raft_ready_groups',
+        help: 'Groups whose Readies shared one storage commit',
+        labelNames,
+        buckets: [1, 2, 4, 8, 16, 64, 256, 1024, 4096],
+        registers,
+      }),
+    };
+    const groups = this.groups;
+    const nodeLabel = String(options.nodeId);
+    new Gauge({
+      name: 'thinklite_raft_log_entries',
+      help: 'Raft log entries held on this node, all groups',
+      labelNames,
+      registers,
+      collect() {
+        let n = 0;
+        for (const g of groups.values()) n += g.store.logEntries();
+        this.set({ node: nodeLabel }, n);
+      },
+    });
+    new Gauge({
+      name: 'thinklite_raft_groups',
+      help: 'Raft groups (range replicas) hosted on this node',
+      labelNames,
+      registers,
+      collect() {
+        this.set({ node: nodeLabel }, groups.size);
+      },
+    });
+    this.transport.listen((_from, batch) => this.receive(batch));
+  }
+
+  private get label() {
+    return { node: String(this.nodeId) };
+  }
+
+  /** Starts the tick timer. */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.tick(), this.opts.tickIntervalMs);
+  }
+
+  /** Writes the initial Raft state of a new range on one of its first replicas. */
+  static async bootstrapRange(engine: Engine, rangeId: number, voters: NodeId[]): Promise<void> {
+    const batch = engine.newBatch();
+    RaftLogStore.bootstrap(batch, rangeId, {
+      voters,
+      votersOutgoing: [],
+      learners: [],
+      learnersNext: [],
+      autoLeave: false,
+    });
+    await engine.commit(batch);
+  }
+
+  /** Hosts the replica of `rangeId` on this node (its Raft state is loaded from the engine). */
+  addGroup(rangeId: number, sm: ReplicatedStateMachine): void {
+    if (this.groups.has(rangeId))
+      throw new ThinkLiteError('CONF_CHANGE_INVALID', `range ${rangeId} is already hosted on node ${this.nodeId}`);
+    const store = RaftLogStore.open(this.engine, rangeId, () => sm.snapshot());
+    const raw = new RawNode({
+      id: this.nodeId,
+      storage: store,
+      applied: sm.appliedIndex(),
+      electionTicks: this.opts.electionTicks,
+      heartbeatTicks: this.opts.heartbeatTicks,
+      preVote: true,
+      checkQuorum: true,
+      random: this.random.fork(),
+      logger: this.log.child({ rangeId }),
+    });
+    this.groups.set(rangeId, { rangeId, raw, store, sm, lead: 0 });
+  }
+
+  status(rangeId: number) {
+    return this.group(rangeId).raw.status();
+  }
+
+  private group(rangeId: number): Group {
+    const g = this.groups.get(rangeId);
+    if (!g)
+      throw new ThinkLiteError('PROPOSAL_DROPPED', `range ${rangeId} has no replica on node ${this.nodeId}`, {
+        reason: 'removed',
+      });
+    return g;
+  }
+
+  /** Proposes `data` to a range; resolves with its log index once it is applied on this node. */
+  propose(rangeId: number, data: Uint8Array): Promise<number> {
+    const g = this.group(rangeId);
+    const id = Buffer.alloc(PROPOSAL_ID_BYTES);
+    id.writeUInt32BE(this.nodeId >>> 0, 0);
+    id.writeUInt32BE(this.proposalSeq++ >>> 0, 4);
+    const payload = Buffer.concat([id, data]);
+    const key = id.toString('latin1');
+    const p = new Promise<number>((resolve, reject) =>
+      this.pending.set(key, { resolve, reject, startedAt: performance.now() }),
+    );
+    try {
+      g.raw.propose(payload);
+    } catch (e) {
+      this.pending.delete(key);
+      return Promise.reject(e);
+    }
+    this.metrics.proposals.inc(this.label);
+    this.schedule();
+    return p;
+  }
+
+  proposeConfChange(rangeId: number, cc: ConfChange): void {
+    this.group(rangeId).raw.proposeConfChange(cc);
+    this.schedule();
+  }
+
+  campaign(rangeId: number): void {
+    this.group(rangeId).raw.campaign();
+    this.schedule();
+  }
+
+  tick(): void {
+    for (const g of this.groups.values()) g.raw.tick();
+    // A proposal lost with its leader is never applied here: fail it after a bound. It may still
+    // apply later (its entry may have reached a quorum), so the error says the outcome is unknown.
+    const deadline = performance.now() - this.opts.tickIntervalMs * this.opts.electionTicks * 5;
+    for (const [key, p] of this.pending) {
+      if (p.startedAt < deadline) {
+        this.pending.delete(key);
+        p.reject(
+          new ThinkLiteError('PROPOSAL_DROPPED', 'proposal timed out; it may or may not have been applied', {
+            reason: 'timeout',
+          }),
+        );
+      }
+    }
+    this.schedule();
+  }
+
+  private receive(batch: readonly RangeMessage[]): void {
+    if (this.closed) return;
+    for (const { rangeId, message } of batch) this.groups.get(rangeId)?.raw.step(message);
+    this.schedule();
+  }
+
+  /** Handles Readies once per event-loop turn, so every input of the turn shares one commit. */
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.processReady();
+    });
+  }
+
+  private async processReady(): Promise<void> {
+    if (this.running) {
+      // One storage commit at a time; inputs meanwhile wait for the next round.
+      this.schedule();
+      return;
+    }
+    const ready: { g: Group; rd: Ready }[] = [];
+    for (const g of this.groups.values()) if (g.raw.hasReady()) ready.push({ g, rd: g.raw.ready() });
+    if (ready.length === 0) return;
+    this.running = true;
+    try {
+      // 1. Persist every group's snapshot, entries and hard state in one commit.
+      const batch = this.engine.newBatch();
+      const after: (() => void)[] = [];
+      for (const { g, rd } of ready) {
+        if (rd.snapshot) g.sm.applySnapshot(batch, rd.snapshot);
+        after.push(g.store.stage(batch, rd));
+      }
+      await this.engine.commit(batch);
+      for (const f of after) f();
+      this.metrics.readyGroups.observe(this.label, ready.length);
+      // 2. Send, one batch per destination node.
+      const outbox = new Map<NodeId, RangeMessage[]>();
+      for (const { g, rd } of ready) {
+        for (const message of rd.messages) {
+          const list = outbox.get(message.to) ?? [];
+          list.push({ rangeId: g.rangeId, message });
+          outbox.set(message.to, list);
+        }
+      }
+      for (const [to, list] of outbox) this.transport.send(to, list);
+      // 3. Apply committed entries (one more commit for the state machines' writes).
+      const applyBatch = this.engine.newBatch();
+      const afterApply: (() => void)[] = [];
+      const resolved: [PendingProposal, number][] = [];
+      for (const { g, rd } of ready) {
+        if (rd.softState && rd.softState.lead !== g.lead) {
+          g.lead = rd.softState.lead;
+          this.metrics.leaderChanges.inc(this.label);
+          this.log.debug({ rangeId: g.rangeId, lead: g.lead, role: rd.softState.role }, 'leader changed');
+        }
+        if (rd.committedEntries.length === 0) continue;
+        const normal: Entry[] = [];
+        for (const e of rd.committedEntries) {
+          if (e.type === 'conf-change') {
+            const cs: ConfState = g.raw.applyConfChange(decodeConfChange(e.data));
+            g.store.stageConfState(applyBatch, cs);
+            continue;
+          }
+          if (e.data.length < PROPOSAL_ID_BYTES) continue; // a leader's empty entry
+          const key = Buffer.from(e.data.subarray(0, PROPOSAL_ID_BYTES)).toString('latin1');
+          const p = this.pending.get(key);
+          if (p) {
+            this.pending.delete(key);
+            resolved.push([p, e.index]);
+          }
+          normal.push({ ...e, data: e.data.subarray(PROPOSAL_ID_BYTES) });
+        }
+        g.sm.apply(applyBatch, normal, (rd.committedEntries[rd.committedEntries.length - 1] as Entry).index);
+        this.metrics.applied.inc(this.label, rd.committedEntries.length);
+      }
+      if (applyBatch.count > 0) await this.engine.commit(applyBatch);
+      for (const f of afterApply) f();
+      for (const [p, index] of resolved) {
+        this.metrics.applySeconds.observe(this.label, (performance.now() - p.startedAt) / 1000);
+        p.resolve(index);
+      }
+      // 4. Advance, then compact logs that grew long.
+      for (const { g, rd } of ready) g.raw.advance(rd);
+      await this.maybeCompact();
+    } catch (e) {
+      // A failed commit (a full disk) must not half-advance Raft: stop this node's replication.
+      this.log.error({ err: e }, 'replication stopped: storage commit failed');
+      this.failAll(e);
+      await this.close();
+      return;
+    } finally {
+      this.running = false;
+    }
+    this.schedule();
+  }
+
+  private async maybeCompact(): Promise<void> {
+    const batch = this.engine.newBatch();
+    const after: (() => void)[] = [];
+    for (const g of this.groups.values()) {
+      const applied = g.raw.status().applied;
+      if (applied - (g.store.firstIndex() - 1) > this.opts.logEntriesMax)
+        after.push(g.store.stageCompaction(batch, applied));
+    }
+    if (after.length === 0) return;
+    await this.engine.commit(batch);
+    for (const f of after) f();
+  }
+
+  private failAll(e: unknown): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.failAll(new ThinkLiteError('PROPOSAL_DROPPED', `node ${this.nodeId} is shutting down`, { reason: 'removed' }));
+  }
+}
