@@ -1,3 +1,4 @@
+export { GrpcTransport, type GrpcTransportOptions } from './replication/grpc-transport.js';
 export { LoopbackNetwork } from './replication/loopback-transport.js';
 export {
   decodeEntry,

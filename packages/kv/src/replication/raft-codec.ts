@@ -7,23 +7,30 @@ import type { ConfState, Entry, HardState, Message, SnapshotMeta } from '@thinkl
  */
 const pb = thinklite.raft.v1;
 
-export function encodeEntry(e: Entry): Uint8Array {
-  return pb.Entry.encode({
+function entryToPb(e: Entry): thinklite.raft.v1.IEntry {
+  return {
     term: e.term,
     index: e.index,
     type: e.type === 'conf-change' ? pb.EntryType.ENTRY_CONF_CHANGE : pb.EntryType.ENTRY_NORMAL,
     data: e.data,
-  }).finish();
+  };
+}
+
+function entryFromPb(e: thinklite.raft.v1.IEntry): Entry {
+  return {
+    term: Number(e.term ?? 0),
+    index: Number(e.index ?? 0),
+    type: e.type === pb.EntryType.ENTRY_CONF_CHANGE ? 'conf-change' : 'normal',
+    data: e.data ?? new Uint8Array(0),
+  };
+}
+
+export function encodeEntry(e: Entry): Uint8Array {
+  return pb.Entry.encode(entryToPb(e)).finish();
 }
 
 export function decodeEntry(bytes: Uint8Array): Entry {
-  const e = pb.Entry.decode(bytes);
-  return {
-    term: Number(e.term),
-    index: Number(e.index),
-    type: e.type === pb.EntryType.ENTRY_CONF_CHANGE ? 'conf-change' : 'normal',
-    data: e.data,
-  };
+  return entryFromPb(pb.Entry.decode(bytes));
 }
 
 export function encodeHardState(hs: HardState): Uint8Array {
@@ -100,7 +107,7 @@ export function messageToPb(m: Message): thinklite.raft.v1.IMessage {
         logTerm: m.logTerm,
         index: m.index,
         commit: m.commit,
-        entries: m.entries.map((e) => pb.Entry.decode(encodeEntry(e))),
+        entries: m.entries.map(entryToPb),
       };
     case 'app-resp':
       return { ...base, index: m.index, reject: m.reject, rejectHint: m.rejectHint, logTerm: m.logTerm };
@@ -130,7 +137,7 @@ export function messageToPb(m: Message): thinklite.raft.v1.IMessage {
         entries: [{ data: m.snapshot.data }],
       };
     case 'prop':
-      return { ...base, entries: m.entries.map((e) => pb.Entry.decode(encodeEntry(e))) };
+      return { ...base, entries: m.entries.map(entryToPb) };
     case 'read-index':
       return { ...base, context: m.context };
     case 'read-index-resp':
@@ -145,7 +152,7 @@ export function messageFromPb(p: thinklite.raft.v1.IMessage): Message {
   const type = TYPE_OF.get(p.type ?? 0);
   if (!type) throw new Error(`unknown raft message type ${p.type}`);
   const base = { from: Number(p.from ?? 0), to: Number(p.to ?? 0), term: Number(p.term ?? 0) };
-  const entries = () => (p.entries ?? []).map((e) => decodeEntry(pb.Entry.encode(e).finish()));
+  const entries = () => (p.entries ?? []).map(entryFromPb);
   const ctx = () => p.context ?? new Uint8Array(0);
   switch (type) {
     case 'app':
