@@ -1,10 +1,12 @@
 // `npm run bench -- <name>`: runs one benchmark. Each prints progress and a table while it runs and
 // ends with one JSON line of all figures (see ../shared/benchmarks.md). Benchmarks never run in
 // `npm test`.
+import { runRaftBench } from './bench/raft.js';
 import { runStorageBench } from './bench/storage.js';
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   storage: runStorageBench,
+  raft: runRaftBench,
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -1,0 +1,117 @@
+// One ThinkLite replication node for `npm run bench -- raft`: an LMDB store, the multi-Raft host
+// with N groups, the gRPC Raft transport, and the Replication.Propose service for the load
+// generator. Each group's state machine applies every 256-byte value durably into the store.
+import * as grpc from '@grpc/grpc-js';
+import { SeededRandom, ThinkLiteError } from '@thinklite/base';
+import { GrpcTransport, type ReplicatedStateMachine, ReplicationHost } from '@thinklite/kv';
+import { thinklite } from '@thinklite/proto';
+import type { Entry } from '@thinklite/raft';
+import { type Engine, LmdbEngine, type WriteBatch } from '@thinklite/storage';
+
+function arg(name: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? process.argv[i + 1] : undefined;
+  if (v === undefined) throw new Error(`--${name} is required`);
+  return v;
+}
+
+const id = Number(arg('id'));
+const ranges = Number(arg('ranges'));
+const peers = new Map(
+  arg('peers')
+    .split(',')
+    .map((p) => p.split('=') as [string, string])
+    .map(([n, a]) => [Number(n), a] as [number, string]),
+);
+const voters = [...peers.keys()].sort((a, b) => a - b);
+
+/** Applies each value into the store under its range and index, with the applied index. */
+class BenchStateMachine implements ReplicatedStateMachine {
+  private applied = 0;
+  private readonly appliedKey: Buffer;
+  constructor(
+    engine: Engine,
+    private readonly rangeId: number,
+  ) {
+    this.appliedKey = Buffer.from(`bench/${rangeId}/applied`);
+    const raw = engine.get('local', this.appliedKey);
+    this.applied = raw ? raw.readUInt32BE(0) : 0;
+  }
+  apply(batch: WriteBatch, entries: readonly Entry[], appliedIndex: number): void {
+    for (const e of entries) batch.put('local', Buffer.from(`bench/${this.rangeId}/v/${e.index % 1000}`), e.data);
+    this.applied = appliedIndex;
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(appliedIndex >>> 0);
+    batch.put('local', this.appliedKey, b);
+  }
+  appliedIndex(): number {
+    return this.applied;
+  }
+  snapshot() {
+    return { index: this.applied, data: new Uint8Array(0) };
+  }
+  applySnapshot(batch: WriteBatch, s: { meta: { index: number } }): void {
+    this.applied = s.meta.index;
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(this.applied >>> 0);
+    batch.put('local', this.appliedKey, b);
+  }
+}
+
+const engine = LmdbEngine.open({ dir: arg('dir') });
+if (process.argv.includes('--bootstrap')) {
+  for (let r = 1; r <= ranges; r++) await ReplicationHost.bootstrapRange(engine, r, voters);
+}
+const transport = await GrpcTransport.start({ nodeId: id, listen: peers.get(id) as string, peers });
+const host = new ReplicationHost({ nodeId: id, engine, transport, random: new SeededRandom(id), tickIntervalMs: 50 });
+for (let r = 1; r <= ranges; r++) host.addGroup(r, new BenchStateMachine(engine, r));
+host.start();
+
+const pb = thinklite.replication.v1;
+const server = new grpc.Server();
+server.addService(
+  {
+    Propose: {
+      path: '/thinklite.replication.v1.Replication/Propose',
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: (m: thinklite.replication.v1.ProposeRequest) => Buffer.from(pb.ProposeRequest.encode(m).finish()),
+      requestDeserialize: (b: Buffer) => pb.ProposeRequest.decode(b),
+      responseSerialize: (m: thinklite.replication.v1.ProposeResponse) => Buffer.from(pb.ProposeResponse.encode(m).finish()),
+      responseDeserialize: (b: Buffer) => pb.ProposeResponse.decode(b),
+    },
+  },
+  {
+    Propose: (
+      call: grpc.ServerUnaryCall<thinklite.replication.v1.ProposeRequest, unknown>,
+      cb: grpc.sendUnaryData<thinklite.replication.v1.ProposeResponse>,
+    ) => {
+      host.propose(Number(call.request.rangeId), call.request.data).then(
+        (index) => cb(null, pb.ProposeResponse.create({ index })),
+        (e: unknown) => cb({ code: grpc.status.UNAVAILABLE, details: e instanceof ThinkLiteError ? e.message : String(e) }),
+      );
+    },
+  },
+);
+const clientPort = await new Promise<number>((resolve, reject) =>
+  server.bindAsync(arg('client'), grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+);
+
+// Node 1 campaigns for every range, so the load generator finds every leader there.
+if (id === 1) {
+  const want = () => [...Array(ranges).keys()].every((i) => host.status(i + 1).role === 'leader');
+  while (!want()) {
+    for (let r = 1; r <= ranges; r++) if (host.status(r).role !== 'leader') host.campaign(r);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
+process.stdout.write(`ready ${process.pid} ${clientPort}\n`);
+
+const stop = async () => {
+  server.forceShutdown();
+  await host.close();
+  await transport.close();
+  await engine.close();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop());

@@ -1,0 +1,262 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { thinklite } from '@thinklite/proto';
+import protobuf from 'protobufjs/minimal.js';
+import { type BenchResult, parseSeconds, progress, report } from './report.js';
+
+/**
+ * `npm run bench -- raft`: three ThinkLite replication nodes (real processes on loopback, LMDB
+ * stores, the gRPC Raft transport) against a three-member etcd cluster (Debian's etcd-server,
+ * installed if missing) on the same machine in the same run. Load: 256-byte values from 16 and 256
+ * concurrent proposers, through Raft to durable apply, over 1 and 100 groups for ThinkLite (etcd
+ * has one). Prints commits/s and p50/p99 latency, the ratio, and one JSON line.
+ */
+const VALUE = Buffer.alloc(256, 0x61);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+interface Proc {
+  readonly child: ChildProcess;
+  readonly lines: string[];
+}
+
+function startProc(cmd: string, args: string[], logFile: string): Proc {
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', out] });
+  const lines: string[] = [];
+  let partial = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    partial += d;
+    const parts = partial.split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  return { child, lines };
+}
+
+async function waitFor(what: string, cond: () => boolean | Promise<boolean>, limitMs = 60_000): Promise<void> {
+  const start = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function stopAll(procs: Proc[]): Promise<void> {
+  return Promise.all(
+    procs.map(
+      (p) =>
+        new Promise<void>((resolve) => {
+          if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve();
+          p.child.once('exit', () => resolve());
+          p.child.kill('SIGTERM');
+          setTimeout(() => p.child.kill('SIGKILL'), 5000).unref();
+        }),
+    ),
+  ).then(() => {});
+}
+
+type Call = (worker: number, n: number) => Promise<void>;
+
+interface LoadResult {
+  readonly opsPerSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+}
+
+async function runLoad(seconds: number, concurrency: number, call: Call): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, w) => {
+      for (let n = 0; performance.now() < deadline; n++) {
+        const t0 = performance.now();
+        try {
+          await call(w, n);
+          latencies.push(performance.now() - t0);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+  return { opsPerSec: latencies.length / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99), errors };
+}
+
+function unaryClient(address: string, method: string): grpc.Client & Record<string, unknown> {
+  const Ctor = grpc.makeGenericClientConstructor(
+    {
+      Call: {
+        path: method,
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: (b: Buffer) => b,
+        requestDeserialize: (b: Buffer) => b,
+        responseSerialize: (b: Buffer) => b,
+        responseDeserialize: (b: Buffer) => b,
+      },
+    },
+    'Bench',
+  );
+  return new Ctor(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, unknown>;
+}
+
+function unary(client: grpc.Client & Record<string, unknown>, body: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    (client.Call as (b: Buffer, cb: (e: grpc.ServiceError | null, r: Buffer) => void) => void)(body, (e, r) => (e ? reject(e) : resolve(r))),
+  );
+}
+
+async function thinkliteCluster(root: string, ranges: number): Promise<{ procs: Proc[]; clientAddr: string }> {
+  const ids = [1, 2, 3];
+  const raftPorts = await Promise.all(ids.map(freePort));
+  const peers = ids.map((id, i) => `${id}=127.0.0.1:${raftPorts[i]}`).join(',');
+  const node = path.join(import.meta.dirname, 'raft-node.ts');
+  const procs: Proc[] = [];
+  for (const [i, id] of ids.entries()) {
+    const dir = path.join(root, `thinklite-g${ranges}-n${id}`);
+    const clientPort = await freePort();
+    procs.push(
+      startProc(
+        process.execPath,
+        ['--conditions=source', '--import', 'tsx', node, '--id', String(id), '--dir', dir, '--ranges', String(ranges), '--peers', peers, '--client', `127.0.0.1:${clientPort}`, '--bootstrap'],
+        path.join(root, `node${id}.log`),
+      ),
+    );
+    void i;
+  }
+  await waitFor('ThinkLite nodes ready', () => procs.every((p) => p.lines.some((l) => l.startsWith('ready'))), 120_000);
+  const port = (procs[0] as Proc).lines.find((l) => l.startsWith('ready'))?.split(' ')[2];
+  return { procs, clientAddr: `127.0.0.1:${port}` };
+}
+
+function etcdBinary(): string {
+  try {
+    return execFileSync('sh', ['-c', 'command -v etcd'], { encoding: 'utf8' }).trim();
+  } catch {
+    progress('etcd not found: installing Debian package etcd-server');
+    execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server'], { stdio: 'inherit' });
+    return execFileSync('sh', ['-c', 'command -v etcd'], { encoding: 'utf8' }).trim();
+  }
+}
+
+async function etcdCluster(root: string): Promise<{ procs: Proc[]; clientAddr: string }> {
+  const etcd = etcdBinary();
+  const names = ['e1', 'e2', 'e3'];
+  const peerPorts = await Promise.all(names.map(freePort));
+  const clientPorts = await Promise.all(names.map(freePort));
+  const initial = names.map((n, i) => `${n}=http://127.0.0.1:${peerPorts[i]}`).join(',');
+  const procs = names.map((n, i) =>
+    startProc(
+      etcd,
+      [
+        '--name', n,
+        '--data-dir', path.join(root, `etcd-${n}`),
+        '--listen-client-urls', `http://127.0.0.1:${clientPorts[i]}`,
+        '--advertise-client-urls', `http://127.0.0.1:${clientPorts[i]}`,
+        '--listen-peer-urls', `http://127.0.0.1:${peerPorts[i]}`,
+        '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPorts[i]}`,
+        '--initial-cluster', initial,
+        '--initial-cluster-state', 'new',
+        '--initial-cluster-token', 'thinklite-bench',
+        '--logger', 'zap',
+        '--log-level', 'error',
+      ],
+      path.join(root, `${n}.log`),
+    ),
+  );
+  const clientAddr = `127.0.0.1:${clientPorts[0]}`;
+  const client = unaryClient(clientAddr, '/etcdserverpb.KV/Put');
+  await waitFor('etcd cluster ready', async () => {
+    try {
+      await unary(client, etcdPut(Buffer.from('ping'), Buffer.from('1')));
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  client.close();
+  return { procs, clientAddr };
+}
+
+/** An etcd PutRequest: key = field 1, value = field 2 (etcd's api/etcdserverpb/rpc.proto). */
+function etcdPut(key: Buffer, value: Buffer): Buffer {
+  return Buffer.from(protobuf.Writer.create().uint32(10).bytes(key).uint32(18).bytes(value).finish());
+}
+
+export async function runRaftBench(args: string[]): Promise<void> {
+  const seconds = parseSeconds(args, 10);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-bench-raft-'));
+  const results: BenchResult[] = [];
+  const concurrencies = [16, 256];
+  const tl: Record<string, LoadResult> = {};
+  const ref: Record<string, LoadResult> = {};
+  const all: Proc[] = [];
+  const cleanup = async () => {
+    await stopAll(all);
+  };
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  try {
+    for (const groups of [1, 100]) {
+      progress(`starting 3 ThinkLite nodes with ${groups} Raft group(s) each (${root})`);
+      const { procs, clientAddr } = await thinkliteCluster(root, groups);
+      all.push(...procs);
+      const client = unaryClient(clientAddr, '/thinklite.replication.v1.Replication/Propose');
+      for (const c of concurrencies) {
+        const r = await runLoad(seconds, c, async (w, n) => {
+          const rangeId = ((w * 7919 + n) % groups) + 1;
+          await unary(client, Buffer.from(thinklite.replication.v1.ProposeRequest.encode({ rangeId, data: VALUE }).finish()));
+        });
+        tl[`c${c}-g${groups}`] = r;
+        progress(`thinklite c${c} g${groups}: ${Math.round(r.opsPerSec)} commits/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ${r.errors} errors`);
+      }
+      client.close();
+      await stopAll(procs);
+    }
+    progress('starting a 3-member etcd cluster');
+    const { procs, clientAddr } = await etcdCluster(root);
+    all.push(...procs);
+    const client = unaryClient(clientAddr, '/etcdserverpb.KV/Put');
+    for (const c of concurrencies) {
+      const r = await runLoad(seconds, c, async (w, n) => {
+        await unary(client, etcdPut(Buffer.from(`bench/${w}/${n % 1000}`), VALUE));
+      });
+      ref[`c${c}`] = r;
+      progress(`etcd c${c}: ${Math.round(r.opsPerSec)} commits/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ${r.errors} errors`);
+    }
+    client.close();
+    await stopAll(procs);
+    for (const groups of [1, 100]) {
+      for (const c of concurrencies) {
+        const t = tl[`c${c}-g${groups}`] as LoadResult;
+        const e = ref[`c${c}`] as LoadResult;
+        results.push({ name: `replicated-write-c${c}-g${groups}`, unit: 'ops/s', thinklite: t.opsPerSec, reference: 'etcd', referenceValue: e.opsPerSec });
+        results.push({ name: `replicated-write-c${c}-g${groups}-p50`, unit: 'ms', thinklite: t.p50Ms, reference: 'etcd', referenceValue: e.p50Ms });
+        results.push({ name: `replicated-write-c${c}-g${groups}-p99`, unit: 'ms', thinklite: t.p99Ms, reference: 'etcd', referenceValue: e.p99Ms });
+      }
+    }
+    report('raft', results);
+  } finally {
+    await cleanup();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
