@@ -75,9 +75,11 @@ server.addService(
       path: '/thinklite.replication.v1.Replication/Propose',
       requestStream: false,
       responseStream: false,
-      requestSerialize: (m: thinklite.replication.v1.ProposeRequest) => Buffer.from(pb.ProposeRequest.encode(m).finish()),
+      requestSerialize: (m: thinklite.replication.v1.ProposeRequest) =>
+        Buffer.from(pb.ProposeRequest.encode(m).finish()),
       requestDeserialize: (b: Buffer) => pb.ProposeRequest.decode(b),
-      responseSerialize: (m: thinklite.replication.v1.ProposeResponse) => Buffer.from(pb.ProposeResponse.encode(m).finish()),
+      responseSerialize: (m: thinklite.replication.v1.ProposeResponse) =>
+        Buffer.from(pb.ProposeResponse.encode(m).finish()),
       responseDeserialize: (b: Buffer) => pb.ProposeResponse.decode(b),
     },
   },
@@ -88,7 +90,8 @@ server.addService(
     ) => {
       host.propose(Number(call.request.rangeId), call.request.data).then(
         (index) => cb(null, pb.ProposeResponse.create({ index })),
-        (e: unknown) => cb({ code: grpc.status.UNAVAILABLE, details: e instanceof ThinkLiteError ? e.message : String(e) }),
+        (e: unknown) =>
+          cb({ code: grpc.status.UNAVAILABLE, details: e instanceof ThinkLiteError ? e.message : String(e) }),
       );
     },
   },

@@ -122,7 +122,9 @@ function unaryClient(address: string, method: string): grpc.Client & Record<stri
 
 function unary(client: grpc.Client & Record<string, unknown>, body: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    (client.Call as (b: Buffer, cb: (e: grpc.ServiceError | null, r: Buffer) => void) => void)(body, (e, r) => (e ? reject(e) : resolve(r))),
+    (client.Call as (b: Buffer, cb: (e: grpc.ServiceError | null, r: Buffer) => void) => void)(body, (e, r) =>
+      e ? reject(e) : resolve(r),
+    ),
   );
 }
 
@@ -138,7 +140,23 @@ async function thinkliteCluster(root: string, ranges: number): Promise<{ procs: 
     procs.push(
       startProc(
         process.execPath,
-        ['--conditions=source', '--import', 'tsx', node, '--id', String(id), '--dir', dir, '--ranges', String(ranges), '--peers', peers, '--client', `127.0.0.1:${clientPort}`, '--bootstrap'],
+        [
+          '--conditions=source',
+          '--import',
+          'tsx',
+          node,
+          '--id',
+          String(id),
+          '--dir',
+          dir,
+          '--ranges',
+          String(ranges),
+          '--peers',
+          peers,
+          '--client',
+          `127.0.0.1:${clientPort}`,
+          '--bootstrap',
+        ],
         path.join(root, `node${id}.log`),
       ),
     );
@@ -154,7 +172,11 @@ function etcdBinary(): string {
     return execFileSync('sh', ['-c', 'command -v etcd'], { encoding: 'utf8' }).trim();
   } catch {
     progress('etcd not found: installing Debian package etcd-server');
-    execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server'], { stdio: 'inherit' });
+    execFileSync(
+      'sh',
+      ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server'],
+      { stdio: 'inherit' },
+    );
     return execFileSync('sh', ['-c', 'command -v etcd'], { encoding: 'utf8' }).trim();
   }
 }
@@ -169,17 +191,28 @@ async function etcdCluster(root: string): Promise<{ procs: Proc[]; clientAddr: s
     startProc(
       etcd,
       [
-        '--name', n,
-        '--data-dir', path.join(root, `etcd-${n}`),
-        '--listen-client-urls', `http://127.0.0.1:${clientPorts[i]}`,
-        '--advertise-client-urls', `http://127.0.0.1:${clientPorts[i]}`,
-        '--listen-peer-urls', `http://127.0.0.1:${peerPorts[i]}`,
-        '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPorts[i]}`,
-        '--initial-cluster', initial,
-        '--initial-cluster-state', 'new',
-        '--initial-cluster-token', 'thinklite-bench',
-        '--logger', 'zap',
-        '--log-level', 'error',
+        '--name',
+        n,
+        '--data-dir',
+        path.join(root, `etcd-${n}`),
+        '--listen-client-urls',
+        `http://127.0.0.1:${clientPorts[i]}`,
+        '--advertise-client-urls',
+        `http://127.0.0.1:${clientPorts[i]}`,
+        '--listen-peer-urls',
+        `http://127.0.0.1:${peerPorts[i]}`,
+        '--initial-advertise-peer-urls',
+        `http://127.0.0.1:${peerPorts[i]}`,
+        '--initial-cluster',
+        initial,
+        '--initial-cluster-state',
+        'new',
+        '--initial-cluster-token',
+        'thinklite-bench',
+        '--logger',
+        'zap',
+        '--log-level',
+        'error',
       ],
       path.join(root, `${n}.log`),
     ),
@@ -224,10 +257,15 @@ export async function runRaftBench(args: string[]): Promise<void> {
       for (const c of concurrencies) {
         const r = await runLoad(seconds, c, async (w, n) => {
           const rangeId = ((w * 7919 + n) % groups) + 1;
-          await unary(client, Buffer.from(thinklite.replication.v1.ProposeRequest.encode({ rangeId, data: VALUE }).finish()));
+          await unary(
+            client,
+            Buffer.from(thinklite.replication.v1.ProposeRequest.encode({ rangeId, data: VALUE }).finish()),
+          );
         });
         tl[`c${c}-g${groups}`] = r;
-        progress(`thinklite c${c} g${groups}: ${Math.round(r.opsPerSec)} commits/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ${r.errors} errors`);
+        progress(
+          `thinklite c${c} g${groups}: ${Math.round(r.opsPerSec)} commits/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ${r.errors} errors`,
+        );
       }
       client.close();
       await stopAll(procs);
@@ -241,7 +279,9 @@ export async function runRaftBench(args: string[]): Promise<void> {
         await unary(client, etcdPut(Buffer.from(`bench/${w}/${n % 1000}`), VALUE));
       });
       ref[`c${c}`] = r;
-      progress(`etcd c${c}: ${Math.round(r.opsPerSec)} commits/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ${r.errors} errors`);
+      progress(
+        `etcd c${c}: ${Math.round(r.opsPerSec)} commits/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ${r.errors} errors`,
+      );
     }
     client.close();
     await stopAll(procs);
@@ -249,9 +289,27 @@ export async function runRaftBench(args: string[]): Promise<void> {
       for (const c of concurrencies) {
         const t = tl[`c${c}-g${groups}`] as LoadResult;
         const e = ref[`c${c}`] as LoadResult;
-        results.push({ name: `replicated-write-c${c}-g${groups}`, unit: 'ops/s', thinklite: t.opsPerSec, reference: 'etcd', referenceValue: e.opsPerSec });
-        results.push({ name: `replicated-write-c${c}-g${groups}-p50`, unit: 'ms', thinklite: t.p50Ms, reference: 'etcd', referenceValue: e.p50Ms });
-        results.push({ name: `replicated-write-c${c}-g${groups}-p99`, unit: 'ms', thinklite: t.p99Ms, reference: 'etcd', referenceValue: e.p99Ms });
+        results.push({
+          name: `replicated-write-c${c}-g${groups}`,
+          unit: 'ops/s',
+          thinklite: t.opsPerSec,
+          reference: 'etcd',
+          referenceValue: e.opsPerSec,
+        });
+        results.push({
+          name: `replicated-write-c${c}-g${groups}-p50`,
+          unit: 'ms',
+          thinklite: t.p50Ms,
+          reference: 'etcd',
+          referenceValue: e.p50Ms,
+        });
+        results.push({
+          name: `replicated-write-c${c}-g${groups}-p99`,
+          unit: 'ms',
+          thinklite: t.p99Ms,
+          reference: 'etcd',
+          referenceValue: e.p99Ms,
+        });
       }
     }
     report('raft', results);
