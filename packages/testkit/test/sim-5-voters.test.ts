@@ -1,0 +1,8 @@
+import { describe, it } from 'vitest';
+import { SEEDS, soak } from './soak.js';
+
+describe('Raft under deterministic simulation', () => {
+  it(`keeps every safety invariant and recovers once faults heal: ${SEEDS} seeds, 5 voters + 2 spares`, () => {
+    soak(5);
+  });
+});

@@ -1,0 +1,28 @@
+import { expect } from 'vitest';
+import { type SimResult, simulate } from '../src/raft-sim/cluster.js';
+
+/** Seeds per cluster size in `npm test`; `npm run sim -- --seeds N` soaks far longer. */
+export const SEEDS = Number(process.env.THINKLITE_SIM_SEEDS ?? 700);
+
+/**
+ * Runs SEEDS seeds of one cluster size and checks that the runs exercised what they claim to:
+ * acknowledged writes, crashes, elections, membership changes, snapshot installs, reads.
+ */
+export function soak(voters: number): void {
+  const totals = { acked: 0, elections: 0, crashes: 0, confChanges: 0, snapshots: 0, reads: 0 };
+  for (let seed = 1; seed <= SEEDS; seed++) {
+    const r: SimResult = simulate(seed * 10 + voters, { initialVoters: voters, nodeCount: voters + 2 });
+    totals.acked += r.proposalsAcked;
+    totals.elections += r.elections;
+    totals.crashes += r.crashes;
+    totals.confChanges += r.confChanges;
+    totals.snapshots += r.snapshotsInstalled;
+    totals.reads += r.readsServed;
+  }
+  expect(totals.acked).toBeGreaterThan(SEEDS * 10);
+  expect(totals.crashes).toBeGreaterThan(SEEDS / 2);
+  expect(totals.elections).toBeGreaterThan(SEEDS);
+  expect(totals.confChanges).toBeGreaterThan(SEEDS);
+  expect(totals.snapshots).toBeGreaterThan(SEEDS / 4);
+  expect(totals.reads).toBeGreaterThan(SEEDS);
+}
