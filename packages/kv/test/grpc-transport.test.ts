@@ -79,6 +79,99 @@ describe('the gRPC Raft transport', () => {
     }
   });
 
+  it('streams a large snapshot in chunks and delivers it whole, and drops one with a missing piece', async () => {
+    const chunk = 256 * 1024;
+    const a = await GrpcTransport.start({
+      nodeId: 1,
+      listen: '127.0.0.1:0',
+      peers: new Map(),
+      snapshotChunkBytes: chunk,
+    });
+    const b = await GrpcTransport.start({ nodeId: 2, listen: '127.0.0.1:0', peers: new Map() });
+    cleanups.push(
+      () => a.close(),
+      () => b.close(),
+    );
+    a.setPeer(2, `127.0.0.1:${b.port}`);
+    const got: { rangeId: number; message: Message }[] = [];
+    b.listen((_from, batch) => got.push(...batch));
+    const data = new SeededRandom(5).bytes(3 * 1024 * 1024 + 17);
+    const snap: Message = {
+      type: 'snap',
+      from: 1,
+      to: 2,
+      term: 4,
+      snapshot: {
+        meta: {
+          index: 90,
+          term: 4,
+          conf: { voters: [1, 2, 3], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false },
+        },
+        data,
+      },
+    };
+    a.send(2, [
+      { rangeId: 7, message: snap },
+      { rangeId: 8, message: { type: 'heartbeat', from: 1, to: 2, term: 4, commit: 3, context: new Uint8Array(0) } },
+    ]);
+    await until('snapshot delivered', () => got.some((m) => m.message.type === 'snap'));
+    const delivered = got.find((m) => m.message.type === 'snap') as {
+      rangeId: number;
+      message: Message & { type: 'snap' };
+    };
+    expect(delivered.rangeId).toBe(7);
+    expect(delivered.message.snapshot.meta.index).toBe(90);
+    expect(Buffer.compare(Buffer.from(delivered.message.snapshot.data), Buffer.from(data))).toBe(0);
+    expect(got.some((m) => m.rangeId === 8 && m.message.type === 'heartbeat')).toBe(true);
+
+    // A sequence with a piece missing is never delivered.
+    const pb = thinklite.raft.v1;
+    const header = messageToPb({ ...snap, snapshot: { meta: snap.snapshot.meta, data: new Uint8Array(0) } });
+    const raw = new (grpc.makeGenericClientConstructor(
+      {
+        Stream: {
+          path: '/thinklite.raft.v1.RaftTransport/Stream',
+          requestStream: true,
+          responseStream: true,
+          requestSerialize: (m: thinklite.raft.v1.MessageBatch) => Buffer.from(pb.MessageBatch.encode(m).finish()),
+          requestDeserialize: (x: Buffer) => pb.MessageBatch.decode(x),
+          responseSerialize: (x: Buffer) => x,
+          responseDeserialize: (x: Buffer) => x,
+        },
+      },
+      'Chunks',
+    ))(`127.0.0.1:${b.port}`, grpc.credentials.createInsecure());
+    const stream = (
+      raw as unknown as { Stream: () => grpc.ClientDuplexStream<thinklite.raft.v1.MessageBatch, Buffer> }
+    ).Stream();
+    stream.on('error', () => {});
+    const piece = (offset: number) =>
+      pb.MessageBatch.create({
+        fromNode: 9,
+        toNode: 2,
+        snapshotChunk: {
+          rangeId: 11,
+          ...(offset === 0 ? { message: header } : {}),
+          offset,
+          totalBytes: 3 * chunk,
+          data: new Uint8Array(chunk),
+        },
+      });
+    stream.write(piece(0));
+    stream.write(piece(2 * chunk)); // the middle piece never comes
+    stream.write(
+      pb.MessageBatch.create({
+        fromNode: 9,
+        toNode: 2,
+        messages: [{ rangeId: 12, message: messageToPb({ type: 'timeout-now', from: 9, to: 2, term: 1 }) }],
+      }),
+    );
+    await until('the frame after the broken snapshot', () => got.some((m) => m.rangeId === 12));
+    expect(got.some((m) => m.rangeId === 11)).toBe(false);
+    stream.end();
+    raw.close();
+  });
+
   it('replicates groups between three nodes over real sockets, and survives garbage frames and a dead peer', async () => {
     const ids = [1, 2, 3];
     const ranges = Array.from({ length: 10 }, (_, i) => i + 1);

@@ -29,10 +29,19 @@ export interface GrpcTransportOptions {
   readonly listen: string;
   /** Where each peer listens. */
   readonly peers: ReadonlyMap<NodeId, string>;
-  /** Frames larger than this are refused by the receiver. */
-  readonly messageBytesMax?: number;
+  /** Snapshot data is sent in pieces of this size, one per frame. Default 1 MiB. */
+  readonly snapshotChunkBytes?: number;
+  /** A snapshot larger than this is refused by the receiver. Default 4 GiB. */
+  readonly snapshotBytesMax?: number;
   readonly logger?: Logger;
   readonly registry?: Registry;
+}
+
+interface Reassembly {
+  readonly rangeId: number;
+  readonly header: thinklite.raft.v1.IMessage;
+  readonly data: Buffer;
+  received: number;
 }
 
 interface Peer {
@@ -44,7 +53,9 @@ interface Peer {
  * Raft's network between nodes: one long-lived gRPC stream per ordered pair of nodes carries the
  * messages of every Raft group, one MessageBatch frame per event-loop turn (heartbeats of all
  * groups ride in the same frame). Raft tolerates loss, so a broken or backed-up stream drops
- * frames rather than queueing without bound, and is re-opened on the next send.
+ * frames rather than queueing without bound, and is re-opened on the next send. A snapshot larger
+ * than a chunk travels as a sequence of frames (flow-controlled by the stream, never dropped for
+ * back-pressure) and is delivered to Raft only once whole.
  */
 export class GrpcTransport implements RaftTransport {
   private readonly server = new grpc.Server({
@@ -59,6 +70,8 @@ export class GrpcTransport implements RaftTransport {
   private readonly label: { node: string };
   port = 0;
   private closed = false;
+  /** Snapshots arriving in pieces, by sender and range. */
+  private readonly reassembly = new Map<string, Reassembly>();
 
   private constructor(private readonly opts: GrpcTransportOptions) {
     this.log = (opts.logger ?? silentLogger()).child({ component: 'raft-transport', nodeId: opts.nodeId });
@@ -108,6 +121,10 @@ export class GrpcTransport implements RaftTransport {
     if (!this.handler) return;
     const from = Number(batch.fromNode);
     const out: RangeMessage[] = [];
+    if (batch.snapshotChunk) {
+      const whole = this.receiveChunk(from, batch.snapshotChunk);
+      if (whole) out.push(whole);
+    }
     for (const rm of batch.messages) {
       try {
         out.push({ rangeId: Number(rm.rangeId), message: messageFromPb(rm.message ?? {}) });
@@ -117,6 +134,43 @@ export class GrpcTransport implements RaftTransport {
       }
     }
     this.handler(from, out);
+  }
+
+  /** Adds a snapshot piece; returns the snapshot message once every byte of it has arrived. */
+  private receiveChunk(from: NodeId, c: thinklite.raft.v1.ISnapshotChunk): RangeMessage | undefined {
+    const rangeId = Number(c.rangeId ?? 0);
+    const key = `${from}/${rangeId}`;
+    const total = Number(c.totalBytes ?? 0);
+    const offset = Number(c.offset ?? 0);
+    const data = c.data ?? new Uint8Array(0);
+    const max = this.opts.snapshotBytesMax ?? 4 * 1024 ** 3;
+    if (offset === 0) {
+      if (!c.message || total > max) {
+        this.log.warn({ from, rangeId, total }, 'refusing a snapshot: no header or too large');
+        this.reassembly.delete(key);
+        return undefined;
+      }
+      // A new snapshot from this sender for this range replaces any half-received one.
+      this.reassembly.set(key, { rangeId, header: c.message, data: Buffer.alloc(total), received: 0 });
+    }
+    const r = this.reassembly.get(key);
+    if (!r || offset !== r.received || offset + data.length > r.data.length || total !== r.data.length) {
+      // Out of order or inconsistent (a frame was lost): drop it; the leader sends a new snapshot.
+      this.reassembly.delete(key);
+      return undefined;
+    }
+    r.data.set(data, offset);
+    r.received += data.length;
+    if (r.received < r.data.length) return undefined;
+    this.reassembly.delete(key);
+    try {
+      const m = messageFromPb(r.header);
+      if (m.type !== 'snap') return undefined;
+      return { rangeId, message: { ...m, snapshot: { meta: m.snapshot.meta, data: r.data } } };
+    } catch (err) {
+      this.log.warn({ err, from, rangeId }, 'dropping a malformed snapshot');
+      return undefined;
+    }
   }
 
   listen(handler: (from: NodeId, batch: readonly RangeMessage[]) => void): void {
@@ -169,18 +223,51 @@ export class GrpcTransport implements RaftTransport {
       stream.on('end', reset);
       p.stream = stream;
     }
-    const frame = pb.MessageBatch.create({
-      fromNode: this.opts.nodeId,
-      toNode: to,
-      messages: batch.map((m) => ({ rangeId: m.rangeId, message: messageToPb(m.message) })),
-    });
-    // A backed-up stream means the peer is slow or gone: drop rather than queue without bound.
-    if (p.stream.writableNeedDrain) {
-      this.dropped.inc(this.label);
-      return;
+    const chunkBytes = this.opts.snapshotChunkBytes ?? 1024 * 1024;
+    const small: RangeMessage[] = [];
+    const snapshots: RangeMessage[] = [];
+    for (const m of batch)
+      (m.message.type === 'snap' && m.message.snapshot.data.length > chunkBytes ? snapshots : small).push(m);
+    const frames: MessageBatch[] = [];
+    if (small.length > 0) {
+      frames.push(
+        pb.MessageBatch.create({
+          fromNode: this.opts.nodeId,
+          toNode: to,
+          messages: small.map((m) => ({ rangeId: m.rangeId, message: messageToPb(m.message) })),
+        }),
+      );
     }
-    p.stream.write(frame);
-    this.sent.inc(this.label);
+    for (const { rangeId, message } of snapshots) {
+      if (message.type !== 'snap') continue;
+      const data = message.snapshot.data;
+      const header = messageToPb({ ...message, snapshot: { meta: message.snapshot.meta, data: new Uint8Array(0) } });
+      for (let offset = 0; offset < data.length; offset += chunkBytes) {
+        frames.push(
+          pb.MessageBatch.create({
+            fromNode: this.opts.nodeId,
+            toNode: to,
+            snapshotChunk: {
+              rangeId,
+              ...(offset === 0 ? { message: header } : {}),
+              offset,
+              totalBytes: data.length,
+              data: data.subarray(offset, offset + chunkBytes),
+            },
+          }),
+        );
+      }
+    }
+    for (const frame of frames) {
+      // A backed-up stream means the peer is slow or gone: drop rather than queue without bound.
+      // (A snapshot cut short is dropped whole by the receiver, and sent again.)
+      if (p.stream.writableNeedDrain && !frame.snapshotChunk) {
+        this.dropped.inc(this.label);
+        continue;
+      }
+      p.stream.write(frame);
+      this.sent.inc(this.label);
+    }
   }
 
   /** Stops sending and listening. In-flight frames are lost, which Raft tolerates. */
