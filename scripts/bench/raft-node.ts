@@ -2,7 +2,7 @@
 // with N groups, the gRPC Raft transport, and the Replication.Propose service for the load
 // generator. Each group's state machine applies every 256-byte value durably into the store.
 import * as grpc from '@grpc/grpc-js';
-import { SeededRandom, ThinkLiteError } from '@thinklite/base';
+import { createLogger, SeededRandom, ThinkLiteError } from '@thinklite/base';
 import { GrpcTransport, type ReplicatedStateMachine, ReplicationHost } from '@thinklite/kv';
 import { thinklite } from '@thinklite/proto';
 import type { Entry } from '@thinklite/raft';
@@ -63,7 +63,15 @@ if (process.argv.includes('--bootstrap')) {
   for (let r = 1; r <= ranges; r++) await ReplicationHost.bootstrapRange(engine, r, voters);
 }
 const transport = await GrpcTransport.start({ nodeId: id, listen: peers.get(id) as string, peers });
-const host = new ReplicationHost({ nodeId: id, engine, transport, random: new SeededRandom(id), tickIntervalMs: 50 });
+const logger = createLogger({ level: process.env.THINKLITE_LOG_LEVEL ?? 'info' }, process.stderr);
+const host = new ReplicationHost({
+  nodeId: id,
+  engine,
+  transport,
+  random: new SeededRandom(id),
+  tickIntervalMs: 50,
+  logger,
+});
 for (let r = 1; r <= ranges; r++) host.addGroup(r, new BenchStateMachine(engine, r));
 host.start();
 

@@ -128,7 +128,11 @@ function unary(client: grpc.Client & Record<string, unknown>, body: Buffer): Pro
   );
 }
 
-async function thinkliteCluster(root: string, ranges: number): Promise<{ procs: Proc[]; clientAddr: string }> {
+async function thinkliteCluster(
+  root: string,
+  ranges: number,
+  all: Proc[],
+): Promise<{ procs: Proc[]; clientAddr: string }> {
   const ids = [1, 2, 3];
   const raftPorts = await Promise.all(ids.map(freePort));
   const peers = ids.map((id, i) => `${id}=127.0.0.1:${raftPorts[i]}`).join(',');
@@ -160,6 +164,7 @@ async function thinkliteCluster(root: string, ranges: number): Promise<{ procs: 
         path.join(root, `node${id}.log`),
       ),
     );
+    all.push(procs[procs.length - 1] as Proc); // stopped by PID whatever happens next
     void i;
   }
   await waitFor('ThinkLite nodes ready', () => procs.every((p) => p.lines.some((l) => l.startsWith('ready'))), 120_000);
@@ -181,7 +186,7 @@ function etcdBinary(): string {
   }
 }
 
-async function etcdCluster(root: string): Promise<{ procs: Proc[]; clientAddr: string }> {
+async function etcdCluster(root: string, all: Proc[]): Promise<{ procs: Proc[]; clientAddr: string }> {
   const etcd = etcdBinary();
   const names = ['e1', 'e2', 'e3'];
   const peerPorts = await Promise.all(names.map(freePort));
@@ -217,6 +222,7 @@ async function etcdCluster(root: string): Promise<{ procs: Proc[]; clientAddr: s
       path.join(root, `${n}.log`),
     ),
   );
+  all.push(...procs);
   const clientAddr = `127.0.0.1:${clientPorts[0]}`;
   const client = unaryClient(clientAddr, '/etcdserverpb.KV/Put');
   await waitFor('etcd cluster ready', async () => {
@@ -251,8 +257,7 @@ export async function runRaftBench(args: string[]): Promise<void> {
   try {
     for (const groups of [1, 100]) {
       progress(`starting 3 ThinkLite nodes with ${groups} Raft group(s) each (${root})`);
-      const { procs, clientAddr } = await thinkliteCluster(root, groups);
-      all.push(...procs);
+      const { procs, clientAddr } = await thinkliteCluster(root, groups, all);
       const client = unaryClient(clientAddr, '/thinklite.replication.v1.Replication/Propose');
       for (const c of concurrencies) {
         const r = await runLoad(seconds, c, async (w, n) => {
@@ -271,8 +276,7 @@ export async function runRaftBench(args: string[]): Promise<void> {
       await stopAll(procs);
     }
     progress('starting a 3-member etcd cluster');
-    const { procs, clientAddr } = await etcdCluster(root);
-    all.push(...procs);
+    const { procs, clientAddr } = await etcdCluster(root, all);
     const client = unaryClient(clientAddr, '/etcdserverpb.KV/Put');
     for (const c of concurrencies) {
       const r = await runLoad(seconds, c, async (w, n) => {
@@ -313,8 +317,11 @@ export async function runRaftBench(args: string[]): Promise<void> {
       }
     }
     report('raft', results);
+  } catch (e) {
+    progress(`failed; node and etcd logs are kept in ${root}`);
+    throw e;
   } finally {
     await cleanup();
-    fs.rmSync(root, { recursive: true, force: true });
   }
+  if (!process.env.THINKLITE_BENCH_KEEP) fs.rmSync(root, { recursive: true, force: true });
 }

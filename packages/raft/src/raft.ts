@@ -141,7 +141,8 @@ export class Raft {
     this.tracker.resetVotes();
     for (const [id, pr] of this.tracker.progress) {
       pr.becomeProbe();
-      pr.match = id === this.id ? this.log.lastIndex() : 0;
+      // Our own log counts toward a quorum only as far as it is on disk.
+      pr.match = id === this.id ? this.log.lastStableIndex() : 0;
       pr.next = this.log.lastIndex() + 1;
       pr.recentActive = false;
     }
@@ -342,9 +343,16 @@ export class Raft {
     let last = this.log.lastIndex();
     const stamped = entries.map((e) => ({ ...e, term: this.term, index: ++last }));
     this.log.append(stamped);
-    this.tracker.progressOf(this.id).maybeUpdate(this.log.lastIndex());
-    this.maybeCommit();
+    // The leader's own entries count toward the quorum once persisted (stableTo), which lets the
+    // driver send them to followers while its own disk write is still in flight (thesis §10.2.1).
     return true;
+  }
+
+  /** The driver persisted our log up to `index`: as leader, our own progress moves. */
+  stableTo(index: number): void {
+    if (this.role !== 'leader') return;
+    const pr = this.tracker.progress.get(this.id);
+    if (pr?.maybeUpdate(index) && this.maybeCommit()) this.bcastAppend();
   }
 
   /** Proposes entries on the leader; throws PROPOSAL_DROPPED with the reason otherwise. */

@@ -11,7 +11,9 @@ export interface SoftState {
 /**
  * Everything the driver must do after an input, in this order (etcd/raft's Ready):
  *  1. persist `snapshot` (if any), then `entries`, then `hardState` — durably, in one commit;
- *  2. send `messages` (they may depend on what was just persisted: a vote, an append's ack);
+ *  2. send `messages` (they may depend on what was just persisted: a vote, an append's ack).
+ *     A leader's appends (`app`) may go out before step 1 completes: the leader counts its own
+ *     entries toward a quorum only once advance() reports them persisted;
  *  3. apply `committedEntries` in order (for a conf-change entry, call applyConfChange and persist
  *     the configuration it returns with the applied index);
  *  4. call advance(ready).
@@ -154,7 +156,10 @@ export class RawNode {
       if (r.log.applied < rd.snapshot.meta.index) r.log.applied = rd.snapshot.meta.index;
     }
     const last = rd.entries[rd.entries.length - 1];
-    if (last) r.log.stableTo(last.index, last.term);
+    if (last) {
+      r.log.stableTo(last.index, last.term);
+      r.stableTo(r.log.lastStableIndex());
+    }
     const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
     if (lastApplied) r.appliedTo(lastApplied.index);
   }

@@ -89,6 +89,9 @@ describe('raft behaviours', () => {
     raw.step({ type: 'vote-resp', from: 2, to: 1, term: 3, reject: false });
     expect(raw.raft.role).toBe('leader');
     expect(raw.raft.log.lastIndex()).toBe(4); // its empty entry of term 3
+    const rd = raw.ready();
+    storage.append(rd.entries); // the leader's own entries count once persisted
+    raw.advance(rd);
     const ack = (index: number): Message => ({
       type: 'app-resp',
       from: 2,

@@ -332,6 +332,21 @@ export class ReplicationHost {
       // 1. Persist every group's snapshot, entries and hard state, and apply every group's
       //    committed entries, in ONE storage commit: one fsync per round for all groups. (Applying
       //    before sending is as safe as after: the messages were fixed when the Readies were taken.)
+      // A leader's appends go out now, in parallel with its own disk write (the leader counts its
+      // entries toward the quorum only once persisted: Raft thesis §10.2.1).
+      const early = new Set<Message>();
+      const earlyOut = new Map<NodeId, RangeMessage[]>();
+      for (const { g, rd } of ready) {
+        if (g.raw.raft.role !== 'leader') continue;
+        for (const message of rd.messages) {
+          if (message.type !== 'app') continue;
+          early.add(message);
+          const list = earlyOut.get(message.to) ?? [];
+          list.push({ rangeId: g.rangeId, message });
+          earlyOut.set(message.to, list);
+        }
+      }
+      for (const [to, list] of earlyOut) this.transport.send(to, list);
       const batch = this.engine.newBatch();
       const after: (() => void)[] = [];
       for (const { g, rd } of ready) {
@@ -372,6 +387,7 @@ export class ReplicationHost {
       const outbox = new Map<NodeId, RangeMessage[]>();
       for (const { g, rd } of ready) {
         for (const message of rd.messages) {
+          if (early.has(message)) continue;
           const list = outbox.get(message.to) ?? [];
           list.push({ rangeId: g.rangeId, message });
           outbox.set(message.to, list);

@@ -172,6 +172,13 @@ export class RaftLog {
     return this.committed > Math.max(this.applied, this.firstIndex() - 1);
   }
 
+  /** The last index that is persisted (unstable entries are not; an unstable snapshot is not). */
+  lastStableIndex(): number {
+    if (this.unstableEntries.length > 0) return this.unstableOffset - 1;
+    if (this.unstableSnapshot) return this.unstableSnapshot.meta.index - 1;
+    return this.lastIndex();
+  }
+
   /** The driver persisted the unstable entries up to (index, term). */
   stableTo(index: number, term: number): void {
     if (this.unstableEntries.length === 0 || index < this.unstableOffset) return;

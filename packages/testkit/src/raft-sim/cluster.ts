@@ -423,6 +423,10 @@ export class RaftSimulation {
     const raw = n.raw;
     if (!raw?.hasReady()) return;
     const rd = raw.ready();
+    // A leader sends its appends before its own disk write completes (as the host does); the
+    // crash below may then lose on the leader what followers already have.
+    const early: readonly Message[] = raw.raft.role === 'leader' ? rd.messages.filter((m) => m.type === 'app') : [];
+    for (const m of early) this.network.send(m, this.now);
     if (faulty && rd.mustSync && this.random.bool(this.opts.crashBeforePersistRate)) {
       // Power fails before the fsync: nothing of this Ready reaches disk or the network.
       this.crash(n.id);
@@ -434,7 +438,7 @@ export class RaftSimulation {
     n.storage.append(rd.entries);
     if (rd.hardState) n.storage.setHardState(rd.hardState);
     // 2. Send.
-    for (const m of rd.messages) this.network.send(m as Message, this.now);
+    for (const m of rd.messages) if (!early.includes(m)) this.network.send(m as Message, this.now);
     // 3. Apply.
     for (const e of rd.committedEntries) this.apply(n, e);
     for (const rs of rd.readStates) this.checkRead(n, rs.index, text.decode(rs.context));
