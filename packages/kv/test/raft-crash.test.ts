@@ -36,16 +36,15 @@ describe('durable Raft storage under SIGKILL', () => {
           const sm = new LogStateMachine(engine, r);
           const store = RaftLogStore.open(engine, r, () => sm.snapshot());
           const { hardState } = store.initialState();
-          // The log is whole: contiguous from its first index to its last, commit within it.
+          // The log is whole: contiguous from its first index to its last, commit within it, and
+          // the applied state never ahead of the commit index.
           const entries = store.entries(store.firstIndex(), store.lastIndex() + 1);
           expect(entries.map((e) => e.index)).toEqual(entries.map((_, i) => store.firstIndex() + i));
           expect(hardState.commit).toBeLessThanOrEqual(store.lastIndex());
           expect(sm.appliedIndex()).toBeLessThanOrEqual(hardState.commit);
-          const values = new Set(sm.values);
-          for (const [, range, , value] of acks)
-            if (Number(range) === r) expect(values.has(value as string), `run ${run}: ${value} lost`).toBe(true);
         }
-        // Every group comes back: leaders again, and a new write applies.
+        // Every group comes back: a leader again, the log replayed into the state machine, and
+        // every acknowledged value there; then a new write applies.
         const host = new ReplicationHost({
           nodeId: 1,
           engine,
@@ -53,13 +52,18 @@ describe('durable Raft storage under SIGKILL', () => {
           random: new SeededRandom(run),
           tickIntervalMs: 5,
         });
-        const sm = new LogStateMachine(engine, 1);
-        host.addGroup(1, sm);
+        const sms = new Map([1, 2, 3, 4].map((r) => [r, new LogStateMachine(engine, r)]));
+        for (const [r, sm] of sms) host.addGroup(r, sm);
         host.start();
-        host.campaign(1);
-        while (host.status(1).role !== 'leader') await sleep(2);
-        await host.propose(1, new TextEncoder().encode(`check-${run}`));
-        expect(sm.values.at(-1)).toBe(`check-${run}`);
+        for (const r of sms.keys()) host.campaign(r);
+        for (const r of sms.keys()) {
+          while (host.status(r).role !== 'leader') await sleep(2);
+          await host.propose(r, new TextEncoder().encode(`check-${run}`));
+          const values = new Set(sms.get(r)?.values);
+          for (const [, range, , value] of acks)
+            if (Number(range) === r) expect(values.has(value as string), `run ${run}: ${value} lost`).toBe(true);
+          expect(sms.get(r)?.values.at(-1)).toBe(`check-${run}`);
+        }
         await host.close();
       } finally {
         await engine.close();

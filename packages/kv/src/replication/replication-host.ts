@@ -112,6 +112,9 @@ export class ReplicationHost {
   private scheduled = false;
   private running = false;
   private again = false;
+  /** State-machine writes (and commit indexes) applied but not yet committed to the engine. */
+  private deferred: WriteBatch | undefined;
+  private deferredAfter: (() => void)[] = [];
   private closed = false;
   private proposalSeq = 0;
   private readonly metrics: {
@@ -326,12 +329,9 @@ export class ReplicationHost {
     this.again = false;
     const ready: { g: Group; rd: Ready }[] = [];
     for (const g of this.groups.values()) if (g.raw.hasReady()) ready.push({ g, rd: g.raw.ready() });
-    if (ready.length === 0) return;
+    if (ready.length === 0 && this.deferred === undefined) return;
     this.running = true;
     try {
-      // 1. Persist every group's snapshot, entries and hard state, and apply every group's
-      //    committed entries, in ONE storage commit: one fsync per round for all groups. (Applying
-      //    before sending is as safe as after: the messages were fixed when the Readies were taken.)
       // A leader's appends go out now, in parallel with its own disk write (the leader counts its
       // entries toward the quorum only once persisted: Raft thesis §10.2.1).
       const early = new Set<Message>();
@@ -347,10 +347,22 @@ export class ReplicationHost {
         }
       }
       for (const [to, list] of earlyOut) this.transport.send(to, list);
-      const batch = this.engine.newBatch();
-      const after: (() => void)[] = [];
+
+      // 1. Everything of this round goes into one batch: snapshots, entries and hard state, and the
+      //    state machines' writes for the committed entries. What must be durable before the
+      //    messages go out — entries, snapshots, a new term or vote — makes the round commit (one
+      //    fsync for all groups). A round with nothing of that kind (a leader learning that its
+      //    entries committed, and applying them) does not wait for the disk: its writes, which the
+      //    durable log can rebuild, ride with the next round's commit (as etcd batches its
+      //    backend). Writes carried over are committed before anything newer.
+      const batch = this.deferred ?? this.engine.newBatch();
+      this.deferred = undefined;
+      const after: (() => void)[] = [...this.deferredAfter];
+      this.deferredAfter = [];
+      let mustSync = false;
       for (const { g, rd } of ready) {
         if (rd.snapshot) g.sm.applySnapshot(batch, rd.snapshot);
+        if (rd.mustSync || rd.snapshot) mustSync = true;
         after.push(g.store.stage(batch, rd));
       }
       const resolved: [PendingProposal, number][] = [];
@@ -364,6 +376,8 @@ export class ReplicationHost {
         const normal: Entry[] = [];
         for (const e of rd.committedEntries) {
           if (e.type === 'conf-change') {
+            // A configuration must be on disk with the index that produced it: commit this round.
+            mustSync = true;
             const cs: ConfState = g.raw.applyConfChange(decodeConfChange(e.data));
             g.store.stageConfState(batch, cs);
             continue;
@@ -380,9 +394,14 @@ export class ReplicationHost {
         g.sm.apply(batch, normal, (rd.committedEntries[rd.committedEntries.length - 1] as Entry).index);
         this.metrics.applied.inc(this.label, rd.committedEntries.length);
       }
-      await this.engine.commit(batch);
-      for (const f of after) f();
-      this.metrics.readyGroups.observe(this.label, ready.length);
+      if (mustSync || ready.length === 0) {
+        if (batch.count > 0) await this.engine.commit(batch);
+        for (const f of after) f();
+      } else {
+        this.deferred = batch;
+        this.deferredAfter = after;
+      }
+      if (ready.length > 0) this.metrics.readyGroups.observe(this.label, ready.length);
       // 2. Send, one batch per destination node.
       const outbox = new Map<NodeId, RangeMessage[]>();
       for (const { g, rd } of ready) {
@@ -394,24 +413,28 @@ export class ReplicationHost {
         }
       }
       for (const [to, list] of outbox) this.transport.send(to, list);
-      // 3. Acknowledge the proposals that applied.
+      // 3. Acknowledge the proposals that applied: they are committed, so durable in the Raft log
+      //    of a quorum, whether or not this node's applied state has reached its disk yet.
       for (const [p, index] of resolved) {
         this.metrics.applySeconds.observe(this.label, (performance.now() - p.startedAt) / 1000);
         p.resolve(index);
       }
       // 4. Advance, then compact logs that grew long.
       for (const { g, rd } of ready) g.raw.advance(rd);
-      await this.maybeCompact();
+      if (this.deferred === undefined) await this.maybeCompact();
     } catch (e) {
       // A failed commit (a full disk) must not half-advance Raft: stop this node's replication.
       this.log.error({ err: e }, 'replication stopped: storage commit failed');
       this.failAll(e);
-      await this.close();
+      this.closed = true;
+      this.deferred = undefined;
+      if (this.timer) clearInterval(this.timer);
       return;
     } finally {
       this.running = false;
     }
-    if (this.again) this.schedule();
+    // Carried-over writes are committed by the next round even if nothing else happens.
+    if (this.again || this.deferred !== undefined) this.schedule();
   }
 
   private async maybeCompact(): Promise<void> {
@@ -436,6 +459,17 @@ export class ReplicationHost {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    // Leave the applied state on disk (it could be rebuilt from the log, but need not be).
+    while (this.running) await new Promise((r) => setImmediate(r));
+    if (this.deferred && this.deferred.count > 0) {
+      try {
+        await this.engine.commit(this.deferred);
+        for (const f of this.deferredAfter) f();
+      } catch (err) {
+        this.log.warn({ err }, 'applied state not flushed at close; it is rebuilt from the log on restart');
+      }
+    }
+    this.deferred = undefined;
     this.failAll(new ThinkLiteError('PROPOSAL_DROPPED', `node ${this.nodeId} is shutting down`, { reason: 'removed' }));
   }
 }
