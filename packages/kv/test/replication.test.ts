@@ -104,6 +104,10 @@ describe('multi-Raft replication on real stores', () => {
       nodes.every((n) => ranges.every((r) => (n.sms.get(r) as LogStateMachine).values.length === 5)),
     );
     for (const n of nodes) expect(n.sms.get(7)?.values).toEqual(['r7-v0', 'r7-v1', 'r7-v2', 'r7-v3', 'r7-v4']);
+    // Acknowledged writes are visible to readers at once, flushed to the engine or not.
+    const leader7 = leaderOf(nodes, 7) as TestNode;
+    const state = leader7.host.appliedReader().get('local', Buffer.from('test-sm/7'));
+    expect(JSON.parse(String(state)).values).toHaveLength(5);
     // Group commit across ranges: on average several groups' Readies shared a storage commit.
     const metrics = await registry.metrics();
     const sum = Number(/thinklite_raft_ready_groups_sum\{node="1"\} (\d+)/.exec(metrics)?.[1]);

@@ -21,7 +21,7 @@ import {
   type Ready,
   type Snapshot,
 } from '@thinklite/raft';
-import type { Engine, WriteBatch } from '@thinklite/storage';
+import type { Engine, Reader, WriteBatch } from '@thinklite/storage';
 import { RaftLogStore } from './raft-log-store.js';
 
 /** A message of one range's group, addressed to a node. */
@@ -115,6 +115,8 @@ export class ReplicationHost {
   /** State-machine writes (and commit indexes) applied but not yet committed to the engine. */
   private deferred: WriteBatch | undefined;
   private deferredAfter: (() => void)[] = [];
+  /** The batch whose commit is in flight: readers see it until it lands. */
+  private committing: WriteBatch | undefined;
   private closed = false;
   private proposalSeq = 0;
   private readonly metrics: {
@@ -238,6 +240,14 @@ export class ReplicationHost {
       logger: this.log.child({ rangeId }),
     });
     this.groups.set(rangeId, { rangeId, raw, store, sm, lead: 0 });
+  }
+
+  /**
+   * What a reader must read through to see every acknowledged write: the engine, overlaid with
+   * applied writes not yet committed to it (a round that did not wait for the disk).
+   */
+  appliedReader(): Reader {
+    return this.deferred ?? this.committing ?? this.engine;
   }
 
   status(rangeId: number) {
@@ -395,7 +405,15 @@ export class ReplicationHost {
         this.metrics.applied.inc(this.label, rd.committedEntries.length);
       }
       if (mustSync || ready.length === 0) {
-        if (batch.count > 0) await this.engine.commit(batch);
+        if (batch.count > 0) {
+          // Until the commit lands, readers see its writes through the batch itself.
+          this.committing = batch;
+          try {
+            await this.engine.commit(batch);
+          } finally {
+            this.committing = undefined;
+          }
+        }
         for (const f of after) f();
       } else {
         this.deferred = batch;
