@@ -76,7 +76,7 @@ for (let r = 1; r <= ranges; r++) host.addGroup(r, new BenchStateMachine(engine,
 host.start();
 
 const pb = thinklite.replication.v1;
-const server = new grpc.Server();
+const server = new grpc.Server({ 'grpc.max_concurrent_streams': 4096 });
 server.addService(
   {
     Propose: {

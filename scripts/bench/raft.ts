@@ -90,8 +90,8 @@ async function runLoad(seconds: number, concurrency: number, call: Call): Promis
         try {
           await call(w, n);
           latencies.push(performance.now() - t0);
-        } catch {
-          errors++;
+        } catch (e) {
+          if (errors++ === 0) progress(`first error: ${(e as Error).message}`);
         }
       }
     }),
@@ -246,7 +246,9 @@ export async function runRaftBench(args: string[]): Promise<void> {
   const seconds = parseSeconds(args, 10);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-bench-raft-'));
   const results: BenchResult[] = [];
-  const concurrencies = [16, 256];
+  const onlyAt = args.indexOf('--only');
+  const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined; // e.g. c256-g1: one ThinkLite case, no etcd
+  const concurrencies = [16, 256].filter((c) => !only || only.startsWith(`c${c}-`));
   const tl: Record<string, LoadResult> = {};
   const ref: Record<string, LoadResult> = {};
   const all: Proc[] = [];
@@ -255,7 +257,7 @@ export async function runRaftBench(args: string[]): Promise<void> {
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
-    for (const groups of [1, 100]) {
+    for (const groups of [1, 100].filter((g) => !only || only.endsWith(`-g${g}`))) {
       progress(`starting 3 ThinkLite nodes with ${groups} Raft group(s) each (${root})`);
       const { procs, clientAddr } = await thinkliteCluster(root, groups, all);
       const client = unaryClient(clientAddr, '/thinklite.replication.v1.Replication/Propose');
@@ -274,6 +276,10 @@ export async function runRaftBench(args: string[]): Promise<void> {
       }
       client.close();
       await stopAll(procs);
+    }
+    if (only) {
+      progress(`--only ${only}: done (no etcd run, no table)`);
+      return;
     }
     progress('starting a 3-member etcd cluster');
     const { procs, clientAddr } = await etcdCluster(root, all);
