@@ -112,7 +112,13 @@ const clientPort = await new Promise<number>((resolve, reject) =>
 if (id === 1) {
   const want = () => [...Array(ranges).keys()].every((i) => host.status(i + 1).role === 'leader');
   while (!want()) {
-    for (let r = 1; r <= ranges; r++) if (host.status(r).role !== 'leader') host.campaign(r);
+    for (let r = 1; r <= ranges; r++) {
+      const st = host.status(r);
+      if (st.role === 'leader') continue;
+      // Another node may have won the election first: ask it to hand the range over.
+      if (st.lead !== 0) host.transferLeadership(r, id);
+      else host.campaign(r);
+    }
     await new Promise((res) => setTimeout(res, 200));
   }
 }

@@ -290,6 +290,12 @@ export class ReplicationHost {
     this.schedule();
   }
 
+  /** Asks a range's leader to hand leadership to `to` (a caught-up voter). */
+  transferLeadership(rangeId: number, to: NodeId): void {
+    this.group(rangeId).raw.transferLeadership(to);
+    this.schedule();
+  }
+
   campaign(rangeId: number): void {
     this.group(rangeId).raw.campaign();
     this.schedule();
