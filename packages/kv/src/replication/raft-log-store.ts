@@ -202,16 +202,20 @@ export class RaftLogStore implements RaftStorage {
     this.conf = cs;
   }
 
-  /** Stages dropping the log up to `index` (folded into a snapshot of the applied state). */
-  stageCompaction(batch: WriteBatch, index: number): () => void {
-    if (index <= this.truncated.index) return () => {};
+  /**
+   * Stages dropping the log up to `index` (folded into a snapshot of the applied state). The
+   * entries count as gone at once, not when the commit resolves: the engine makes a commit
+   * visible to reads slightly before its promise resolves, and a read in between must not find
+   * the cache promising entries the engine no longer has. (Appends are the other way round: the
+   * cache learns of them only once they are committed.)
+   */
+  stageCompaction(batch: WriteBatch, index: number): void {
+    if (index <= this.truncated.index) return;
     assert(index <= this.last, `range ${this.rangeId}: compaction to ${index} beyond last index ${this.last}`);
     const truncated = { index, term: this.term(index), conf: this.conf };
     batch.clearRange('raft', logKey(this.rangeId, this.truncated.index + 1), logKey(this.rangeId, index + 1));
     batch.put('raft', rangePrefix(this.rangeId, TRUNCATED), encodeSnapshotMeta(truncated));
-    return () => {
-      this.truncated = truncated;
-    };
+    this.truncated = truncated;
   }
 
   /** Entries held in the log (for the log-size metric). */

@@ -463,15 +463,12 @@ export class ReplicationHost {
 
   private async maybeCompact(): Promise<void> {
     const batch = this.engine.newBatch();
-    const after: (() => void)[] = [];
     for (const g of this.groups.values()) {
-      const applied = g.raw.status().applied;
-      if (applied - (g.store.firstIndex() - 1) > this.opts.logEntriesMax)
-        after.push(g.store.stageCompaction(batch, applied));
+      // Compact only what is both applied and on disk.
+      const applied = Math.min(g.raw.status().applied, g.store.lastIndex());
+      if (applied - (g.store.firstIndex() - 1) > this.opts.logEntriesMax) g.store.stageCompaction(batch, applied);
     }
-    if (after.length === 0) return;
-    await this.engine.commit(batch);
-    for (const f of after) f();
+    if (batch.count > 0) await this.engine.commit(batch);
   }
 
   private failAll(e: unknown): void {

@@ -251,6 +251,9 @@ export class LmdbEngine implements Engine {
   }
 
   private committed(batch: WriteBatch, startedAt: number): void {
+    // The lmdb package renews its cached read transaction lazily; a read right after this commit
+    // resolves must see it (the contract: reads see every commit that has resolved).
+    this.root.resetReadTxn();
     this.counters.batches++;
     this.counters.bytesWritten += batch.byteSize;
     this.commitSeconds.observe({ store: this.ident.storeId }, (performance.now() - startedAt) / 1000);
