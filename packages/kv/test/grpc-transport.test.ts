@@ -6,9 +6,10 @@ import { SeededRandom } from '@thinklite/base';
 import { thinklite } from '@thinklite/proto';
 import type { Message } from '@thinklite/raft';
 import { LmdbEngine } from '@thinklite/storage';
+import { waitFor } from '@thinklite/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GrpcTransport, messageFromPb, messageToPb, ReplicationHost } from '../src/index.js';
-import { LogStateMachine } from './test-state-machine.js';
+import { hostLogMachines, type LogStateMachine } from './test-state-machine.js';
 
 const dirs: string[] = [];
 const cleanups: (() => Promise<void>)[] = [];
@@ -17,13 +18,6 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 const enc = (s: string) => new TextEncoder().encode(s);
-const until = async (what: string, cond: () => boolean, limitMs = 20_000) => {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 describe('the gRPC Raft transport', () => {
   it('round-trips every message type through its protobuf form', () => {
@@ -114,7 +108,7 @@ describe('the gRPC Raft transport', () => {
       { rangeId: 7, message: snap },
       { rangeId: 8, message: { type: 'heartbeat', from: 1, to: 2, term: 4, commit: 3, context: new Uint8Array(0) } },
     ]);
-    await until('snapshot delivered', () => got.some((m) => m.message.type === 'snap'));
+    await waitFor('snapshot delivered', () => got.some((m) => m.message.type === 'snap'));
     const delivered = got.find((m) => m.message.type === 'snap') as {
       rangeId: number;
       message: Message & { type: 'snap' };
@@ -166,7 +160,7 @@ describe('the gRPC Raft transport', () => {
         messages: [{ rangeId: 12, message: messageToPb({ type: 'timeout-now', from: 9, to: 2, term: 1 }) }],
       }),
     );
-    await until('the frame after the broken snapshot', () => got.some((m) => m.rangeId === 12));
+    await waitFor('the frame after the broken snapshot', () => got.some((m) => m.rangeId === 12));
     expect(got.some((m) => m.rangeId === 11)).toBe(false);
     stream.end();
     raw.close();
@@ -196,13 +190,7 @@ describe('the gRPC Raft transport', () => {
         random: new SeededRandom(id),
         tickIntervalMs: 10,
       });
-      const sms = new Map<number, LogStateMachine>();
-      for (const r of ranges) {
-        const sm = new LogStateMachine(engine, r);
-        sms.set(r, sm);
-        host.addGroup(r, sm);
-      }
-      host.start();
+      const sms = hostLogMachines(host, engine, ranges);
       hosts.set(id, { host, sms });
       cleanups.push(async () => {
         await host.close();
@@ -211,9 +199,9 @@ describe('the gRPC Raft transport', () => {
     }
     const h1 = hosts.get(1)?.host as ReplicationHost;
     for (const r of ranges) h1.campaign(r);
-    await until('node 1 leads every range', () => ranges.every((r) => h1.status(r).role === 'leader'));
+    await waitFor('node 1 leads every range', () => ranges.every((r) => h1.status(r).role === 'leader'));
     await Promise.all(ranges.map((r) => h1.propose(r, enc(`first-${r}`))));
-    await until('replicated', () =>
+    await waitFor('replicated', () =>
       ids.every((id) => ranges.every((r) => hosts.get(id)?.sms.get(r)?.values.includes(`first-${r}`))),
     );
 
@@ -242,7 +230,9 @@ describe('the gRPC Raft transport', () => {
     // A dead peer: node 3 stops; nodes 1 and 2 keep committing.
     await transports.get(3)?.close();
     await Promise.all(ranges.map((r) => h1.propose(r, enc(`second-${r}`))));
-    await until('node 2 applied', () => ranges.every((r) => hosts.get(2)?.sms.get(r)?.values.includes(`second-${r}`)));
+    await waitFor('node 2 applied', () =>
+      ranges.every((r) => hosts.get(2)?.sms.get(r)?.values.includes(`second-${r}`)),
+    );
     expect(hosts.get(3)?.sms.get(1)?.values.includes('second-1')).toBe(false);
   });
 });

@@ -3,9 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRegistry, SeededRandom } from '@thinklite/base';
 import { LmdbEngine } from '@thinklite/storage';
+import { waitFor } from '@thinklite/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LoopbackNetwork, ReplicationHost } from '../src/index.js';
-import { LogStateMachine } from './test-state-machine.js';
+import { hostLogMachines, type LogStateMachine } from './test-state-machine.js';
 
 const dirs: string[] = [];
 const cleanups: (() => Promise<void>)[] = [];
@@ -15,13 +16,6 @@ afterEach(async () => {
 });
 
 const enc = (s: string) => new TextEncoder().encode(s);
-const until = async (what: string, cond: () => boolean, limitMs = 20_000) => {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > limitMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 interface TestNode {
   id: number;
@@ -48,13 +42,7 @@ async function startNode(
     registry,
     logEntriesMax: 50,
   });
-  const sms = new Map<number, LogStateMachine>();
-  for (const r of ranges) {
-    const sm = new LogStateMachine(engine, r);
-    sms.set(r, sm);
-    host.addGroup(r, sm);
-  }
-  host.start();
+  const sms = hostLogMachines(host, engine, ranges);
   const node = { id, dir, engine, host, sms };
   cleanups.push(async () => {
     await node.host.close();
@@ -92,7 +80,7 @@ describe('multi-Raft replication on real stores', () => {
     const registry = createRegistry();
     const nodes = await cluster(net, ranges, [registry, createRegistry(), createRegistry()]);
     for (const r of ranges) nodes[r % 3]?.host.campaign(r);
-    await until('leaders', () => ranges.every((r) => leaderOf(nodes, r) !== undefined));
+    await waitFor('leaders', () => ranges.every((r) => leaderOf(nodes, r) !== undefined));
     const writes: Promise<number>[] = [];
     for (const r of ranges) {
       const l = leaderOf(nodes, r) as TestNode;
@@ -100,7 +88,7 @@ describe('multi-Raft replication on real stores', () => {
     }
     const indexes = await Promise.all(writes);
     expect(indexes.every((i) => i > 2)).toBe(true);
-    await until('every replica applied', () =>
+    await waitFor('every replica applied', () =>
       nodes.every((n) => ranges.every((r) => (n.sms.get(r) as LogStateMachine).values.length === 5)),
     );
     for (const n of nodes) expect(n.sms.get(7)?.values).toEqual(['r7-v0', 'r7-v1', 'r7-v2', 'r7-v3', 'r7-v4']);
@@ -121,14 +109,14 @@ describe('multi-Raft replication on real stores', () => {
     const net = new LoopbackNetwork();
     const nodes = await cluster(net, [1]);
     nodes[0]?.host.campaign(1);
-    await until('leader 1', () => nodes[0]?.host.status(1).role === 'leader');
+    await waitFor('leader 1', () => nodes[0]?.host.status(1).role === 'leader');
     await nodes[0]?.host.propose(1, enc('before'));
     net.isolate(1, [2, 3]);
-    await until('a new leader', () => [nodes[1], nodes[2]].some((n) => n?.host.status(1).role === 'leader'));
+    await waitFor('a new leader', () => [nodes[1], nodes[2]].some((n) => n?.host.status(1).role === 'leader'));
     const leader = leaderOf([nodes[1] as TestNode, nodes[2] as TestNode], 1) as TestNode;
     for (let i = 0; i < 60; i++) await leader.host.propose(1, enc(`during${i}`));
     net.heal();
-    await until('node 1 caught up', () => (nodes[0]?.sms.get(1)?.values.length ?? 0) === 61);
+    await waitFor('node 1 caught up', () => (nodes[0]?.sms.get(1)?.values.length ?? 0) === 61);
     expect(nodes[0]?.sms.get(1)?.values.slice(-1)).toEqual(['during59']);
   });
 
@@ -137,12 +125,12 @@ describe('multi-Raft replication on real stores', () => {
     const nodes = await cluster(net, [1, 2]);
     nodes[1]?.host.campaign(1);
     nodes[1]?.host.campaign(2);
-    await until(
+    await waitFor(
       'leader',
       () => nodes[1]?.host.status(1).role === 'leader' && nodes[1]?.host.status(2).role === 'leader',
     );
     for (let i = 0; i < 10; i++) await nodes[1]?.host.propose(1, enc(`a${i}`));
-    await until('node 3 applied', () => nodes[2]?.sms.get(1)?.values.length === 10);
+    await waitFor('node 3 applied', () => nodes[2]?.sms.get(1)?.values.length === 10);
     const before = nodes[2]?.host.status(1);
     await nodes[2]?.host.close();
     await nodes[2]?.engine.close();
@@ -152,6 +140,6 @@ describe('multi-Raft replication on real stores', () => {
     expect(after.lastIndex).toBe(before?.lastIndex);
     expect(again.sms.get(1)?.values).toHaveLength(10);
     await nodes[1]?.host.propose(1, enc('after-restart'));
-    await until('restarted node applies new writes', () => again.sms.get(1)?.values.at(-1) === 'after-restart');
+    await waitFor('restarted node applies new writes', () => again.sms.get(1)?.values.at(-1) === 'after-restart');
   });
 });

@@ -1,6 +1,6 @@
 import type { Entry, Snapshot } from '@thinklite/raft';
 import type { Engine, WriteBatch } from '@thinklite/storage';
-import type { ReplicatedStateMachine } from '../src/index.js';
+import type { ReplicatedStateMachine, ReplicationHost } from '../src/index.js';
 
 const text = new TextDecoder();
 
@@ -43,4 +43,20 @@ export class LogStateMachine implements ReplicatedStateMachine {
     this.applied = snapshot.meta.index;
     batch.put('local', this.key, Buffer.from(JSON.stringify({ applied: this.applied, values: this.values })));
   }
+}
+
+/** Hosts a LogStateMachine replica of each range on `host`, starts it, and returns the machines. */
+export function hostLogMachines(
+  host: ReplicationHost,
+  engine: Engine,
+  ranges: readonly number[],
+): Map<number, LogStateMachine> {
+  const sms = new Map<number, LogStateMachine>();
+  for (const r of ranges) {
+    const sm = new LogStateMachine(engine, r);
+    sms.set(r, sm);
+    host.addGroup(r, sm);
+  }
+  host.start();
+  return sms;
 }

@@ -8,3 +8,4 @@ export {
   simulate,
 } from './raft-sim/cluster.js';
 export { type NetworkFaults, SimNetwork } from './raft-sim/network.js';
+export { waitFor } from './wait-for.js';
