@@ -131,7 +131,13 @@ describe('raft interaction scripts (testdata)', () => {
         const sep = lines.indexOf('----');
         const commands = (sep < 0 ? lines : lines.slice(0, sep)).filter((l) => l.trim() !== '' && !l.startsWith('#'));
         const comments = lines.filter((l) => l.startsWith('#'));
-        const expected = sep < 0 ? '' : lines.slice(sep + 1).join('\n').trimEnd();
+        const expected =
+          sep < 0
+            ? ''
+            : lines
+                .slice(sep + 1)
+                .join('\n')
+                .trimEnd();
         const outs: string[] = [];
         for (const c of commands) {
           const r = run(h, c);
