@@ -465,7 +465,7 @@ export class ReplicationHost {
     const batch = this.engine.newBatch();
     for (const g of this.groups.values()) {
       // Compact only what is both applied and on disk.
-      const applied = Math.min(g.raw.status().applied, g.store.lastIndex());
+      const applied = Math.min(g.raw.raft.log.applied, g.store.lastIndex());
       if (applied - (g.store.firstIndex() - 1) > this.opts.logEntriesMax) g.store.stageCompaction(batch, applied);
     }
     if (batch.count > 0) await this.engine.commit(batch);
