@@ -38,8 +38,8 @@ describe('the gRPC Raft transport', () => {
       { type: 'pre-vote', from: 1, to: 2, term: 3, logTerm: 2, index: 9, transfer: false },
       { type: 'vote-resp', from: 2, to: 1, term: 3, reject: false },
       { type: 'pre-vote-resp', from: 2, to: 1, term: 3, reject: true },
-      { type: 'heartbeat', from: 1, to: 2, term: 3, commit: 7, context: ctx },
-      { type: 'heartbeat-resp', from: 2, to: 1, term: 3, context: ctx },
+      { type: 'heartbeat', from: 1, to: 2, term: 3, commit: 7, context: ctx, lease: 12 },
+      { type: 'heartbeat-resp', from: 2, to: 1, term: 3, context: ctx, lease: 12 },
       {
         type: 'snap',
         from: 1,
@@ -106,7 +106,10 @@ describe('the gRPC Raft transport', () => {
     };
     a.send(2, [
       { rangeId: 7, message: snap },
-      { rangeId: 8, message: { type: 'heartbeat', from: 1, to: 2, term: 4, commit: 3, context: new Uint8Array(0) } },
+      {
+        rangeId: 8,
+        message: { type: 'heartbeat', from: 1, to: 2, term: 4, commit: 3, context: new Uint8Array(0), lease: 0 },
+      },
     ]);
     await waitFor('snapshot delivered', () => got.some((m) => m.message.type === 'snap'));
     const delivered = got.find((m) => m.message.type === 'snap') as {

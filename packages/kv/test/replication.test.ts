@@ -39,6 +39,7 @@ async function startNode(
     transport: net.transport(id),
     random: new SeededRandom(id),
     tickIntervalMs: 10,
+    maxClockOffsetMs: 20,
     registry,
     logEntriesMax: 50,
   });
@@ -118,6 +119,32 @@ describe('multi-Raft replication on real stores', () => {
     net.heal();
     await waitFor('node 1 caught up', () => (nodes[0]?.sms.get(1)?.values.length ?? 0) === 61);
     expect(nodes[0]?.sms.get(1)?.values.slice(-1)).toEqual(['during59']);
+  });
+
+  it('serves linearizable reads: from the leader lease, through a follower, and never from a cut-off leader', async () => {
+    const net = new LoopbackNetwork();
+    const registry = createRegistry();
+    const nodes = await cluster(net, [1], [registry, createRegistry(), createRegistry()]);
+    const [n1, n2] = nodes as [TestNode, TestNode, TestNode];
+    n1.host.campaign(1);
+    await waitFor('leader 1', () => n1.host.status(1).role === 'leader');
+    const written = await n1.host.propose(1, enc('w1'));
+    await waitFor('a lease', () => n1.host.leaseRemainingTicks(1) > 0);
+    expect(await n1.host.readBarrier(1)).toBeGreaterThanOrEqual(written);
+    expect(await registry.metrics()).toMatch(/thinklite_raft_reads_total\{node="1",path="lease"\} 1/);
+    // A follower's read waits until the follower has applied what the leader had committed.
+    const w2 = await n1.host.propose(1, enc('w2'));
+    const at = await n2.host.readBarrier(1);
+    expect(at).toBeGreaterThanOrEqual(w2);
+    expect(n2.sms.get(1)?.values).toEqual(['w1', 'w2']);
+    // Cut off, the old leader's lease lapses and its reads are never confirmed; the majority goes on.
+    net.isolate(1, [2, 3]);
+    await waitFor('lease lapsed', () => n1.host.leaseRemainingTicks(1) === 0);
+    const stale = n1.host.readBarrier(1);
+    await waitFor('a new leader', () => [nodes[1], nodes[2]].some((n) => n?.host.status(1).role === 'leader'));
+    const leader = leaderOf([nodes[1] as TestNode, nodes[2] as TestNode], 1) as TestNode;
+    await leader.host.propose(1, enc('w3'));
+    await expect(stale).rejects.toMatchObject({ code: 'PROPOSAL_DROPPED' });
   });
 
   it('restarts a node from its store with its log, term and applied state intact', async () => {

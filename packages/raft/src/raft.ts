@@ -34,8 +34,16 @@ export interface RaftConfig {
   readonly preVote?: boolean;
   /** A leader steps down when it has not heard from a quorum for an election timeout. */
   readonly checkQuorum?: boolean;
-  /** 'safe': confirm leadership with a heartbeat round; 'lease': trust the lease (needs checkQuorum). */
+  /**
+   * 'safe': confirm leadership with a heartbeat round per read; 'lease': answer at once while the
+   * leader lease holds (needs checkQuorum), falling back to a heartbeat round when it does not.
+   */
   readonly readOnly?: 'safe' | 'lease';
+  /**
+   * For leases: how many ticks two nodes' clocks may drift apart over one election timeout (the
+   * host derives it from the maximum clock offset). The lease lasts electionTicks − 2 − this.
+   */
+  readonly maxClockOffsetTicks?: number;
   readonly random: SeededRandom;
   readonly logger?: Logger;
 }
@@ -70,6 +78,13 @@ export class Raft {
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
   private readonly readOnly = new ReadOnly();
+  /** Leader: ticks since it took office; heartbeats carry it, followers echo it (the lease clock). */
+  private leaderTicks = 0;
+  /** Leader: set once it hands leadership over (timeout-now); no lease for the rest of the term. */
+  private leaseRevoked = false;
+  /** Ticks since this node started, up to electionTicks: a restarted node honours a lease it forgot. */
+  private ticksSinceStart = 0;
+  private readonly leaseTicks: number;
   /** Read-index requests that arrived before this leader committed an entry of its own term. */
   private pendingReadIndex: Message[] = [];
   private readonly cfg: Required<Omit<RaftConfig, 'logger' | 'applied'>>;
@@ -88,8 +103,14 @@ export class Raft {
       preVote: true,
       checkQuorum: true,
       readOnly: 'safe',
+      maxClockOffsetTicks: 0,
       ...config,
     } as Required<Omit<RaftConfig, 'logger' | 'applied'>>;
+    // A follower refuses votes for electionTicks after it last heard the leader, counted from its
+    // first tick after receipt, which may come at once: one tick of quantization, one of slack for
+    // scheduling, then the clocks' drift.
+    this.leaseTicks = this.cfg.electionTicks - 2 - this.cfg.maxClockOffsetTicks;
+    assert(config.readOnly !== 'lease' || this.leaseTicks >= 1, 'electionTicks too small for a lease at this offset');
     this.id = config.id;
     this.log_ = (config.logger ?? silentLogger()).child({ raftId: config.id });
     this.log = new RaftLog(config.storage);
@@ -106,6 +127,9 @@ export class Raft {
       this.vote = hardState.vote;
     }
     if (config.applied) this.log.appliedTo(config.applied);
+    // Term 1 is the bootstrap term, which has no leader; a node whose durable term is still ≤ 1
+    // has acknowledged no leader, so there is no lease it must honour after a restart.
+    this.ticksSinceStart = hardState.term >= 2 ? 0 : this.cfg.electionTicks;
     this.becomeFollower(this.term, NONE);
   }
 
@@ -146,6 +170,9 @@ export class Raft {
       pr.next = this.log.lastIndex() + 1;
       pr.recentActive = false;
     }
+    for (const pr of this.tracker.progress.values()) pr.leaseAck = -1;
+    this.leaderTicks = 0;
+    this.leaseRevoked = false;
     this.pendingConfIndex = 0;
     this.readOnly.reset();
     this.pendingReadIndex = [];
@@ -188,6 +215,7 @@ export class Raft {
   // --- ticks ----------------------------------------------------------------------------------
 
   tick(): void {
+    if (this.ticksSinceStart < this.cfg.electionTicks) this.ticksSinceStart++;
     if (this.role === 'leader') this.tickHeartbeat();
     else this.tickElection();
   }
@@ -201,6 +229,7 @@ export class Raft {
   }
 
   private tickHeartbeat(): void {
+    this.leaderTicks++;
     this.heartbeatElapsed++;
     this.electionElapsed++;
     if (this.electionElapsed >= this.cfg.electionTicks) {
@@ -268,10 +297,7 @@ export class Raft {
   step(m: Message): void {
     if (m.term > this.term) {
       if (m.type === 'vote' || m.type === 'pre-vote') {
-        // Within a leader's lease (we heard from it within the election timeout), ignore votes:
-        // a partitioned node rejoining must not depose a healthy leader (check-quorum, §6 of the thesis).
-        const inLease = this.cfg.checkQuorum && this.lead !== NONE && this.electionElapsed < this.cfg.electionTicks;
-        if (!m.transfer && inLease) return;
+        if (!m.transfer && this.inLease()) return;
       }
       if (m.type === 'pre-vote') {
         // Never change term on a pre-vote.
@@ -335,6 +361,30 @@ export class Raft {
             return;
         }
     }
+  }
+
+  /**
+   * Whether we heard from a leader within the election timeout, so must not vote: a partitioned
+   * node rejoining must not depose a healthy leader (check-quorum, §6 of the thesis), and a leader
+   * serving lease reads relies on it. With leases on, a node that just (re)started honours for an
+   * election timeout a lease it may have acknowledged before it crashed.
+   */
+  private inLease(): boolean {
+    if (!this.cfg.checkQuorum) return false;
+    if (this.lead !== NONE && this.electionElapsed < this.cfg.electionTicks) return true;
+    return this.cfg.readOnly === 'lease' && this.ticksSinceStart < this.cfg.electionTicks;
+  }
+
+  /**
+   * The leader lease (thesis §6.4.1): no other leader can be elected before `leaseTicks` after the
+   * latest heartbeat a quorum answered, since each of them refuses votes for an election timeout
+   * after hearing it. Ticks remaining, 0 when there is no lease.
+   */
+  leaseRemainingTicks(): number {
+    if (this.cfg.readOnly !== 'lease' || this.role !== 'leader' || this.leaseRevoked) return 0;
+    const start = this.tracker.leaseStart(this.id, this.leaderTicks);
+    if (start < 0) return 0;
+    return Math.max(0, start + this.leaseTicks - this.leaderTicks);
   }
 
   // --- leader ---------------------------------------------------------------------------------
@@ -422,14 +472,13 @@ export class Raft {
           else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) pr.becomeProbe();
           if (this.maybeCommit()) this.bcastAppend();
           else if (old !== pr.match) while (this.maybeSendAppend(m.from, false)) {}
-          if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
-            this.send({ type: 'timeout-now', from: this.id, to: m.from, term: this.term });
-          }
+          if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from);
         }
         return;
       }
       case 'heartbeat-resp': {
         pr.recentActive = true;
+        if (m.lease > pr.leaseAck) pr.leaseAck = m.lease;
         pr.probeSent = false;
         // Appends in the window may have been lost: free a slot so one more goes out; a gap it
         // reveals is rejected and sends the follower back to probing.
@@ -451,8 +500,14 @@ export class Raft {
     if (this.leadTransferee === to) return;
     this.leadTransferee = to;
     this.electionElapsed = 0;
-    if (pr.match === this.log.lastIndex()) this.send({ type: 'timeout-now', from: this.id, to, term: this.term });
+    if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
     else this.sendAppend(to);
+  }
+
+  /** Tells `to` to campaign now; its voters will ignore our lease, so it ends here. */
+  private sendTimeoutNow(to: NodeId): void {
+    this.leaseRevoked = true;
+    this.send({ type: 'timeout-now', from: this.id, to, term: this.term });
   }
 
   private leaderReadIndex(m: Message & { type: 'read-index' }): void {
@@ -465,7 +520,7 @@ export class Raft {
       this.pendingReadIndex.push(m);
       return;
     }
-    if (this.cfg.readOnly === 'lease') {
+    if (this.leaseRemainingTicks() > 0) {
       this.respondRead(m.from, this.log.committed, m.context);
       return;
     }
@@ -510,6 +565,7 @@ export class Raft {
         term: this.term,
         commit: Math.min(pr.match, this.log.committed),
         context,
+        lease: this.leaderTicks,
       });
     }
   }
@@ -668,7 +724,14 @@ export class Raft {
 
   private handleHeartbeat(m: Message & { type: 'heartbeat' }): void {
     this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-    this.send({ type: 'heartbeat-resp', from: this.id, to: m.from, term: this.term, context: m.context });
+    this.send({
+      type: 'heartbeat-resp',
+      from: this.id,
+      to: m.from,
+      term: this.term,
+      context: m.context,
+      lease: m.lease,
+    });
   }
 
   private handleSnapshot(m: Message & { type: 'snap' }): void {

@@ -91,6 +91,11 @@ export class RawNode {
     }
   }
 
+  /** Ticks left of this leader's lease (readOnly 'lease'); 0 when it holds none. */
+  leaseRemainingTicks(): number {
+    return this.raft.leaseRemainingTicks();
+  }
+
   readIndex(context: Uint8Array): void {
     this.raft.readIndex(context);
   }

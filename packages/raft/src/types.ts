@@ -102,8 +102,14 @@ export type Message =
       readonly transfer: boolean;
     })
   | (MessageBase & { readonly type: 'vote-resp' | 'pre-vote-resp'; readonly reject: boolean })
-  | (MessageBase & { readonly type: 'heartbeat'; readonly commit: number; readonly context: Uint8Array })
-  | (MessageBase & { readonly type: 'heartbeat-resp'; readonly context: Uint8Array })
+  /** lease: the leader's tick count when it sent this heartbeat, echoed back to extend its lease. */
+  | (MessageBase & {
+      readonly type: 'heartbeat';
+      readonly commit: number;
+      readonly context: Uint8Array;
+      readonly lease: number;
+    })
+  | (MessageBase & { readonly type: 'heartbeat-resp'; readonly context: Uint8Array; readonly lease: number })
   | (MessageBase & { readonly type: 'snap'; readonly snapshot: Snapshot })
   | (MessageBase & { readonly type: 'timeout-now' })
   /** A proposal forwarded by a follower to its leader. */

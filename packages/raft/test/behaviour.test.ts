@@ -149,6 +149,81 @@ describe('raft behaviours', () => {
     expect(h.node(1).readIndexes).toEqual([]);
   });
 
+  it('answers reads from a leader lease bounded by the clock offset, which ends on isolation and on handover', () => {
+    const h = new Harness([1, 2, 3], { readOnly: 'lease', maxClockOffsetTicks: 3 });
+    const leader = 1;
+    h.elect(leader);
+    expect(h.raft(leader).role).toBe('leader');
+    h.propose(leader, 'x');
+    h.tickAll(1); // a heartbeat round answered by the quorum starts the lease
+    const lease = h.node(leader).raw.leaseRemainingTicks();
+    // electionTicks 10 − 2 ticks of quantization and slack − 3 of clock offset.
+    expect(lease).toBeGreaterThan(0);
+    expect(lease).toBeLessThanOrEqual(5);
+    const sentBefore = h.sent.length;
+    h.node(leader).raw.readIndex(enc('lease-read'));
+    h.settle();
+    expect(h.node(leader).readIndexes).toEqual([h.raft(leader).log.committed]);
+    // No heartbeat round was needed.
+    expect(h.sent.slice(sentBefore).some((m) => m.type === 'heartbeat' && m.context.length > 0)).toBe(false);
+
+    // Cut off, the lease runs out after exactly its remaining ticks, still well inside the
+    // followers' election timeout; then reads need a quorum round, which cannot complete.
+    h.isolate(leader);
+    h.tick(leader, lease - 1);
+    h.settle();
+    expect(h.node(leader).raw.leaseRemainingTicks()).toBe(1);
+    h.tick(leader, 1);
+    h.settle();
+    expect(h.raft(leader).role).toBe('leader');
+    expect(h.node(leader).raw.leaseRemainingTicks()).toBe(0);
+    h.node(leader).raw.readIndex(enc('expired'));
+    h.settle();
+    expect(h.node(leader).readIndexes).toHaveLength(1);
+
+    // Healed, the next heartbeat round renews it; handing leadership over ends it at once.
+    h.heal();
+    h.tickAll(1);
+    expect(h.node(leader).raw.leaseRemainingTicks()).toBeGreaterThan(0);
+    h.filter = (m) => m.type !== 'timeout-now';
+    const to = leader === 1 ? 2 : 1;
+    h.node(leader).raw.transferLeadership(to);
+    h.settle();
+    expect(h.sent.some((m) => m.type === 'timeout-now' && m.to === to)).toBe(true);
+    expect(h.raft(leader).role).toBe('leader');
+    expect(h.node(leader).raw.leaseRemainingTicks()).toBe(0);
+
+    // A restarted node honours for an election timeout a lease it may have acknowledged before
+    // it crashed: it ignores a pre-vote, then answers the same one.
+    const n3 = h.node(3);
+    n3.raw = new RawNode({
+      id: 3,
+      storage: n3.storage,
+      electionTicks: 10,
+      heartbeatTicks: 1,
+      checkQuorum: true,
+      readOnly: 'lease',
+      maxClockOffsetTicks: 3,
+      random: new SeededRandom(3),
+    });
+    const r3 = n3.raw.raft;
+    const preVote: Message = {
+      type: 'pre-vote',
+      from: 2,
+      to: 3,
+      term: r3.term + 1,
+      logTerm: r3.log.lastTerm(),
+      index: r3.log.lastIndex(),
+      transfer: false,
+    };
+    n3.raw.step(preVote);
+    expect(n3.raw.hasReady() ? n3.raw.ready().messages : []).toEqual([]);
+    for (let i = 0; i < 10; i++) n3.raw.tick();
+    n3.raw.step(preVote);
+    const answers = n3.raw.ready().messages.filter((m) => m.type === 'pre-vote-resp');
+    expect(answers.map((m) => m.type === 'pre-vote-resp' && m.reject)).toEqual([false]);
+  });
+
   it('catches a follower up from a snapshot when the leader has compacted its log', () => {
     const h = new Harness([1, 2, 3]);
     h.elect(1);

@@ -32,7 +32,14 @@ export class Harness {
 
   constructor(
     voters: NodeId[],
-    opts: { spares?: NodeId[]; preVote?: boolean; checkQuorum?: boolean; seed?: number } = {},
+    opts: {
+      spares?: NodeId[];
+      preVote?: boolean;
+      checkQuorum?: boolean;
+      seed?: number;
+      readOnly?: 'safe' | 'lease';
+      maxClockOffsetTicks?: number;
+    } = {},
   ) {
     const random = new SeededRandom(opts.seed ?? 1);
     const conf = { ...EMPTY_CONF, voters };
@@ -45,6 +52,8 @@ export class Harness {
         heartbeatTicks: 1,
         preVote: opts.preVote ?? true,
         checkQuorum: opts.checkQuorum ?? true,
+        readOnly: opts.readOnly ?? 'safe',
+        maxClockOffsetTicks: opts.maxClockOffsetTicks ?? 0,
         random: random.fork(),
       });
       this.nodes.set(id, { id, storage, raw, applied: [], appliedIndex: voters.includes(id) ? 1 : 0, readIndexes: [] });

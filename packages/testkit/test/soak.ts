@@ -6,10 +6,11 @@ export const SEEDS = Number(process.env.THINKLITE_SIM_SEEDS ?? 700);
 
 /**
  * Runs SEEDS seeds of one cluster size and checks that the runs exercised what they claim to:
- * acknowledged writes, crashes, elections, membership changes, snapshot installs, reads.
+ * acknowledged writes, crashes, elections, membership changes, snapshot installs, reads (lease
+ * reads among them, under drifting clocks).
  */
 export function soak(voters: number): void {
-  const totals = { acked: 0, elections: 0, crashes: 0, confChanges: 0, snapshots: 0, reads: 0 };
+  const totals = { acked: 0, elections: 0, crashes: 0, confChanges: 0, snapshots: 0, reads: 0, leaseReads: 0 };
   for (let seed = 1; seed <= SEEDS; seed++) {
     const r: SimResult = simulate(seed * 10 + voters, { initialVoters: voters, nodeCount: voters + 2 });
     totals.acked += r.proposalsAcked;
@@ -18,6 +19,7 @@ export function soak(voters: number): void {
     totals.confChanges += r.confChanges;
     totals.snapshots += r.snapshotsInstalled;
     totals.reads += r.readsServed;
+    totals.leaseReads += r.leaseReads;
   }
   expect(totals.acked).toBeGreaterThan(SEEDS * 10);
   expect(totals.crashes).toBeGreaterThan(SEEDS / 2);
@@ -25,4 +27,5 @@ export function soak(voters: number): void {
   expect(totals.confChanges).toBeGreaterThan(SEEDS);
   expect(totals.snapshots).toBeGreaterThan(SEEDS / 4);
   expect(totals.reads).toBeGreaterThan(SEEDS);
+  expect(totals.leaseReads).toBeGreaterThan(SEEDS / 2);
 }

@@ -123,9 +123,9 @@ export function messageToPb(m: Message): thinklite.raft.v1.IMessage {
     case 'pre-vote-resp':
       return { ...base, reject: m.reject };
     case 'heartbeat':
-      return { ...base, commit: m.commit, context: m.context };
+      return { ...base, commit: m.commit, context: m.context, lease: m.lease };
     case 'heartbeat-resp':
-      return { ...base, context: m.context };
+      return { ...base, context: m.context, lease: m.lease };
     case 'snap':
       return {
         ...base,
@@ -186,9 +186,9 @@ export function messageFromPb(p: thinklite.raft.v1.IMessage): Message {
     case 'pre-vote-resp':
       return { ...base, type, reject: p.reject ?? false };
     case 'heartbeat':
-      return { ...base, type, commit: Number(p.commit ?? 0), context: ctx() };
+      return { ...base, type, commit: Number(p.commit ?? 0), context: ctx(), lease: Number(p.lease ?? 0) };
     case 'heartbeat-resp':
-      return { ...base, type, context: ctx() };
+      return { ...base, type, context: ctx(), lease: Number(p.lease ?? 0) };
     case 'snap':
       return {
         ...base,

@@ -67,6 +67,15 @@ export interface ReplicationHostOptions {
   readonly heartbeatTicks?: number;
   /** Compact a group's log once it holds this many applied entries. */
   readonly logEntriesMax?: number;
+  /**
+   * How reads are confirmed: 'lease' answers on a leader within its lease (a heartbeat round
+   * otherwise), 'safe' always runs a heartbeat round. Default 'lease'.
+   */
+  readonly readOnly?: 'safe' | 'lease';
+  /** The cluster's maximum clock offset (the HLC's bound), which shortens leader leases. Default 500. */
+  readonly maxClockOffsetMs?: number;
+  /** A monotonic clock in milliseconds; ticks follow it, so a stalled event loop catches up. */
+  readonly monotonicMs?: () => number;
   readonly logger?: Logger;
   readonly registry?: Registry;
 }
@@ -77,6 +86,15 @@ interface Group {
   readonly store: RaftLogStore;
   readonly sm: ReplicatedStateMachine;
   lead: NodeId;
+}
+
+interface PendingRead {
+  readonly rangeId: number;
+  readonly resolve: (index: number) => void;
+  readonly reject: (e: unknown) => void;
+  readonly startedAt: number;
+  /** The confirmed read index, once Raft gave it; the read completes when it is applied. */
+  index?: number;
 }
 
 interface PendingProposal {
@@ -101,12 +119,20 @@ export class ReplicationHost {
   readonly nodeId: NodeId;
   private readonly groups = new Map<number, Group>();
   private readonly pending = new Map<string, PendingProposal>();
+  private readonly reads = new Map<string, PendingRead>();
+  private readSeq = 0;
+  private readonly monotonicMs: () => number;
+  private tickOrigin = 0;
+  private ticksDone = 0;
   private readonly engine: Engine;
   private readonly transport: RaftTransport;
   private readonly random: SeededRandom;
   private readonly log: Logger;
-  private readonly opts: Required<
-    Pick<ReplicationHostOptions, 'tickIntervalMs' | 'electionTicks' | 'heartbeatTicks' | 'logEntriesMax'>
+  private opts: Required<
+    Pick<
+      ReplicationHostOptions,
+      'tickIntervalMs' | 'electionTicks' | 'heartbeatTicks' | 'logEntriesMax' | 'readOnly' | 'maxClockOffsetMs'
+    >
   >;
   private timer: NodeJS.Timeout | undefined;
   private scheduled = false;
@@ -125,6 +151,7 @@ export class ReplicationHost {
     leaderChanges: Counter;
     applySeconds: Histogram;
     readyGroups: Histogram;
+    reads: Counter<'node' | 'path'>;
   };
 
   constructor(options: ReplicationHostOptions) {
@@ -138,7 +165,17 @@ export class ReplicationHost {
       electionTicks: options.electionTicks ?? 10,
       heartbeatTicks: options.heartbeatTicks ?? 2,
       logEntriesMax: options.logEntriesMax ?? 10_000,
+      readOnly: options.readOnly ?? 'lease',
+      maxClockOffsetMs: options.maxClockOffsetMs ?? 500,
     };
+    this.monotonicMs = options.monotonicMs ?? (() => performance.now());
+    if (this.opts.readOnly === 'lease' && this.opts.electionTicks - 2 - this.offsetTicks() < 1) {
+      this.log.warn(
+        { maxClockOffsetMs: this.opts.maxClockOffsetMs, electionTicks: this.opts.electionTicks },
+        'leader leases off: the maximum clock offset leaves no lease within the election timeout',
+      );
+      this.opts = { ...this.opts, readOnly: 'safe' };
+    }
     const registers = [options.registry ?? createRegistry()];
     const labelNames = ['node'] as const;
     this.metrics = {
@@ -174,6 +211,12 @@ export class ReplicationHost {
         buckets: [1, 2, 4, 8, 16, 64, 256, 1024, 4096],
         registers,
       }),
+      reads: new Counter({
+        name: 'thinklite_raft_reads_total',
+        help: 'Linearizable reads confirmed, by path: lease (no round trip) or quorum (a heartbeat round)',
+        labelNames: ['node', 'path'] as const,
+        registers,
+      }),
     };
     const groups = this.groups;
     const nodeLabel = String(options.nodeId);
@@ -207,7 +250,28 @@ export class ReplicationHost {
   /** Starts the tick timer. */
   start(): void {
     if (this.timer) return;
+    this.tickOrigin = this.monotonicMs();
+    this.ticksDone = 0;
     this.timer = setInterval(() => this.tick(), this.opts.tickIntervalMs);
+  }
+
+  /**
+   * Ticks every group as many times as the monotonic clock says are due. A timer callback that
+   * comes late (a stalled event loop, a GC pause) must not stretch an election timeout or a
+   * lease in real time, so missed ticks are made up — at most two election timeouts' worth,
+   * which already expires every lease and timeout.
+   */
+  private catchUpTicks(): void {
+    if (!this.timer) return;
+    const due = Math.floor((this.monotonicMs() - this.tickOrigin) / this.opts.tickIntervalMs) - this.ticksDone;
+    if (due <= 0) return;
+    const n = Math.min(due, 2 * this.opts.electionTicks);
+    this.ticksDone += due;
+    for (let i = 0; i < n; i++) for (const g of this.groups.values()) g.raw.tick();
+  }
+
+  private offsetTicks(): number {
+    return Math.ceil(this.opts.maxClockOffsetMs / this.opts.tickIntervalMs);
   }
 
   /** Writes the initial Raft state of a new range on one of its first replicas. */
@@ -236,6 +300,8 @@ export class ReplicationHost {
       heartbeatTicks: this.opts.heartbeatTicks,
       preVote: true,
       checkQuorum: true,
+      readOnly: this.opts.readOnly,
+      maxClockOffsetTicks: this.offsetTicks(),
       random: this.random.fork(),
       logger: this.log.child({ rangeId }),
     });
@@ -248,6 +314,12 @@ export class ReplicationHost {
    */
   appliedReader(): Reader {
     return this.deferred ?? this.committing ?? this.engine;
+  }
+
+  /** Ticks left of this node's leader lease on a range; 0 when it holds none. */
+  leaseRemainingTicks(rangeId: number): number {
+    this.catchUpTicks();
+    return this.group(rangeId).raw.leaseRemainingTicks();
   }
 
   status(rangeId: number) {
@@ -285,6 +357,43 @@ export class ReplicationHost {
     return p;
   }
 
+  /**
+   * A linearizable read barrier for a range (Raft thesis §6.4): resolves with a read index once
+   * this replica has applied through it, so that reading the replica's state (appliedReader())
+   * then sees every write acknowledged before the call. The leader confirms the index from its
+   * lease, or with a heartbeat round; a follower asks its leader.
+   */
+  readBarrier(rangeId: number): Promise<number> {
+    const g = this.group(rangeId);
+    this.catchUpTicks(); // a lease is judged by the clock as it is now, not at the last timer
+    const ctx = Buffer.alloc(PROPOSAL_ID_BYTES);
+    ctx.writeUInt32BE(this.nodeId >>> 0, 0);
+    ctx.writeUInt32BE(this.readSeq++ >>> 0, 4);
+    const key = ctx.toString('latin1');
+    const p = new Promise<number>((resolve, reject) =>
+      this.reads.set(key, { rangeId, resolve, reject, startedAt: performance.now() }),
+    );
+    const path = g.raw.raft.role === 'leader' && g.raw.leaseRemainingTicks() > 0 ? 'lease' : 'quorum';
+    try {
+      g.raw.readIndex(ctx);
+    } catch (e) {
+      this.reads.delete(key);
+      return Promise.reject(e);
+    }
+    this.metrics.reads.inc({ ...this.label, path });
+    this.schedule();
+    return p;
+  }
+
+  /** Completes the reads of `g` whose index this replica has applied. */
+  private releaseReads(rangeId: number, applied: number): void {
+    for (const [key, r] of this.reads) {
+      if (r.rangeId !== rangeId || r.index === undefined || r.index > applied) continue;
+      this.reads.delete(key);
+      r.resolve(r.index);
+    }
+  }
+
   proposeConfChange(rangeId: number, cc: ConfChange): void {
     this.group(rangeId).raw.proposeConfChange(cc);
     this.schedule();
@@ -302,7 +411,8 @@ export class ReplicationHost {
   }
 
   tick(): void {
-    for (const g of this.groups.values()) g.raw.tick();
+    if (this.timer) this.catchUpTicks();
+    else for (const g of this.groups.values()) g.raw.tick();
     // A proposal lost with its leader is never applied here: fail it after a bound. It may still
     // apply later (its entry may have reached a quorum), so the error says the outcome is unknown.
     const deadline = performance.now() - this.opts.tickIntervalMs * this.opts.electionTicks * 5;
@@ -311,6 +421,16 @@ export class ReplicationHost {
         this.pending.delete(key);
         p.reject(
           new ThinkLiteError('PROPOSAL_DROPPED', 'proposal timed out; it may or may not have been applied', {
+            reason: 'timeout',
+          }),
+        );
+      }
+    }
+    for (const [key, r] of this.reads) {
+      if (r.startedAt < deadline) {
+        this.reads.delete(key);
+        r.reject(
+          new ThinkLiteError('PROPOSAL_DROPPED', `read on range ${r.rangeId} found no leader to confirm it`, {
             reason: 'timeout',
           }),
         );
@@ -443,6 +563,15 @@ export class ReplicationHost {
         this.metrics.applySeconds.observe(this.label, (performance.now() - p.startedAt) / 1000);
         p.resolve(index);
       }
+      // 3b. Reads: an index confirmed this round completes once applied here (maybe later).
+      for (const { g, rd } of ready) {
+        for (const rs of rd.readStates) {
+          const r = this.reads.get(Buffer.from(rs.context).toString('latin1'));
+          if (r) r.index = rs.index;
+        }
+        if (rd.readStates.length > 0 || rd.committedEntries.length > 0)
+          this.releaseReads(g.rangeId, g.sm.appliedIndex());
+      }
       // 4. Advance, then compact logs that grew long.
       for (const { g, rd } of ready) g.raw.advance(rd);
       if (this.deferred === undefined) await this.maybeCompact();
@@ -474,6 +603,8 @@ export class ReplicationHost {
   private failAll(e: unknown): void {
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
+    for (const r of this.reads.values()) r.reject(e);
+    this.reads.clear();
   }
 
   async close(): Promise<void> {

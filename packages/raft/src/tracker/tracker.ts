@@ -16,6 +16,8 @@ export class Progress {
   pendingSnapshot = 0;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
+  /** The leader's tick count at the send of the latest heartbeat this follower answered; -1 none. */
+  leaseAck = -1;
   /** In probe state: an append is out, wait for its answer (or a heartbeat response) before the next. */
   probeSent = false;
   /** The last index of each unacknowledged append, oldest first (replicate state). */
@@ -215,6 +217,20 @@ export class ProgressTracker {
       majorityCommitted(this.config.votersOutgoing, matchOf),
     );
     return Number.isFinite(c) ? c : 0;
+  }
+
+  /**
+   * The leader's tick count at which its lease began: the latest heartbeat send time that a quorum
+   * (of each half of a joint configuration) has answered, the leader itself counting at `now`.
+   * -1 when no quorum has answered a heartbeat of this term.
+   */
+  leaseStart(self: NodeId, now: number): number {
+    const ackOf = (id: NodeId) => (id === self ? now : (this.progress.get(id)?.leaseAck ?? -1));
+    const s = Math.min(
+      majorityCommitted(this.config.voters, ackOf),
+      majorityCommitted(this.config.votersOutgoing, ackOf),
+    );
+    return Number.isFinite(s) ? s : -1;
   }
 
   recordVote(id: NodeId, granted: boolean): void {

@@ -35,6 +35,15 @@ export interface SimOptions {
   readonly compactRate: number;
   readonly readIndexRate: number;
   readonly transferRate: number;
+  /** How leaders answer reads: each seed draws 'safe' or 'lease' under 'mixed'. */
+  readonly readOnly: 'safe' | 'lease' | 'mixed';
+  /**
+   * Clock drift: each node's clock is drawn slow, fast or exact; every this many ticks a slow node
+   * skips its tick and a fast one ticks twice. 0: all clocks exact.
+   */
+  readonly clockDriftEvery: number;
+  /** The offset margin given to leases; by default the most two drifting clocks can part. */
+  readonly leaseOffsetTicks?: number;
 }
 
 export const DEFAULT_SIM: Omit<SimOptions, 'seed'> = {
@@ -53,6 +62,8 @@ export const DEFAULT_SIM: Omit<SimOptions, 'seed'> = {
   compactRate: 0.02,
   readIndexRate: 0.05,
   transferRate: 0.005,
+  readOnly: 'mixed',
+  clockDriftEvery: 10,
 };
 
 /** A replicated state machine: the applied entries, durable together with their index. */
@@ -65,6 +76,9 @@ interface StateMachine {
 interface SimNode {
   readonly id: NodeId;
   readonly storage: MemoryRaftStorage;
+  /** Ticks this node's clock gains (+1), loses (-1) or neither (0) every clockDriftEvery ticks. */
+  readonly drift: -1 | 0 | 1;
+  readonly driftPhase: number;
   raw: RawNode | undefined;
   sm: StateMachine;
 }
@@ -92,6 +106,8 @@ export interface SimResult {
   readonly confChanges: number;
   readonly snapshotsInstalled: number;
   readonly readsServed: number;
+  /** Reads a leader answered from its lease, without a heartbeat round. */
+  readonly leaseReads: number;
   readonly messagesDelivered: number;
 }
 
@@ -121,7 +137,10 @@ export class RaftSimulation {
   private readonly pendingReads = new Map<string, { node: NodeId; atCommit: number }>();
   /** How hard this seed's faults hit: runs vary from gentle to brutal. */
   private readonly intensity: number;
+  private readonly readOnly: 'safe' | 'lease';
+  private readonly leaseOffsetTicks: number;
   private stats = {
+    leaseReads: 0,
     elections: 0,
     crashes: 0,
     confChanges: 0,
@@ -134,6 +153,10 @@ export class RaftSimulation {
     this.opts = options;
     this.random = new SeededRandom(options.seed);
     this.intensity = [0.5, 1, 2, 4][this.random.int(0, 3)] as number;
+    this.readOnly = options.readOnly === 'mixed' ? (this.random.bool(0.5) ? 'lease' : 'safe') : options.readOnly;
+    // Over one election timeout a clock drifts at most ceil(E / every) ticks; two clocks twice that.
+    const driftPerTimeout = options.clockDriftEvery > 0 ? Math.ceil(ELECTION_TICKS / options.clockDriftEvery) : 0;
+    this.leaseOffsetTicks = options.leaseOffsetTicks ?? 2 * driftPerTimeout;
     this.network = new SimNetwork(this.random.fork(), options.faults);
     // The transport reports each snapshot's fate to its sender, as a real one must.
     this.network.onDrop = (m) => {
@@ -151,7 +174,9 @@ export class RaftSimulation {
         ? MemoryRaftStorage.bootstrap(bootConf, bytes.encode(JSON.stringify(bootSm)))
         : new MemoryRaftStorage();
       const sm: StateMachine = boot ? structuredClone(bootSm) : { appliedIndex: 0, applied: [], conf: EMPTY_CONF };
-      this.nodes.set(id, { id, storage, raw: undefined, sm });
+      const drift = options.clockDriftEvery > 0 ? this.random.pick([-1, 0, 1] as const) : 0;
+      const driftPhase = this.random.int(0, Math.max(0, options.clockDriftEvery - 1));
+      this.nodes.set(id, { id, storage, raw: undefined, sm, drift, driftPhase });
       this.start(id);
     }
   }
@@ -172,6 +197,8 @@ export class RaftSimulation {
       checkQuorum: true,
       maxInflight: 8,
       maxEntriesPerMessage: 16,
+      readOnly: this.readOnly,
+      maxClockOffsetTicks: this.leaseOffsetTicks,
       random: this.random.fork(),
     });
   }
@@ -234,6 +261,7 @@ export class RaftSimulation {
           confChanges: this.stats.confChanges,
           snapshotsInstalled: this.stats.snapshotsInstalled,
           readsServed: this.stats.readsServed,
+          leaseReads: this.stats.leaseReads,
           messagesDelivered: this.network.delivered,
         };
       }
@@ -338,7 +366,11 @@ export class RaftSimulation {
     }
     if (rnd.bool(o.compactRate)) this.compact(rnd.pick(this.allIds));
 
-    for (const n of this.live()) (n.raw as RawNode).tick();
+    for (const n of this.live()) {
+      const every = this.opts.clockDriftEvery;
+      const ticks = every > 0 && (this.now + n.driftPhase) % every === 0 ? 1 + n.drift : 1;
+      for (let i = 0; i < ticks; i++) (n.raw as RawNode).tick();
+    }
     for (const m of this.network.due(this.now)) {
       const to = this.nodes.get(m.to);
       if (to?.raw) {
@@ -405,6 +437,7 @@ export class RaftSimulation {
       const raw = n.raw as RawNode;
       // A linearizable read must see everything committed before it was asked for.
       const knownCommitted = Math.max(0, ...[...this.nodes.values()].map((x) => x.raw?.raft.log.committed ?? 0));
+      if (raw.leaseRemainingTicks() > 0) this.stats.leaseReads++;
       raw.readIndex(bytes.encode(ctx));
       this.pendingReads.set(ctx, { node: n.id, atCommit: knownCommitted });
     } catch (e) {
