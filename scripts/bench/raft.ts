@@ -145,6 +145,10 @@ async function thinkliteCluster(
       startProc(
         process.execPath,
         [
+          // THINKLITE_BENCH_PROFILE=DIR writes a CPU profile of each node there (open in DevTools).
+          ...(process.env.THINKLITE_BENCH_PROFILE
+            ? ['--cpu-prof', `--cpu-prof-dir=${process.env.THINKLITE_BENCH_PROFILE}`]
+            : []),
           '--conditions=source',
           '--import',
           'tsx',

@@ -530,20 +530,36 @@ export class ReplicationHost {
         g.sm.apply(batch, normal, (rd.committedEntries[rd.committedEntries.length - 1] as Entry).index);
         this.metrics.applied.inc(this.label, rd.committedEntries.length);
       }
-      if (mustSync || ready.length === 0) {
-        if (batch.count > 0) {
-          // Until the commit lands, readers see its writes through the batch itself.
-          this.committing = batch;
-          try {
-            await this.engine.commit(batch);
-          } finally {
-            this.committing = undefined;
-          }
-        }
-        for (const f of after) f();
-      } else {
+      // Acknowledge the proposals that applied, and complete reads, before this round's own disk
+      // write: an entry handed out as committed is durable on a quorum already (the leader's own
+      // copy need not be among them — thesis §10.2.1), and its applied writes are visible to
+      // readers through the batch until they land. A crash before they land re-applies them from
+      // the log, so waiting for this fsync would only add its latency to every write.
+      const commitNow = mustSync || ready.length === 0;
+      if (commitNow) this.committing = batch;
+      else {
         this.deferred = batch;
         this.deferredAfter = after;
+      }
+      for (const [p, index] of resolved) {
+        this.metrics.applySeconds.observe(this.label, (performance.now() - p.startedAt) / 1000);
+        p.resolve(index);
+      }
+      for (const { g, rd } of ready) {
+        for (const rs of rd.readStates) {
+          const r = this.reads.get(Buffer.from(rs.context).toString('latin1'));
+          if (r) r.index = rs.index;
+        }
+        if (rd.readStates.length > 0 || rd.committedEntries.length > 0)
+          this.releaseReads(g.rangeId, g.sm.appliedIndex());
+      }
+      if (commitNow) {
+        try {
+          if (batch.count > 0) await this.engine.commit(batch);
+        } finally {
+          this.committing = undefined;
+        }
+        for (const f of after) f();
       }
       if (ready.length > 0) this.metrics.readyGroups.observe(this.label, ready.length);
       // 2. Send, one batch per destination node.
@@ -557,22 +573,7 @@ export class ReplicationHost {
         }
       }
       for (const [to, list] of outbox) this.transport.send(to, list);
-      // 3. Acknowledge the proposals that applied: they are committed, so durable in the Raft log
-      //    of a quorum, whether or not this node's applied state has reached its disk yet.
-      for (const [p, index] of resolved) {
-        this.metrics.applySeconds.observe(this.label, (performance.now() - p.startedAt) / 1000);
-        p.resolve(index);
-      }
-      // 3b. Reads: an index confirmed this round completes once applied here (maybe later).
-      for (const { g, rd } of ready) {
-        for (const rs of rd.readStates) {
-          const r = this.reads.get(Buffer.from(rs.context).toString('latin1'));
-          if (r) r.index = rs.index;
-        }
-        if (rd.readStates.length > 0 || rd.committedEntries.length > 0)
-          this.releaseReads(g.rangeId, g.sm.appliedIndex());
-      }
-      // 4. Advance, then compact logs that grew long.
+      // 3. Advance, then compact logs that grew long.
       for (const { g, rd } of ready) g.raw.advance(rd);
       if (this.deferred === undefined) await this.maybeCompact();
     } catch (e) {
