@@ -16,3 +16,4 @@ export {
   ReplicationHost,
   type ReplicationHostOptions,
 } from './replication/replication-host.js';
+export * from './txn/index.js';

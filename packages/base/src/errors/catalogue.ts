@@ -98,6 +98,12 @@ export const ERROR_CATALOGUE = {
     "A read found a version above its timestamp but within the clock's uncertainty interval.",
     true,
   ),
+  CONDITION_FAILED: spec(
+    '55000',
+    409,
+    'FAILED_PRECONDITION',
+    'A conditional write found a value other than the one it expected.',
+  ),
   // --- SQL: PostgreSQL's condition names and SQLSTATEs (the answer PostgreSQL gives is the right one).
   SYNTAX_ERROR: spec(
     '42601',

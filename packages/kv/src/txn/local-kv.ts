@@ -1,0 +1,482 @@
+import { randomBytes } from 'node:crypto';
+import {
+  Counter,
+  createRegistry,
+  formatTimestamp,
+  Histogram,
+  HybridLogicalClock,
+  type Logger,
+  parseTimestamp,
+  type Registry,
+  silentLogger,
+  systemPhysicalClock,
+  ThinkLiteError,
+  type Timestamp,
+  timestampLess,
+  timestampLessEq,
+} from '@thinklite/base';
+import {
+  compareBytes,
+  decodeStats,
+  type Engine,
+  emptyStats,
+  encodeStats,
+  KEY_SIZE_MAX_BYTES,
+  type MvccStats,
+  mvccGet,
+  mvccPut,
+  mvccScan,
+} from '@thinklite/storage';
+import type { Isolation, KeyValue, KvDb, KvTxn, Savepoint, ScanOptions, TxnOptions } from './api.js';
+import { keyNext, SpanSet } from './span-set.js';
+import { type BufferedWrite, WriteBuffer } from './write-buffer.js';
+
+const STATS_KEY = Buffer.from('localkv/stats');
+/** The newest commit timestamp: the clock never starts below it, whatever the wall clock says. */
+const HIGH_WATER_KEY = Buffer.from('localkv/high-water');
+const SCAN_CHUNK = 256;
+
+export interface LocalKvOptions {
+  readonly engine: Engine;
+  readonly clock?: HybridLogicalClock;
+  readonly logger?: Logger;
+  readonly registry?: Registry;
+}
+
+interface CommitRequest {
+  readonly txn: LocalTxn;
+  readonly resolve: (ts: Timestamp) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+interface CommittedWrites {
+  readonly ts: Timestamp;
+  /** Sorted. */
+  readonly keys: readonly Buffer[];
+}
+
+/**
+ * The transactional KV API on one local store: what the embedded database runs on until (and
+ * beside) the cluster. Every transaction here is a single-range transaction committed in one
+ * phase — CockroachDB's 1PC fast path — so no intents are written: writes are buffered in the
+ * transaction and land together, as committed MVCC versions at the commit timestamp, in one
+ * atomic, durable storage commit shared with every other transaction committing at that moment.
+ *
+ * Isolation follows the cluster's rules (decision 0009):
+ *  - reads see the snapshot at the transaction's read timestamp, plus its own writes;
+ *  - SERIALIZABLE: at commit, a write committed by another transaction after our snapshot inside
+ *    a span we read fails the commit with SERIALIZATION_FAILURE (40001) — CockroachDB's read
+ *    refresh, done against the log of recent commits;
+ *  - SNAPSHOT: a write committed after our snapshot on a key we write fails the commit (first
+ *    committer wins), so updates are never lost; write skew is allowed, as the level allows.
+ * Commits are validated and applied in one order; their timestamps follow it.
+ */
+export class LocalKv implements KvDb {
+  readonly engine: Engine;
+  readonly clock: HybridLogicalClock;
+  private readonly log: Logger;
+  private stats: MvccStats;
+  /** Every commit at or below it is in the engine: the snapshot a new transaction reads. */
+  private visible: Timestamp;
+  private readonly queue: CommitRequest[] = [];
+  private committing = false;
+  private readonly recent: CommittedWrites[] = [];
+  /** Read-write transactions in progress, for pruning `recent`. */
+  private readonly active = new Set<LocalTxn>();
+  private readonly landWaiters: { ts: Timestamp; resolve: () => void }[] = [];
+  private closed = false;
+  private readonly metrics: { commits: Counter<'result'>; commitSeconds: Histogram; groupSize: Histogram };
+
+  constructor(options: LocalKvOptions) {
+    this.engine = options.engine;
+    this.clock = options.clock ?? new HybridLogicalClock({ physicalClock: systemPhysicalClock, maxOffsetUs: 500_000 });
+    this.log = (options.logger ?? silentLogger()).child({ component: 'localkv' });
+    const rawStats = this.engine.get('local', STATS_KEY);
+    this.stats = rawStats ? decodeStats(rawStats) : emptyStats();
+    const hw = this.engine.get('local', HIGH_WATER_KEY);
+    if (hw) this.clock.update(parseTimestamp(hw.toString('latin1')));
+    this.visible = this.clock.now();
+    const registers = [options.registry ?? createRegistry()];
+    this.metrics = {
+      commits: new Counter({
+        name: 'thinklite_txn_commits_total',
+        help: 'Transactions that asked to commit, by result (committed, conflict, error)',
+        labelNames: ['result'] as const,
+        registers,
+      }),
+      commitSeconds: new Histogram({
+        name: 'thinklite_txn_commit_seconds',
+        help: 'From commit() to durable',
+        buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1],
+        registers,
+      }),
+      groupSize: new Histogram({
+        name: 'thinklite_txn_commit_group_size',
+        help: 'Transactions committed together in one storage commit',
+        buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+        registers,
+      }),
+    };
+  }
+
+  now(): Timestamp {
+    return this.clock.now();
+  }
+
+  /** The MVCC statistics of the whole store, as of the last commit. */
+  mvccStats(): Readonly<MvccStats> {
+    return { ...this.stats };
+  }
+
+  begin(options: TxnOptions = {}): KvTxn {
+    this.checkOpen();
+    let readTs = this.visible;
+    if (options.asOf) {
+      if (timestampLess(this.clock.now(), options.asOf)) {
+        throw new ThinkLiteError(
+          'INVALID_PARAMETER_VALUE',
+          `AS OF SYSTEM TIME ${formatTimestamp(options.asOf)} is in the future`,
+        );
+      }
+      readTs = options.asOf;
+    }
+    const txn = new LocalTxn(
+      this,
+      randomBytes(16),
+      options.isolation ?? 'serializable',
+      options.readOnly === true || options.asOf !== undefined,
+      readTs,
+    );
+    if (!txn.readOnly) this.active.add(txn);
+    return txn;
+  }
+
+  async txn<T>(fn: (txn: KvTxn) => Promise<T>, options: TxnOptions & { maxAttempts?: number } = {}): Promise<T> {
+    const attempts = options.maxAttempts ?? 10;
+    for (let attempt = 1; ; attempt++) {
+      const txn = this.begin(options);
+      try {
+        const out = await fn(txn);
+        await txn.commit();
+        return out;
+      } catch (e) {
+        await txn.rollback();
+        if (!(e instanceof ThinkLiteError && e.retryable) || attempt >= attempts) throw e;
+        this.log.debug({ attempt, err: e.message }, 'transaction retried');
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    while (this.committing || this.queue.length > 0) await new Promise((r) => setImmediate(r));
+    this.closed = true;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ThinkLiteError('STORE_CLOSED', 'the database is closed');
+  }
+
+  // --- for LocalTxn ---------------------------------------------------------------------------
+
+  /** Resolves once every commit at or below `ts` is in the engine. */
+  whenVisible(ts: Timestamp): Promise<void> {
+    if (timestampLessEq(ts, this.visible) || (!this.committing && this.queue.length === 0)) return Promise.resolve();
+    return new Promise((resolve) => this.landWaiters.push({ ts, resolve }));
+  }
+
+  finished(txn: LocalTxn): void {
+    this.active.delete(txn);
+  }
+
+  commit(txn: LocalTxn): Promise<Timestamp> {
+    this.checkOpen();
+    return new Promise((resolve, reject) => {
+      this.queue.push({ txn, resolve, reject });
+      if (!this.committing) void this.runCommits();
+    });
+  }
+
+  /**
+   * The commit loop: takes every waiting transaction, validates each in turn against what
+   * committed since its snapshot (earlier ones of the same group included), writes the accepted
+   * ones into one batch at increasing timestamps, and commits it — one fsync for the group.
+   */
+  private async runCommits(): Promise<void> {
+    this.committing = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0);
+        const started = performance.now();
+        const batch = this.engine.newBatch();
+        const statsBefore = { ...this.stats };
+        const recentBefore = this.recent.length;
+        const accepted: [CommitRequest, Timestamp][] = [];
+        let last: Timestamp | undefined;
+        for (const req of group) {
+          const conflict = this.conflictOf(req.txn);
+          if (conflict) {
+            this.metrics.commits.inc({ result: 'conflict' });
+            req.reject(conflict);
+            continue;
+          }
+          const ts = this.clock.now();
+          const writes = req.txn.buffer.ordered();
+          for (const w of writes) mvccPut(batch, this.stats, w.key, ts, w.value);
+          this.recent.push({ ts, keys: writes.map((w) => w.key) });
+          accepted.push([req, ts]);
+          last = ts;
+        }
+        if (last === undefined) continue;
+        batch.put('local', STATS_KEY, encodeStats(this.stats));
+        batch.put('local', HIGH_WATER_KEY, Buffer.from(formatTimestamp(last), 'latin1'));
+        try {
+          await this.engine.commit(batch);
+        } catch (e) {
+          // Nothing of the group happened: forget its writes, fail every transaction in it.
+          this.stats = statsBefore;
+          this.recent.length = recentBefore;
+          this.log.error({ err: e, transactions: accepted.length }, 'commit failed');
+          for (const [req] of accepted) {
+            this.metrics.commits.inc({ result: 'error' });
+            req.reject(e);
+          }
+          continue;
+        }
+        this.visible = last;
+        this.releaseLandWaiters();
+        const seconds = (performance.now() - started) / 1000;
+        this.metrics.groupSize.observe(accepted.length);
+        for (const [req, ts] of accepted) {
+          this.metrics.commits.inc({ result: 'committed' });
+          this.metrics.commitSeconds.observe(seconds);
+          req.resolve(ts);
+        }
+        this.prune();
+      }
+    } finally {
+      this.committing = false;
+      this.releaseLandWaiters();
+    }
+  }
+
+  /** Why `txn` cannot commit, if it cannot. */
+  private conflictOf(txn: LocalTxn): ThinkLiteError | undefined {
+    for (let i = this.recent.length - 1; i >= 0; i--) {
+      const c = this.recent[i] as CommittedWrites;
+      if (timestampLessEq(c.ts, txn.readTimestamp)) break;
+      if (txn.isolation === 'serializable') {
+        const k = txn.reads.firstContained(c.keys);
+        if (k) {
+          return new ThinkLiteError(
+            'SERIALIZATION_FAILURE',
+            'could not serialize access due to read/write dependencies among transactions',
+            { key: Buffer.from(k).toString('hex'), readTimestamp: formatTimestamp(txn.readTimestamp) },
+          );
+        }
+      } else {
+        for (const key of c.keys) {
+          if (txn.buffer.get(key)) {
+            return new ThinkLiteError('SERIALIZATION_FAILURE', 'could not serialize access due to concurrent update', {
+              key: key.toString('hex'),
+              readTimestamp: formatTimestamp(txn.readTimestamp),
+            });
+          }
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** Drops commits that no transaction in progress began before. */
+  private prune(): void {
+    let oldest: Timestamp | undefined;
+    for (const t of this.active) if (!oldest || timestampLess(t.readTimestamp, oldest)) oldest = t.readTimestamp;
+    let drop = 0;
+    while (drop < this.recent.length && (!oldest || timestampLessEq((this.recent[drop] as CommittedWrites).ts, oldest)))
+      drop++;
+    if (drop > 0) this.recent.splice(0, drop);
+  }
+
+  private releaseLandWaiters(): void {
+    const idle = !this.committing && this.queue.length === 0;
+    for (let i = this.landWaiters.length - 1; i >= 0; i--) {
+      const w = this.landWaiters[i] as { ts: Timestamp; resolve: () => void };
+      if (idle || timestampLessEq(w.ts, this.visible)) {
+        this.landWaiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+}
+
+function checkKey(key: Uint8Array): void {
+  if (key.length > KEY_SIZE_MAX_BYTES) {
+    throw new ThinkLiteError('KEY_TOO_LARGE', `key of ${key.length} bytes exceeds ${KEY_SIZE_MAX_BYTES}`, {
+      size: key.length,
+    });
+  }
+}
+
+/** A transaction on a LocalKv. */
+class LocalTxn implements KvTxn {
+  readonly buffer = new WriteBuffer();
+  readonly reads = new SpanSet();
+  finished = false;
+  private visibleChecked = false;
+
+  constructor(
+    private readonly db: LocalKv,
+    readonly id: Buffer,
+    readonly isolation: Isolation,
+    readonly readOnly: boolean,
+    readonly readTimestamp: Timestamp,
+  ) {}
+
+  private checkActive(): void {
+    if (this.finished) {
+      throw new ThinkLiteError(
+        'OBJECT_NOT_IN_PREREQUISITE_STATE',
+        'the transaction has already committed or rolled back',
+      );
+    }
+  }
+
+  private checkWritable(): void {
+    this.checkActive();
+    if (this.readOnly) throw new ThinkLiteError('READ_ONLY_SQL_TRANSACTION', 'cannot write in a read-only transaction');
+  }
+
+  /** A historical read must not start before the commits below its timestamp have landed. */
+  private async ready(): Promise<void> {
+    this.checkActive();
+    if (this.visibleChecked) return;
+    await this.db.whenVisible(this.readTimestamp);
+    this.visibleChecked = true;
+  }
+
+  async get(key: Uint8Array): Promise<Buffer | undefined> {
+    await this.ready();
+    const own = this.buffer.get(key);
+    if (own) return own.value ?? undefined;
+    this.reads.addPoint(key);
+    return mvccGet(this.db.engine, key, this.readTimestamp)?.value;
+  }
+
+  async *scan(start: Uint8Array, end: Uint8Array, opts: ScanOptions = {}): AsyncIterable<KeyValue> {
+    await this.ready();
+    const reverse = opts.reverse === true;
+    const max = opts.maxKeys ?? Number.POSITIVE_INFINITY;
+    const own = this.buffer.range(start, end, reverse);
+    let oi = 0;
+    let emitted = 0;
+    // How far the scan got, for the read spans: forward [start, covered), reverse [covered, end).
+    let covered: Buffer = Buffer.from(reverse ? end : start);
+    let exhausted = false;
+    const ahead = (a: Uint8Array, b: Uint8Array) => (reverse ? compareBytes(a, b) > 0 : compareBytes(a, b) < 0);
+    try {
+      let lo: Buffer = Buffer.from(start);
+      let hi: Buffer = Buffer.from(end);
+      for (;;) {
+        const chunk = mvccScan(this.db.engine, lo, hi, this.readTimestamp, { reverse, maxKeys: SCAN_CHUNK });
+        for (const row of chunk.rows) {
+          // Our own writes at keys before this row come first; one at this key replaces it.
+          while (oi < own.length && ahead((own[oi] as BufferedWrite).key, row.key)) {
+            const w = own[oi++] as BufferedWrite;
+            covered = w.key;
+            if (w.value) {
+              yield { key: w.key, value: w.value };
+              if (++emitted >= max) return;
+            }
+          }
+          covered = row.key;
+          const same = oi < own.length && compareBytes((own[oi] as BufferedWrite).key, row.key) === 0;
+          const w = same ? (own[oi++] as BufferedWrite) : undefined;
+          const value = w ? w.value : row.value;
+          if (value) {
+            yield { key: row.key, value };
+            if (++emitted >= max) return;
+          }
+        }
+        if (!chunk.resumeSpan) break;
+        if (reverse) hi = chunk.resumeSpan.end;
+        else lo = chunk.resumeSpan.start;
+      }
+      while (oi < own.length) {
+        const w = own[oi++] as BufferedWrite;
+        covered = w.key;
+        if (w.value) {
+          yield { key: w.key, value: w.value };
+          if (++emitted >= max) return;
+        }
+      }
+      exhausted = true;
+    } finally {
+      if (exhausted) this.reads.add(start, end);
+      else if (reverse) this.reads.add(covered, end);
+      else this.reads.add(start, keyNext(covered));
+    }
+  }
+
+  put(key: Uint8Array, value: Uint8Array): void {
+    this.checkWritable();
+    checkKey(key);
+    this.buffer.set(key, Buffer.from(value));
+  }
+
+  async cput(key: Uint8Array, value: Uint8Array, expected: Uint8Array | undefined): Promise<void> {
+    this.checkWritable();
+    checkKey(key);
+    const actual = await this.get(key);
+    const matches = actual === undefined ? expected === undefined : expected !== undefined && actual.equals(expected);
+    if (!matches) {
+      throw new ThinkLiteError('CONDITION_FAILED', 'conditional put found an unexpected value', {
+        key: Buffer.from(key),
+        actual,
+      });
+    }
+    this.buffer.set(key, Buffer.from(value));
+  }
+
+  del(key: Uint8Array): void {
+    this.checkWritable();
+    checkKey(key);
+    this.buffer.set(key, null);
+  }
+
+  async delRange(start: Uint8Array, end: Uint8Array): Promise<number> {
+    this.checkWritable();
+    const keys: Buffer[] = [];
+    for await (const kv of this.scan(start, end)) keys.push(kv.key);
+    for (const k of keys) this.buffer.set(k, null);
+    return keys.length;
+  }
+
+  savepoint(): Savepoint {
+    this.checkActive();
+    return { seq: this.buffer.mark() };
+  }
+
+  rollbackTo(sp: Savepoint): void {
+    this.checkActive();
+    // Reads made since stay in the read spans: what was observed cannot be unobserved.
+    this.buffer.rollbackTo(sp.seq);
+  }
+
+  async commit(): Promise<Timestamp> {
+    this.checkActive();
+    try {
+      if (this.buffer.size === 0) return this.readTimestamp; // read-only: its snapshot is its serial point
+      return await this.db.commit(this);
+    } finally {
+      this.finished = true;
+      this.db.finished(this);
+    }
+  }
+
+  async rollback(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    this.db.finished(this);
+  }
+}
