@@ -283,8 +283,9 @@ describe('LocalKv: the transactional KV API on one store', () => {
         async (committed, buffered, reverse, maxKeys) => {
           const db = memoryKv();
           const model = new Map<string, string>();
-          await db.txn(async (t) => {
-            for (const o of committed) {
+          type Op = (typeof committed)[number];
+          const apply = (t: KvTxn, ops: Op[]) => {
+            for (const o of ops) {
               if (o.kind === 'put') {
                 t.put(k(o.key), k(o.value));
                 model.set(o.key, o.value);
@@ -293,17 +294,10 @@ describe('LocalKv: the transactional KV API on one store', () => {
                 model.delete(o.key);
               }
             }
-          });
+          };
+          await db.txn(async (t) => apply(t, committed));
           const t: KvTxn = db.begin();
-          for (const o of buffered) {
-            if (o.kind === 'put') {
-              t.put(k(o.key), k(o.value));
-              model.set(o.key, o.value);
-            } else {
-              t.del(k(o.key));
-              model.delete(o.key);
-            }
-          }
+          apply(t, buffered);
           let expected = [...model.entries()].filter(([x]) => x >= 'b' && x < 'e').sort(([a], [b]) => (a < b ? -1 : 1));
           if (reverse) expected.reverse();
           if (maxKeys !== undefined) expected = expected.slice(0, maxKeys);
