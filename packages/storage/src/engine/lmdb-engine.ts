@@ -93,6 +93,9 @@ export class LmdbEngine implements Engine {
     try {
       this.root = openLmdb<Buffer, Buffer>({
         path: this.dir,
+        // The store is always a directory, even when its name has an extension (`app.tlite`):
+        // the lmdb package would otherwise take such a path for a single data file.
+        noSubdir: false,
         keyEncoding: 'binary',
         encoding: 'binary',
         // Acknowledge only after fsync (the package's default overlapping sync acknowledges first).

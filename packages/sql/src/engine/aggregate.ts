@@ -1,0 +1,293 @@
+import { ThinkLiteError } from '@thinklite/base';
+import type { Expr, FuncCall } from '../parser/ast.js';
+import { compare, hashKey } from '../types/compare.js';
+import type { Datum } from '../types/datum.js';
+import { Numeric } from '../types/numeric.js';
+import { checkInt } from '../types/scalar.js';
+import { arrayOf, type SqlType, Types, typeName } from '../types/type.js';
+import { AGGREGATE_NAMES, type BoundExpr, coerce, type Env, type ExprBinder, type Scope } from './expr.js';
+
+/**
+ * Aggregate functions (count, sum, avg, min, max, bool_and, bool_or, string_agg, array_agg) with
+ * PostgreSQL's result types: count → bigint; sum(int2/int4) → bigint, sum(int8/numeric) → numeric,
+ * sum(float) → double precision; avg(integer or numeric) → numeric, avg(float) → double precision.
+ */
+
+const err = (code: ConstructorParameters<typeof ThinkLiteError>[0], message: string, location?: number) =>
+  new ThinkLiteError(code, message, location !== undefined && location >= 0 ? { location } : {});
+
+export const AGGREGATES: ReadonlySet<string> = AGGREGATE_NAMES;
+
+export function isAggregateCall(e: Expr): e is FuncCall {
+  if (e.kind !== 'funcCall' || e.over) return false;
+  const name = e.name[e.name.length - 1] as string;
+  return AGGREGATES.has(name) && (e.name.length === 1 || e.name[0] === 'pg_catalog');
+}
+
+/** The aggregate calls inside an expression (not inside subqueries). */
+export function findAggregates(e: Expr | undefined, out: FuncCall[] = []): FuncCall[] {
+  if (!e) return out;
+  if (isAggregateCall(e)) {
+    out.push(e);
+    return out;
+  }
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x);
+      return;
+    }
+    if (v === null || typeof v !== 'object') return;
+    const node = v as { kind?: string };
+    if (node.kind === 'select') return; // a subquery's aggregates are its own
+    if (typeof node.kind === 'string' && isAggregateCall(node as Expr)) {
+      out.push(node as FuncCall);
+      return;
+    }
+    for (const x of Object.values(node)) visit(x);
+  };
+  for (const x of Object.values(e)) visit(x);
+  return out;
+}
+
+/** A structural key of an expression (locations ignored), to match GROUP BY expressions. */
+export function exprKey(e: Expr): string {
+  return JSON.stringify(e, (k, v) => (k === 'location' ? undefined : typeof v === 'bigint' ? `${v}n` : v));
+}
+
+interface Accumulator {
+  add(v: Datum): void;
+  result(): Datum;
+}
+
+export interface BoundAggregate {
+  readonly type: SqlType;
+  readonly args: readonly BoundExpr[];
+  readonly distinct: boolean;
+  readonly filter?: BoundExpr;
+  readonly star: boolean;
+  newAccumulator(env: Env): Accumulator;
+}
+
+function sumType(t: SqlType, location: number): SqlType {
+  switch (t.kind) {
+    case 'int2':
+    case 'int4':
+      return Types.int8;
+    case 'int8':
+    case 'numeric':
+    case 'unknown':
+      return Types.numeric;
+    case 'float4':
+    case 'float8':
+      return Types.float8;
+    case 'interval':
+      return Types.interval;
+    default:
+      throw err('UNDEFINED_FUNCTION', `function sum(${typeName(t)}) does not exist`, location);
+  }
+}
+
+function toNumeric(t: SqlType, v: Datum): Numeric {
+  if (v instanceof Numeric) return v;
+  if (typeof v === 'bigint' || (typeof v === 'number' && (t.kind === 'int2' || t.kind === 'int4')))
+    return Numeric.fromInt(v);
+  return Numeric.fromFloat8(v as number);
+}
+
+export function bindAggregate(call: FuncCall, scope: Scope, binder: ExprBinder): BoundAggregate {
+  const name = call.name[call.name.length - 1] as string;
+  const loc = call.location;
+  if (call.orderBy.length > 0)
+    throw err('FEATURE_NOT_SUPPORTED', `ORDER BY inside ${name}() is not supported yet`, loc);
+  const args = call.args.map((a) => binder.bind(a, scope));
+  const filter = call.filter ? binder.bindCondition(call.filter, scope, 'FILTER') : undefined;
+  const base = { distinct: call.distinct, star: call.star, ...(filter ? { filter } : {}) };
+  const arity = (n: number) => {
+    if (args.length !== n) {
+      throw err(
+        'UNDEFINED_FUNCTION',
+        `function ${name}(${args.map((a) => typeName(a.type)).join(', ')}) does not exist`,
+        loc,
+      );
+    }
+  };
+  switch (name) {
+    case 'count':
+      if (!call.star) arity(1);
+      return {
+        ...base,
+        type: Types.int8,
+        args,
+        newAccumulator: () => {
+          let n = 0n;
+          return { add: () => void n++, result: () => n };
+        },
+      };
+    case 'sum': {
+      arity(1);
+      const t = (args[0] as BoundExpr).type;
+      const rt = sumType(t, loc);
+      return {
+        ...base,
+        type: rt,
+        args,
+        newAccumulator: () => {
+          let acc: Datum = null;
+          return {
+            add: (v) => {
+              if (rt.kind === 'int8') acc = checkInt('int8', ((acc as bigint | null) ?? 0n) + BigInt(v as number));
+              else if (rt.kind === 'numeric') acc = ((acc as Numeric | null) ?? Numeric.ZERO).add(toNumeric(t, v));
+              else if (rt.kind === 'float8') acc = ((acc as number | null) ?? 0) + (v as number);
+              else {
+                const iv = v as { months: number; days: number; micros: bigint };
+                const a = (acc as typeof iv | null) ?? { months: 0, days: 0, micros: 0n };
+                acc = { months: a.months + iv.months, days: a.days + iv.days, micros: a.micros + iv.micros };
+              }
+            },
+            result: () => acc,
+          };
+        },
+      };
+    }
+    case 'avg': {
+      arity(1);
+      const t = (args[0] as BoundExpr).type;
+      const isFloat = t.kind === 'float4' || t.kind === 'float8';
+      if (!isFloat && !['int2', 'int4', 'int8', 'numeric', 'unknown'].includes(t.kind)) {
+        throw err('UNDEFINED_FUNCTION', `function avg(${typeName(t)}) does not exist`, loc);
+      }
+      return {
+        ...base,
+        type: isFloat ? Types.float8 : Types.numeric,
+        args,
+        newAccumulator: () => {
+          let n = 0;
+          let fsum = 0;
+          let nsum = Numeric.ZERO;
+          return {
+            add: (v) => {
+              n++;
+              if (isFloat) fsum += v as number;
+              else nsum = nsum.add(toNumeric(t, v));
+            },
+            result: () => (n === 0 ? null : isFloat ? fsum / n : nsum.div(Numeric.fromInt(n))),
+          };
+        },
+      };
+    }
+    case 'min':
+    case 'max': {
+      arity(1);
+      let t = (args[0] as BoundExpr).type;
+      if (t.kind === 'unknown') t = Types.text;
+      const a0 = coerce(args[0] as BoundExpr, t, 'implicit', binder.b);
+      const sign = name === 'max' ? 1 : -1;
+      if (t.kind === 'json') throw err('UNDEFINED_FUNCTION', `function ${name}(json) does not exist`, loc);
+      return {
+        ...base,
+        type: t,
+        args: [a0],
+        newAccumulator: () => {
+          let best: Datum = null;
+          return {
+            add: (v) => {
+              if (best === null || sign * compare(t, v, best) > 0) best = v;
+            },
+            result: () => best,
+          };
+        },
+      };
+    }
+    case 'bool_and':
+    case 'every':
+    case 'bool_or': {
+      arity(1);
+      const a0 = coerce(args[0] as BoundExpr, Types.bool, 'implicit', binder.b);
+      const isAnd = name !== 'bool_or';
+      return {
+        ...base,
+        type: Types.bool,
+        args: [a0],
+        newAccumulator: () => {
+          let acc: Datum = null;
+          return {
+            add: (v) => {
+              acc =
+                acc === null
+                  ? (v as boolean)
+                  : isAnd
+                    ? (acc as boolean) && (v as boolean)
+                    : (acc as boolean) || (v as boolean);
+            },
+            result: () => acc,
+          };
+        },
+      };
+    }
+    case 'string_agg': {
+      arity(2);
+      const a0 = coerce(args[0] as BoundExpr, Types.text, 'implicit', binder.b);
+      const a1 = coerce(args[1] as BoundExpr, Types.text, 'implicit', binder.b);
+      return {
+        ...base,
+        type: Types.text,
+        args: [a0, a1],
+        newAccumulator: () => {
+          let acc: string | null = null;
+          return {
+            add: (v) => {
+              const [s, d] = v as unknown as [string, string | null];
+              acc = acc === null ? s : acc + (d ?? '') + s;
+            },
+            result: () => acc,
+          };
+        },
+      };
+    }
+    case 'array_agg': {
+      arity(1);
+      let t = (args[0] as BoundExpr).type;
+      if (t.kind === 'unknown') t = Types.text;
+      if (t.kind === 'array') throw err('FEATURE_NOT_SUPPORTED', 'array_agg of arrays is not supported', loc);
+      const a0 = coerce(args[0] as BoundExpr, t, 'implicit', binder.b);
+      return {
+        ...base,
+        type: arrayOf(t),
+        args: [a0],
+        newAccumulator: () => {
+          const out: Datum[] = [];
+          return { add: (v) => void out.push(v), result: () => (out.length === 0 ? null : out) };
+        },
+      };
+    }
+    default:
+      throw err('UNDEFINED_FUNCTION', `function ${name} does not exist`, loc);
+  }
+}
+
+/**
+ * Feeds one input row to an aggregate's accumulator, applying FILTER, DISTINCT and the rule
+ * that NULL inputs are skipped (all of them, for several arguments: string_agg's NULL delimiter
+ * is allowed).
+ */
+export function accumulate(
+  agg: BoundAggregate,
+  acc: Accumulator,
+  row: readonly Datum[],
+  env: Env,
+  seen: Set<string> | undefined,
+): void {
+  if (agg.filter && agg.filter.eval(row, env) !== true) return;
+  if (agg.star) {
+    acc.add(true);
+    return;
+  }
+  const vals = agg.args.map((a) => a.eval(row, env));
+  if (vals[0] === null || vals[0] === undefined) return;
+  if (seen) {
+    const k = vals.map((v, i) => (v === null ? '\u0000' : hashKey((agg.args[i] as BoundExpr).type, v))).join('\u0001');
+    if (seen.has(k)) return;
+    seen.add(k);
+  }
+  acc.add(vals.length === 1 ? (vals[0] as Datum) : (vals as unknown as Datum));
+}

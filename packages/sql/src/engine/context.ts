@@ -1,0 +1,69 @@
+import type { KvTxn } from '@thinklite/kv';
+import { Catalog } from '../catalog/catalog.js';
+import type { DatabaseDesc, SequenceDesc } from '../catalog/descriptors.js';
+import type { TypeContext } from '../types/datetime.js';
+import type { Datum } from '../types/datum.js';
+import type { SqlType } from '../types/type.js';
+import type { Env, ParamTypes } from './expr.js';
+
+/** A column of a result. */
+export interface ResultColumn {
+  readonly name: string;
+  readonly type: SqlType;
+}
+
+/** What one statement returns. */
+export interface QueryResult {
+  /** PostgreSQL's command tag: `SELECT 3`, `INSERT 0 1`, `CREATE TABLE`, … */
+  readonly command: string;
+  /** Rows returned or affected. */
+  readonly rowCount: number;
+  readonly columns: readonly ResultColumn[];
+  readonly rows: readonly (readonly Datum[])[];
+}
+
+/** Generates rowids for tables without a primary key: unique and increasing in one store. */
+export interface RowIdSource {
+  next(): bigint;
+}
+
+/** nextval(): sequences advance outside the statement's transaction, as in PostgreSQL. */
+export interface SequenceSource {
+  next(sequence: SequenceDesc): Promise<bigint>;
+}
+
+/** Everything a statement runs with. */
+export interface StatementContext {
+  readonly txn: KvTxn;
+  readonly catalog: Catalog;
+  readonly database: DatabaseDesc;
+  readonly searchPath: readonly string[];
+  readonly typeContext: TypeContext;
+  readonly params: ParamTypes;
+  readonly env: Env;
+  readonly rowIds: RowIdSource;
+  readonly sequences: SequenceSource;
+}
+
+export function statementContext(
+  txn: KvTxn,
+  database: DatabaseDesc,
+  searchPath: readonly string[],
+  typeContext: TypeContext,
+  params: ParamTypes,
+  values: readonly unknown[],
+  rowIds: RowIdSource,
+  sequences: SequenceSource,
+): StatementContext {
+  return {
+    txn,
+    catalog: new Catalog(txn),
+    database,
+    searchPath,
+    typeContext,
+    params,
+    env: { params: values, ctx: typeContext },
+    rowIds,
+    sequences,
+  };
+}

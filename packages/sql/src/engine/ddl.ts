@@ -1,0 +1,383 @@
+import { ThinkLiteError } from '@thinklite/base';
+import { DEFAULT_SCHEMA } from '../catalog/catalog.js';
+import {
+  type CheckDesc,
+  type ColumnDesc,
+  type IndexColumn,
+  type IndexDesc,
+  PRIMARY_INDEX_ID,
+  type SchemaDesc,
+  type SequenceDesc,
+  type TableDesc,
+} from '../catalog/descriptors.js';
+import { indexSpan, sequenceKey, tableSpan } from '../catalog/keys.js';
+import type { CreateIndexStmt, CreateTableStmt, DropStmt, QualifiedName, TypeName } from '../parser/ast.js';
+import { keyTypeOf } from '../rowcodec/key.js';
+import { type SqlType, Types } from '../types/type.js';
+import type { QueryResult, StatementContext } from './context.js';
+import { typeFromName } from './expr.js';
+import { TableCodec } from './table.js';
+
+/** CREATE TABLE, CREATE INDEX, DROP: descriptors written in the statement's transaction. */
+
+const err = (code: ConstructorParameters<typeof ThinkLiteError>[0], message: string, location?: number) =>
+  new ThinkLiteError(code, message, location !== undefined && location >= 0 ? { location } : {});
+
+const done = (command: string): QueryResult => ({ command, rowCount: 0, columns: [], rows: [] });
+
+const NAME_MAX = 63;
+
+async function targetSchema(
+  sc: StatementContext,
+  name: QualifiedName,
+  location: number,
+): Promise<{ schema: SchemaDesc; name: string }> {
+  const last = name[name.length - 1] as string;
+  if (name.length > 3)
+    throw err('SYNTAX_ERROR', `improper qualified name (too many dotted names): ${name.join('.')}`, location);
+  if (name.length === 3 && name[0] !== sc.database.name) {
+    throw err('FEATURE_NOT_SUPPORTED', `cross-database references are not implemented: ${name.join('.')}`, location);
+  }
+  const schemaName = name.length >= 2 ? (name[name.length - 2] as string) : (sc.searchPath[0] ?? DEFAULT_SCHEMA);
+  const schema = await sc.catalog.schema(sc.database.id, schemaName);
+  if (!schema) throw err('INVALID_SCHEMA_NAME', `schema "${schemaName}" does not exist`, location);
+  return { schema, name: last };
+}
+
+const SERIALS: Record<string, SqlType> = {
+  smallserial: Types.int2,
+  serial2: Types.int2,
+  serial: Types.int4,
+  serial4: Types.int4,
+  bigserial: Types.int8,
+  serial8: Types.int8,
+};
+
+const SEQUENCE_MAX: Record<string, bigint> = { int2: 32767n, int4: 2147483647n, int8: 9223372036854775807n };
+
+function serialType(t: TypeName): SqlType | undefined {
+  return t.names.length === 1 && t.arrayBounds.length === 0 ? SERIALS[t.names[0] as string] : undefined;
+}
+
+export async function createTable(sc: StatementContext, stmt: CreateTableStmt): Promise<QueryResult> {
+  if (stmt.persistence === 'temporary')
+    throw err('FEATURE_NOT_SUPPORTED', 'temporary tables are not supported yet', stmt.location);
+  const { schema, name } = await targetSchema(sc, stmt.name, stmt.location);
+  if (Buffer.byteLength(name) > NAME_MAX) throw err('NAME_TOO_LONG', `identifier "${name}" is too long`, stmt.location);
+  if (await sc.catalog.relation(sc.database.id, schema.id, name)) {
+    if (stmt.ifNotExists) return done('CREATE TABLE');
+    throw err('DUPLICATE_TABLE', `relation "${name}" already exists`, stmt.location);
+  }
+  if (stmt.columns.length === 0)
+    throw err('FEATURE_NOT_SUPPORTED', 'tables without columns are not supported', stmt.location);
+  const tableId = await sc.catalog.allocateId();
+  const columns: ColumnDesc[] = [];
+  const ownedSequences: Omit<SequenceDesc, 'id' | 'version'>[] = [];
+  let pk: { names: string[]; constraint?: string } | undefined;
+  const uniques: { names: string[]; constraint?: string; include: string[] }[] = [];
+  const checks: CheckDesc[] = [];
+  const setPk = (names: string[], constraint: string | undefined, location: number) => {
+    if (pk)
+      throw err('INVALID_TABLE_DEFINITION', `multiple primary keys for table "${name}" are not allowed`, location);
+    pk = constraint === undefined ? { names } : { names, constraint };
+  };
+  for (const def of stmt.columns) {
+    if (columns.some((c) => c.name === def.name)) {
+      throw err('DUPLICATE_COLUMN', `column "${def.name}" specified more than once`, def.location);
+    }
+    const serial = serialType(def.type);
+    const type = serial ?? typeFromName(def.type);
+    let nullable = true;
+    let col: ColumnDesc = { id: columns.length + 1, name: def.name, type, nullable };
+    if (serial) {
+      ownedSequences.push(sequenceFor(sc, schema, `${name}_${def.name}_seq`, serial, tableId, col.id));
+      nullable = false;
+    }
+    for (const c of def.constraints) {
+      switch (c.kind) {
+        case 'notNull':
+          nullable = false;
+          break;
+        case 'null':
+          break;
+        case 'default':
+          col = { ...col, defaultExpr: c.expr };
+          break;
+        case 'primaryKey':
+          setPk([def.name], c.name, c.location);
+          nullable = false;
+          break;
+        case 'unique':
+          uniques.push(
+            c.name === undefined
+              ? { names: [def.name], include: [] }
+              : { names: [def.name], constraint: c.name, include: [] },
+          );
+          break;
+        case 'check':
+          checks.push({ name: c.name ?? `${name}_${def.name}_check`, expr: c.expr });
+          break;
+        case 'identity':
+          ownedSequences.push(sequenceFor(sc, schema, `${name}_${def.name}_seq`, type, tableId, col.id));
+          col = { ...col, identity: c.generated === 'always' ? 'always' : 'by-default' };
+          nullable = false;
+          break;
+        default:
+          throw err('FEATURE_NOT_SUPPORTED', `${c.kind} column constraints are not supported yet`, c.location);
+      }
+    }
+    columns.push({ ...col, nullable });
+  }
+  for (const c of stmt.constraints) {
+    switch (c.kind) {
+      case 'primaryKey':
+        setPk([...c.columns], c.name, c.location);
+        break;
+      case 'unique':
+        uniques.push(
+          c.name === undefined
+            ? { names: [...c.columns], include: [...c.include] }
+            : { names: [...c.columns], constraint: c.name, include: [...c.include] },
+        );
+        break;
+      case 'check':
+        checks.push({ name: c.name ?? `${name}_check${checks.length > 0 ? checks.length : ''}`, expr: c.expr });
+        break;
+      default:
+        throw err('FEATURE_NOT_SUPPORTED', 'FOREIGN KEY constraints are not supported yet', c.location);
+    }
+  }
+  const byName = (n: string, location: number): ColumnDesc => {
+    const c = columns.find((x) => x.name === n);
+    if (!c) throw err('UNDEFINED_COLUMN', `column "${n}" named in key does not exist`, location);
+    return c;
+  };
+  const keyCols = (names: readonly string[]): IndexColumn[] =>
+    names.map((n) => {
+      const c = byName(n, stmt.location);
+      keyTypeOf(c.type);
+      return { columnId: c.id, direction: 'asc' };
+    });
+  let primaryIndex: IndexDesc;
+  if (pk) {
+    const pkNames = (pk as { names: string[] }).names;
+    for (const n of pkNames) {
+      const i = columns.findIndex((c) => c.name === n);
+      if (i < 0) byName(n, stmt.location);
+      columns[i] = { ...(columns[i] as ColumnDesc), nullable: false };
+    }
+    const constraint = (pk as { constraint?: string }).constraint ?? `${name}_pkey`;
+    primaryIndex = {
+      id: PRIMARY_INDEX_ID,
+      name: constraint,
+      unique: true,
+      columns: keyCols(pkNames),
+      storing: [],
+      constraint,
+    };
+  } else {
+    // No primary key: rows are keyed by a hidden, unique rowid (CockroachDB's way).
+    const rowid: ColumnDesc = {
+      id: columns.length + 1,
+      name: 'rowid',
+      type: Types.int8,
+      nullable: false,
+      hidden: true,
+    };
+    columns.push(rowid);
+    primaryIndex = {
+      id: PRIMARY_INDEX_ID,
+      name: `${name}_pkey`,
+      unique: true,
+      columns: [{ columnId: rowid.id, direction: 'asc' }],
+      storing: [],
+    };
+  }
+  const indexes: IndexDesc[] = uniques.map((u, i) => {
+    const constraint = u.constraint ?? `${name}_${u.names.join('_')}_key`;
+    return {
+      id: PRIMARY_INDEX_ID + 1 + i,
+      name: constraint,
+      unique: true,
+      columns: keyCols(u.names),
+      storing: u.include.map((n) => byName(n, stmt.location).id),
+      constraint,
+    };
+  });
+  const desc: TableDesc = {
+    kind: 'table',
+    id: tableId,
+    version: 1,
+    name,
+    databaseId: sc.database.id,
+    schemaId: schema.id,
+    columns,
+    nextColumnId: columns.length + 1,
+    primaryIndex,
+    indexes,
+    nextIndexId: PRIMARY_INDEX_ID + 1 + indexes.length,
+    checks,
+    foreignKeys: [],
+    inboundForeignKeys: [],
+  };
+  await sc.catalog.createWithId(desc);
+  for (const seq of ownedSequences) {
+    const s = await sc.catalog.create<SequenceDesc>(seq);
+    const i = columns.findIndex((c) => c.id === seq.ownedBy?.columnId);
+    columns[i] = { ...(columns[i] as ColumnDesc), sequenceId: s.id };
+  }
+  if (ownedSequences.length > 0) await sc.catalog.update({ ...desc, columns });
+  return done('CREATE TABLE');
+}
+
+function sequenceFor(
+  sc: StatementContext,
+  schema: SchemaDesc,
+  name: string,
+  type: SqlType,
+  tableId: number,
+  columnId: number,
+): Omit<SequenceDesc, 'id' | 'version'> {
+  return {
+    kind: 'sequence',
+    name,
+    databaseId: sc.database.id,
+    schemaId: schema.id,
+    increment: 1n,
+    minValue: 1n,
+    maxValue: SEQUENCE_MAX[type.kind] ?? (SEQUENCE_MAX.int8 as bigint),
+    start: 1n,
+    cycle: false,
+    ownedBy: { tableId, columnId },
+  };
+}
+
+export async function createIndex(sc: StatementContext, stmt: CreateIndexStmt): Promise<QueryResult> {
+  const table = await sc.catalog.resolveTable(sc.database, sc.searchPath, stmt.table);
+  if (stmt.where) throw err('FEATURE_NOT_SUPPORTED', 'partial indexes are not supported yet', stmt.where.location);
+  const columns: IndexColumn[] = stmt.columns.map((el) => {
+    if (!el.column) throw err('FEATURE_NOT_SUPPORTED', 'expression indexes are not supported yet', el.location);
+    const c = table.columns.find((x) => x.name === el.column && !x.hidden);
+    if (!c) throw err('UNDEFINED_COLUMN', `column "${el.column}" does not exist`, el.location);
+    keyTypeOf(c.type);
+    const direction = el.direction === 'desc' ? 'desc' : 'asc';
+    return el.nulls === 'default'
+      ? { columnId: c.id, direction }
+      : { columnId: c.id, direction, nullsFirst: el.nulls === 'first' };
+  });
+  const storing = stmt.include.map((n) => {
+    const c = table.columns.find((x) => x.name === n && !x.hidden);
+    if (!c) throw err('UNDEFINED_COLUMN', `column "${n}" does not exist`, stmt.location);
+    return c.id;
+  });
+  const firstCol = table.columns.find((c) => c.id === columns[0]?.columnId)?.name ?? 'expr';
+  const name = stmt.name ?? `${table.name}_${firstCol}_idx`;
+  const schemaRelation = await sc.catalog.relation(sc.database.id, table.schemaId, name);
+  if (schemaRelation || table.indexes.some((i) => i.name === name) || table.primaryIndex.name === name) {
+    if (stmt.ifNotExists) return done('CREATE INDEX');
+    throw err('DUPLICATE_TABLE', `relation "${name}" already exists`, stmt.location);
+  }
+  const index: IndexDesc = { id: table.nextIndexId, name, unique: stmt.unique, columns, storing };
+  const next: TableDesc = { ...table, indexes: [...table.indexes, index], nextIndexId: table.nextIndexId + 1 };
+  // Backfill: an entry for every existing row (a duplicate fails a unique index here).
+  const codec = new TableCodec(next);
+  const ix = codec.indexes[codec.indexes.length - 1];
+  const span = codec.span();
+  if (ix)
+    for await (const kv of sc.txn.scan(span.start, span.end))
+      await ix.insert(sc.txn, codec.decodeRow(kv.key, kv.value));
+  await sc.catalog.update(next);
+  return done('CREATE INDEX');
+}
+
+export async function drop(sc: StatementContext, stmt: DropStmt): Promise<QueryResult> {
+  const tag = `DROP ${stmt.objectType.toUpperCase()}`;
+  if (stmt.objectType !== 'table' && stmt.objectType !== 'index' && stmt.objectType !== 'sequence') {
+    throw err('FEATURE_NOT_SUPPORTED', `DROP ${stmt.objectType.toUpperCase()} is not supported yet`, stmt.location);
+  }
+  for (const name of stmt.names) {
+    if (stmt.objectType === 'index') {
+      await dropIndex(sc, name, stmt.ifExists, stmt.location);
+      continue;
+    }
+    const r = await sc.catalog.resolveRelation(sc.database, sc.searchPath, name);
+    if (!r) {
+      if (stmt.ifExists) continue;
+      throw err(
+        'UNDEFINED_TABLE',
+        `${stmt.objectType === 'table' ? 'table' : 'sequence'} "${name[name.length - 1]}" does not exist`,
+        stmt.location,
+      );
+    }
+    if (r.kind !== stmt.objectType)
+      throw err('WRONG_OBJECT_TYPE', `"${r.name}" is not a ${stmt.objectType}`, stmt.location);
+    if (r.kind === 'table') {
+      const span = tableSpan(r.id);
+      await sc.txn.delRange(span.start, span.end);
+      for (const c of r.columns) {
+        if (c.sequenceId === undefined) continue;
+        const seq = await sc.catalog.byId(c.sequenceId);
+        if (seq) await dropSequence(sc, seq as SequenceDesc);
+      }
+      await sc.catalog.drop(r);
+    } else if (r.kind === 'sequence') {
+      if (r.ownedBy && !stmt.cascade) {
+        const owner = await sc.catalog.byId(r.ownedBy.tableId);
+        if (owner) {
+          throw new ThinkLiteError(
+            'DEPENDENT_OBJECTS_STILL_EXIST',
+            `cannot drop sequence ${r.name} because other objects depend on it`,
+            { hint: 'Use DROP ... CASCADE to drop the dependent objects too.' },
+          );
+        }
+      }
+      await dropSequence(sc, r);
+    }
+  }
+  return done(tag);
+}
+
+async function dropSequence(sc: StatementContext, seq: SequenceDesc): Promise<void> {
+  sc.txn.del(sequenceKey(seq.id));
+  await sc.catalog.drop(seq);
+}
+
+async function dropIndex(
+  sc: StatementContext,
+  name: QualifiedName,
+  ifExists: boolean,
+  location: number,
+): Promise<void> {
+  const indexName = name[name.length - 1] as string;
+  const schemaName = name.length >= 2 ? (name[name.length - 2] as string) : undefined;
+  for (const s of schemaName ? [schemaName] : sc.searchPath) {
+    const schema = await sc.catalog.schema(sc.database.id, s);
+    if (!schema) continue;
+    for (const r of await sc.catalog.relations(sc.database.id, schema.id)) {
+      if (r.kind !== 'table') continue;
+      const ix = r.indexes.find((i) => i.name === indexName);
+      if (!ix) {
+        if (r.primaryIndex.name === indexName) {
+          throw err(
+            'DEPENDENT_OBJECTS_STILL_EXIST',
+            `cannot drop index ${indexName} because constraint ${indexName} on table ${r.name} requires it`,
+            location,
+          );
+        }
+        continue;
+      }
+      if (ix.constraint) {
+        throw err(
+          'DEPENDENT_OBJECTS_STILL_EXIST',
+          `cannot drop index ${indexName} because constraint ${ix.constraint} on table ${r.name} requires it`,
+          location,
+        );
+      }
+      const span = indexSpan(r.id, ix.id);
+      await sc.txn.delRange(span.start, span.end);
+      await sc.catalog.update({ ...r, indexes: r.indexes.filter((i) => i !== ix) });
+      return;
+    }
+  }
+  if (!ifExists) throw err('UNDEFINED_OBJECT', `index "${indexName}" does not exist`, location);
+}

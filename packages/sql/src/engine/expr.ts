@@ -1,0 +1,633 @@
+import { ThinkLiteError } from '@thinklite/base';
+import type { Expr, TypeName } from '../parser/ast.js';
+import { type CastMode, castAllowed, castContext, cast as castValue } from '../types/cast.js';
+import { compare, equals } from '../types/compare.js';
+import type { TypeContext } from '../types/datetime.js';
+import type { Datum } from '../types/datum.js';
+import { Numeric } from '../types/numeric.js';
+import { type ArithOp, findOperator, negateValue } from '../types/operators.js';
+import { formatText, parseText } from '../types/text-io.js';
+import {
+  arrayOf,
+  resolveTypeName,
+  type SqlType,
+  type TypeCategory,
+  Types,
+  typeCategory,
+  typeName,
+} from '../types/type.js';
+import { paramDatum } from './params.js';
+
+/**
+ * Bound expressions: the parser's expressions with names resolved to row positions and every
+ * operator and cast chosen, compiled to closures over a row. Type resolution follows
+ * PostgreSQL's rules in the cases the engine supports (docs/architecture.md §8): an untyped
+ * literal takes the type its context needs; numeric operands are promoted along int2 → int4 →
+ * int8 → numeric → float8; other mixes need an implicit cast, or fail as PostgreSQL does with
+ * `operator does not exist` (42883).
+ */
+
+export interface Env {
+  /** Parameter values as given (text, JavaScript values or Datums); converted when read. */
+  readonly params: readonly unknown[];
+  readonly ctx: TypeContext;
+}
+
+export type Evaluator = (row: readonly Datum[], env: Env) => Datum;
+
+export interface BoundExpr {
+  readonly type: SqlType;
+  readonly eval: Evaluator;
+  /** Set when the value is known at plan time. */
+  readonly constant?: { readonly value: Datum };
+  /** The output column name PostgreSQL gives an unaliased target of this expression. */
+  readonly name: string;
+  /** For a plain column reference: its position in the row. */
+  readonly columnIndex?: number;
+}
+
+/** A column visible to expressions: position i of the row is columns[i]. */
+export interface ScopeColumn {
+  readonly name: string;
+  readonly type: SqlType;
+  /** The table (alias) it comes from, for qualified references. */
+  readonly table?: string;
+  /** Not part of `*` (a table's hidden rowid). */
+  readonly hidden?: boolean;
+}
+
+export interface Scope {
+  readonly columns: readonly ScopeColumn[];
+}
+
+/** Parameter types, inferred from use where the client did not declare them. */
+export class ParamTypes {
+  readonly types: (SqlType | undefined)[];
+  constructor(declared: readonly (SqlType | undefined)[] = []) {
+    this.types = [...declared];
+  }
+  get(n: number): SqlType | undefined {
+    return this.types[n - 1];
+  }
+  infer(n: number, type: SqlType): void {
+    if (this.types[n - 1] === undefined || this.types[n - 1]?.kind === 'unknown') this.types[n - 1] = type;
+  }
+}
+
+export interface BindContext {
+  readonly params: ParamTypes;
+  readonly ctx: TypeContext;
+}
+
+const err = (code: ConstructorParameters<typeof ThinkLiteError>[0], message: string, location?: number) =>
+  new ThinkLiteError(code, message, location !== undefined && location >= 0 ? { location } : {});
+
+function constant(type: SqlType, value: Datum, name = '?column?'): BoundExpr {
+  return { type, eval: () => value, constant: { value }, name };
+}
+
+/** A type named in SQL (a cast target, a column definition). */
+export function typeFromName(t: TypeName): SqlType {
+  const parts = t.names;
+  const last = parts[parts.length - 1] as string;
+  if (parts.length > 1 && parts[0] !== 'pg_catalog') {
+    throw err('UNDEFINED_OBJECT', `type "${parts.join('.')}" does not exist`, t.location);
+  }
+  const base = resolveTypeName(last, t.typmods);
+  return t.arrayBounds.length > 0 ? arrayOf(base) : base;
+}
+
+// --- coercion --------------------------------------------------------------------------------
+
+/**
+ * `e` as a value of `target`: an untyped literal is read as that type now; otherwise a cast
+ * allowed in `mode` is applied. Fails with DATATYPE_MISMATCH (42804) when none is allowed.
+ */
+export function coerce(e: BoundExpr, target: SqlType, mode: CastMode, b: BindContext, what?: string): BoundExpr {
+  if (e.type.kind === 'unknown' && e.constant) {
+    const v = e.constant.value;
+    const value = v === null ? null : parseText(target, v as string, b.ctx);
+    return { ...constant(target, value, e.name) };
+  }
+  if (e.type.kind === target.kind && e.type.kind !== 'array' && mode !== 'explicit' && sameModifiers(e.type, target)) {
+    return e;
+  }
+  const ctxKind = castContext(e.type, target);
+  if (!castAllowed(ctxKind, mode)) {
+    if (mode === 'explicit' || ctxKind === undefined) {
+      throw err('CANNOT_COERCE', `cannot cast type ${typeName(e.type)} to ${typeName(target)}`);
+    }
+    throw err(
+      'DATATYPE_MISMATCH',
+      what ??
+        `${mode === 'assignment' ? 'value' : 'expression'} is of type ${typeName(e.type)} but ${typeName(target)} is expected`,
+    );
+  }
+  const from = e.type;
+  const inner = e.eval;
+  return {
+    type: target,
+    name: e.name,
+    eval: (row, env) => {
+      const v = inner(row, env);
+      return v === null ? null : castValue(v, from, target, env.ctx, mode);
+    },
+  };
+}
+
+function sameModifiers(a: SqlType, b: SqlType): boolean {
+  return a.length === b.length && a.precision === b.precision && a.scale === b.scale;
+}
+
+const NUMERIC_RANK: Partial<Record<string, number>> = { int2: 0, int4: 1, int8: 2, numeric: 3, float4: 4, float8: 5 };
+
+/** The common type two operands are compared or combined in, as PostgreSQL's resolution picks it. */
+export function commonType(a: SqlType, b: SqlType, location?: number, op = '='): SqlType {
+  if (a.kind === 'unknown' && b.kind === 'unknown') return Types.text;
+  if (a.kind === 'unknown') return b;
+  if (b.kind === 'unknown') return a;
+  if (a.kind === b.kind) return a.kind === 'array' ? a : { kind: a.kind };
+  const ra = NUMERIC_RANK[a.kind];
+  const rb = NUMERIC_RANK[b.kind];
+  if (ra !== undefined && rb !== undefined) {
+    // float4 with numeric or int8 goes to float8, as PostgreSQL's operators do.
+    if ((a.kind === 'float4' || b.kind === 'float4') && Math.max(ra, rb) === 4 && Math.min(ra, rb) >= 2)
+      return Types.float8;
+    return ra > rb ? { kind: a.kind } : { kind: b.kind };
+  }
+  const cat = (t: SqlType): TypeCategory => typeCategory(t);
+  if (cat(a) === 'S' && cat(b) === 'S') return Types.text;
+  if (castContext(a, b) === 'implicit') return { kind: b.kind };
+  if (castContext(b, a) === 'implicit') return { kind: a.kind };
+  throw err('UNDEFINED_FUNCTION', `operator does not exist: ${typeName(a)} ${op} ${typeName(b)}`, location);
+}
+
+// --- binding ---------------------------------------------------------------------------------
+
+function resolveColumn(names: readonly string[], scope: Scope, location: number): { index: number; col: ScopeColumn } {
+  const col = names[names.length - 1] as string;
+  const table = names.length >= 2 ? names[names.length - 2] : undefined;
+  let found: { index: number; col: ScopeColumn } | undefined;
+  scope.columns.forEach((c, index) => {
+    if (c.name !== col || (table !== undefined && c.table !== table)) return;
+    if (found) throw err('AMBIGUOUS_COLUMN', `column reference "${col}" is ambiguous`, location);
+    found = { index, col: c };
+  });
+  if (!found) {
+    if (table !== undefined && !scope.columns.some((c) => c.table === table)) {
+      throw err('UNDEFINED_TABLE', `missing FROM-clause entry for table "${table}"`, location);
+    }
+    const shown = names.length === 1 ? `"${col}"` : names.join('.');
+    throw err('UNDEFINED_COLUMN', `column ${shown} does not exist`, location);
+  }
+  return found;
+}
+
+const truthy = (v: Datum) => v === true;
+
+/** Names of the aggregate functions (bound by the aggregation step, not here). */
+export const AGGREGATE_NAMES: ReadonlySet<string> = new Set([
+  'count',
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'bool_and',
+  'bool_or',
+  'every',
+  'string_agg',
+  'array_agg',
+]);
+
+function boolArg(e: BoundExpr, b: BindContext, what: string): BoundExpr {
+  if (e.type.kind === 'bool') return e;
+  if (e.type.kind === 'unknown') return coerce(e, Types.bool, 'implicit', b);
+  throw err('DATATYPE_MISMATCH', `argument of ${what} must be type boolean, not type ${typeName(e.type)}`);
+}
+
+const COMPARISONS = new Set(['=', '<>', '!=', '<', '<=', '>', '>=']);
+
+function comparison(op: string, l: BoundExpr, r: BoundExpr, b: BindContext, location: number): BoundExpr {
+  const t = commonType(l.type, r.type, location, op);
+  const a = coerce(l, t, 'implicit', b);
+  const c = coerce(r, t, 'implicit', b);
+  const ae = a.eval;
+  const ce = c.eval;
+  const test: (x: Datum, y: Datum) => boolean =
+    op === '='
+      ? (x, y) => equals(t, x, y)
+      : op === '<>' || op === '!='
+        ? (x, y) => !equals(t, x, y)
+        : op === '<'
+          ? (x, y) => compare(t, x, y) < 0
+          : op === '<='
+            ? (x, y) => compare(t, x, y) <= 0
+            : op === '>'
+              ? (x, y) => compare(t, x, y) > 0
+              : (x, y) => compare(t, x, y) >= 0;
+  return {
+    type: Types.bool,
+    name: '?column?',
+    eval: (row, env) => {
+      const x = ae(row, env);
+      if (x === null) return null;
+      const y = ce(row, env);
+      return y === null ? null : test(x, y);
+    },
+  };
+}
+
+function arithmetic(op: ArithOp, l: BoundExpr, r: BoundExpr, b: BindContext, location: number): BoundExpr {
+  let lt = l.type.kind === 'unknown' ? (r.type.kind === 'unknown' ? Types.numeric : r.type) : l.type;
+  let rt = r.type.kind === 'unknown' ? lt : r.type;
+  let impl = findOperator(op, lt, rt);
+  if (!impl) {
+    // Promote along the numeric ladder (or an implicit cast) and try again.
+    const t = commonType(lt, rt, location, op);
+    if (NUMERIC_RANK[t.kind] !== undefined) {
+      impl = findOperator(op, t, t);
+      lt = t;
+      rt = t;
+    }
+  }
+  if (!impl)
+    throw err('UNDEFINED_FUNCTION', `operator does not exist: ${typeName(lt)} ${op} ${typeName(rt)}`, location);
+  const a = coerce(l, lt, 'implicit', b).eval;
+  const c = coerce(r, rt, 'implicit', b).eval;
+  const apply = impl.apply;
+  return {
+    type: impl.result,
+    name: '?column?',
+    eval: (row, env) => {
+      const x = a(row, env);
+      if (x === null) return null;
+      const y = c(row, env);
+      return y === null ? null : apply(x, y, env.ctx);
+    },
+  };
+}
+
+function concat(l: BoundExpr, r: BoundExpr, b: BindContext): BoundExpr {
+  const asText = (e: BoundExpr) => (e.type.kind === 'unknown' ? coerce(e, Types.text, 'implicit', b) : e);
+  const a = asText(l);
+  const c = asText(r);
+  const ae = a.eval;
+  const ce = c.eval;
+  const at = a.type;
+  const ct = c.type;
+  const str = (t: SqlType, v: Datum, env: Env) => (typeof v === 'string' ? v : formatText(t, v, env.ctx));
+  return {
+    type: Types.text,
+    name: '?column?',
+    eval: (row, env) => {
+      const x = ae(row, env);
+      if (x === null) return null;
+      const y = ce(row, env);
+      return y === null ? null : str(at, x, env) + str(ct, y, env);
+    },
+  };
+}
+
+/** LIKE / ILIKE patterns to a regular expression: `%` any run, `_` one character, `\` escapes. */
+function likeRegex(pattern: string, insensitive: boolean, escapeChar = '\\'): RegExp {
+  let re = '^';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i] as string;
+    if (escapeChar !== '' && ch === escapeChar) {
+      i++;
+      if (i >= pattern.length) throw err('INVALID_ESCAPE_SEQUENCE', 'LIKE pattern must not end with escape character');
+      re += (pattern[i] as string).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    } else if (ch === '%') re += '[\\s\\S]*';
+    else if (ch === '_') re += '[\\s\\S]';
+    else re += ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp(`${re}$`, insensitive ? 'iu' : 'u');
+}
+
+export class ExprBinder {
+  /**
+   * Consulted before binding each node: above an aggregation, group keys and aggregate calls
+   * are columns of the aggregated row, and other column references are errors.
+   */
+  override: ((e: Expr) => BoundExpr | undefined) | undefined;
+
+  constructor(readonly b: BindContext) {}
+
+  bind(e: Expr, scope: Scope): BoundExpr {
+    const b = this.b;
+    const replaced = this.override?.(e);
+    if (replaced) return replaced;
+    switch (e.kind) {
+      case 'integer':
+        return constant(e.type === 'int4' ? Types.int4 : Types.int8, e.value);
+      case 'numeric':
+        return constant(Types.numeric, Numeric.parse(e.text));
+      case 'string':
+        return constant(Types.unknown, e.value);
+      case 'boolean':
+        return constant(Types.bool, e.value, 'bool');
+      case 'null':
+        return constant(Types.unknown, null);
+      case 'typedLiteral': {
+        const t = typeFromName(e.type);
+        return constant(t, parseText(t, e.value, b.ctx), e.type.names[e.type.names.length - 1]);
+      }
+      case 'param': {
+        const n = e.number;
+        const params = b.params;
+        const t = params.get(n) ?? Types.unknown;
+        return {
+          type: t,
+          name: '?column?',
+          // The parameter's type may be settled by a later use: read it at run time.
+          eval: (_row, env) => {
+            if (n > env.params.length) throw err('UNDEFINED_PARAMETER', `there is no parameter $${n}`, e.location);
+            return paramDatum(env.params[n - 1], params.get(n) ?? Types.text, env.ctx);
+          },
+        };
+      }
+      case 'columnRef': {
+        const { index, col } = resolveColumn(e.names, scope, e.location);
+        return { type: col.type, name: col.name, columnIndex: index, eval: (row) => row[index] ?? null };
+      }
+      case 'and':
+      case 'or': {
+        const args = e.args.map((a) => boolArg(this.bind(a, scope), b, e.kind.toUpperCase()).eval);
+        const isAnd = e.kind === 'and';
+        return {
+          type: Types.bool,
+          name: '?column?',
+          eval: (row, env) => {
+            // Three-valued logic: AND is false if any is false, else null if any is null.
+            let sawNull = false;
+            for (const f of args) {
+              const v = f(row, env);
+              if (v === null) sawNull = true;
+              else if (v === !isAnd) return !isAnd;
+            }
+            return sawNull ? null : isAnd;
+          },
+        };
+      }
+      case 'not': {
+        const a = boolArg(this.bind(e.arg, scope), b, 'NOT').eval;
+        return {
+          type: Types.bool,
+          name: '?column?',
+          eval: (row, env) => {
+            const v = a(row, env);
+            return v === null ? null : !v;
+          },
+        };
+      }
+      case 'isNull': {
+        const a = this.bind(e.expr, scope).eval;
+        const neg = e.negated;
+        return { type: Types.bool, name: '?column?', eval: (row, env) => (a(row, env) === null) !== neg };
+      }
+      case 'isBool': {
+        const a = boolArg(this.bind(e.expr, scope), b, `IS ${e.test.toUpperCase()}`).eval;
+        const want = e.test === 'true' ? true : e.test === 'false' ? false : null;
+        const neg = e.negated;
+        return { type: Types.bool, name: '?column?', eval: (row, env) => (a(row, env) === want) !== neg };
+      }
+      case 'isDistinctFrom': {
+        const l = this.bind(e.left, scope);
+        const r = this.bind(e.right, scope);
+        const t = commonType(l.type, r.type, e.location, 'IS DISTINCT FROM');
+        const a = coerce(l, t, 'implicit', b).eval;
+        const c = coerce(r, t, 'implicit', b).eval;
+        const neg = e.negated;
+        return {
+          type: Types.bool,
+          name: '?column?',
+          eval: (row, env) => {
+            const x = a(row, env);
+            const y = c(row, env);
+            const distinct = x === null || y === null ? x !== y : !equals(t, x, y);
+            return distinct !== neg;
+          },
+        };
+      }
+      case 'binaryOp': {
+        const l = this.bind(e.left, scope);
+        const r = this.bind(e.right, scope);
+        this.inferParam(e.left, r.type);
+        this.inferParam(e.right, l.type);
+        const l2 = this.refresh(e.left, l, scope);
+        const r2 = this.refresh(e.right, r, scope);
+        if (COMPARISONS.has(e.op)) return comparison(e.op, l2, r2, b, e.location);
+        if (e.op === '||') return concat(l2, r2, b);
+        if (e.op === '+' || e.op === '-' || e.op === '*' || e.op === '/' || e.op === '%') {
+          return arithmetic(e.op, l2, r2, b, e.location);
+        }
+        throw err(
+          'UNDEFINED_FUNCTION',
+          `operator does not exist: ${typeName(l2.type)} ${e.op} ${typeName(r2.type)}`,
+          e.location,
+        );
+      }
+      case 'unaryOp': {
+        const a = this.bind(e.operand, scope);
+        if (e.op === '+') return a;
+        if (e.op !== '-')
+          throw err('UNDEFINED_FUNCTION', `operator does not exist: ${e.op} ${typeName(a.type)}`, e.location);
+        const t = a.type.kind === 'unknown' ? Types.numeric : a.type;
+        const f = coerce(a, t, 'implicit', b).eval;
+        return { type: t, name: '?column?', eval: (row, env) => negateValue(t, f(row, env)) };
+      }
+      case 'between': {
+        const x = this.bind(e.expr, scope);
+        const lo = this.bind(e.low, scope);
+        const hi = this.bind(e.high, scope);
+        const ge = comparison('>=', x, lo, b, e.location).eval;
+        const le = comparison('<=', x, hi, b, e.location).eval;
+        const symmetricGe = e.symmetric ? comparison('>=', x, hi, b, e.location).eval : undefined;
+        const symmetricLe = e.symmetric ? comparison('<=', x, lo, b, e.location).eval : undefined;
+        const neg = e.negated;
+        const and3 = (p: Datum, q: Datum): Datum =>
+          p === false || q === false ? false : p === null || q === null ? null : true;
+        return {
+          type: Types.bool,
+          name: '?column?',
+          eval: (row, env) => {
+            let v = and3(ge(row, env), le(row, env));
+            if (symmetricGe && symmetricLe && v !== true) {
+              const w = and3(symmetricGe(row, env), symmetricLe(row, env));
+              v = v === null || w === null ? (w === true ? true : null) : v || w;
+            }
+            return v === null ? null : v !== neg;
+          },
+        };
+      }
+      case 'inList': {
+        const x = this.bind(e.expr, scope);
+        const items = e.list.map((i) => this.bind(i, scope));
+        let t = x.type;
+        for (const it of items) t = commonType(t, it.type, e.location, 'IN');
+        const xe = coerce(x, t, 'implicit', b).eval;
+        const ie = items.map((i) => coerce(i, t, 'implicit', b).eval);
+        const neg = e.negated;
+        return {
+          type: Types.bool,
+          name: '?column?',
+          eval: (row, env) => {
+            const v = xe(row, env);
+            if (v === null) return null;
+            let sawNull = false;
+            for (const f of ie) {
+              const w = f(row, env);
+              if (w === null) sawNull = true;
+              else if (equals(t, v, w)) return !neg;
+            }
+            return sawNull ? null : neg;
+          },
+        };
+      }
+      case 'like': {
+        if (e.mode === 'similar') throw err('FEATURE_NOT_SUPPORTED', 'SIMILAR TO is not supported yet', e.location);
+        const x = coerce(this.bind(e.expr, scope), Types.text, 'implicit', b).eval;
+        const p = coerce(this.bind(e.pattern, scope), Types.text, 'implicit', b);
+        const escE = e.escape ? coerce(this.bind(e.escape, scope), Types.text, 'implicit', b).eval : undefined;
+        const insensitive = e.mode === 'ilike';
+        const neg = e.negated;
+        const cached =
+          p.constant && !escE && p.constant.value !== null
+            ? likeRegex(p.constant.value as string, insensitive)
+            : undefined;
+        const pe = p.eval;
+        return {
+          type: Types.bool,
+          name: '?column?',
+          eval: (row, env) => {
+            const v = x(row, env);
+            if (v === null) return null;
+            let re = cached;
+            if (!re) {
+              const pat = pe(row, env);
+              if (pat === null) return null;
+              const esc = escE ? escE(row, env) : '\\';
+              if (esc === null) return null;
+              re = likeRegex(pat as string, insensitive, esc as string);
+            }
+            return re.test(v as string) !== neg;
+          },
+        };
+      }
+      case 'case': {
+        const subject = e.operand ? this.bind(e.operand, scope) : undefined;
+        const whens = e.whens.map((w) => ({
+          cond: subject
+            ? comparison('=', subject, this.bind(w.condition, scope), b, w.location)
+            : boolArg(this.bind(w.condition, scope), b, 'CASE/WHEN'),
+          result: this.bind(w.result, scope),
+        }));
+        const elseE = e.else ? this.bind(e.else, scope) : constant(Types.unknown, null);
+        let t: SqlType = Types.unknown;
+        for (const r of [...whens.map((w) => w.result), elseE]) t = commonType(t, r.type, e.location, 'CASE');
+        if (t.kind === 'unknown') t = Types.text;
+        const ws = whens.map((w) => ({ cond: w.cond.eval, result: coerce(w.result, t, 'implicit', b).eval }));
+        const el = coerce(elseE, t, 'implicit', b).eval;
+        return {
+          type: t,
+          name: 'case',
+          eval: (row, env) => {
+            for (const w of ws) if (truthy(w.cond(row, env))) return w.result(row, env);
+            return el(row, env);
+          },
+        };
+      }
+      case 'coalesce': {
+        const args = e.args.map((a) => this.bind(a, scope));
+        let t: SqlType = Types.unknown;
+        for (const a of args) t = commonType(t, a.type, e.location, 'COALESCE');
+        if (t.kind === 'unknown') t = Types.text;
+        const fs = args.map((a) => coerce(a, t, 'implicit', b).eval);
+        return {
+          type: t,
+          name: 'coalesce',
+          eval: (row, env) => {
+            for (const f of fs) {
+              const v = f(row, env);
+              if (v !== null) return v;
+            }
+            return null;
+          },
+        };
+      }
+      case 'nullif': {
+        const l = this.bind(e.left, scope);
+        const eq = comparison('=', l, this.bind(e.right, scope), b, e.location).eval;
+        const le = l.eval;
+        return {
+          type: l.type.kind === 'unknown' ? Types.text : l.type,
+          name: 'nullif',
+          eval: (row, env) => (eq(row, env) === true ? null : le(row, env)),
+        };
+      }
+      case 'minMax': {
+        const args = e.args.map((a) => this.bind(a, scope));
+        let t: SqlType = Types.unknown;
+        for (const a of args) t = commonType(t, a.type, e.location, e.op);
+        if (t.kind === 'unknown') t = Types.text;
+        const fs = args.map((a) => coerce(a, t, 'implicit', b).eval);
+        const sign = e.op === 'greatest' ? 1 : -1;
+        return {
+          type: t,
+          name: e.op,
+          eval: (row, env) => {
+            let best: Datum = null;
+            for (const f of fs) {
+              const v = f(row, env);
+              if (v !== null && (best === null || sign * compare(t, v, best) > 0)) best = v;
+            }
+            return best;
+          },
+        };
+      }
+      case 'cast': {
+        const target = typeFromName(e.type);
+        const inner = this.bind(e.expr, scope);
+        if (e.expr.kind === 'param') this.b.params.infer(e.expr.number, target);
+        const bound = coerce(this.refresh(e.expr, inner, scope), target, 'explicit', b);
+        const name = inner.columnIndex !== undefined ? inner.name : (e.type.names[e.type.names.length - 1] as string);
+        return { ...bound, name };
+      }
+      case 'funcCall': {
+        const name = e.name.join('.');
+        if (AGGREGATE_NAMES.has(e.name[e.name.length - 1] as string) && !e.over) {
+          throw err('GROUPING_ERROR', `aggregate functions are not allowed here`, e.location);
+        }
+        throw err('FEATURE_NOT_SUPPORTED', `function ${name}() is not supported yet`, e.location);
+      }
+      default:
+        throw err('FEATURE_NOT_SUPPORTED', `${e.kind} expressions are not supported yet`, e.location);
+    }
+  }
+
+  /** A parameter compared with a typed expression takes that type (PostgreSQL infers it so). */
+  private inferParam(e: Expr, type: SqlType): void {
+    if (e.kind === 'param' && type.kind !== 'unknown') this.b.params.infer(e.number, type);
+  }
+
+  private refresh(e: Expr, bound: BoundExpr, scope: Scope): BoundExpr {
+    return e.kind === 'param' && bound.type.kind === 'unknown' ? this.bind(e, scope) : bound;
+  }
+
+  /** Binds a boolean condition (WHERE, ON, HAVING). */
+  bindCondition(e: Expr, scope: Scope, clause: string): BoundExpr {
+    const bound = this.bind(e, scope);
+    if (bound.type.kind === 'bool') return bound;
+    if (bound.type.kind === 'unknown') return coerce(bound, Types.bool, 'implicit', this.b);
+    throw err(
+      'DATATYPE_MISMATCH',
+      `argument of ${clause} must be type boolean, not type ${typeName(bound.type)}`,
+      e.location,
+    );
+  }
+}
+
+/** Evaluates a constant expression (a LIMIT, a DEFAULT) with no row. */
+export function evalConstant(e: BoundExpr, env: Env): Datum {
+  return e.eval([], env);
+}

@@ -1,0 +1,468 @@
+import { ThinkLiteError } from '@thinklite/base';
+import type { TableDesc } from '../catalog/descriptors.js';
+import type { Expr, FuncCall, SelectCore, SelectStmt, SelectTarget, SortItem, TableRef } from '../parser/ast.js';
+import { compare, hashKey } from '../types/compare.js';
+import type { Datum } from '../types/datum.js';
+import { type SqlType, Types } from '../types/type.js';
+import {
+  accumulate,
+  type BoundAggregate,
+  bindAggregate,
+  exprKey,
+  findAggregates,
+  isAggregateCall,
+} from './aggregate.js';
+import type { QueryResult, ResultColumn, StatementContext } from './context.js';
+import { type BoundExpr, coerce, commonType, ExprBinder, type Scope, type ScopeColumn } from './expr.js';
+import { TableCodec } from './table.js';
+
+/**
+ * SELECT, and the pieces DML shares with it: scanning a table (by primary key when the WHERE
+ * clause pins every key column), filtering, projecting, sorting, DISTINCT, LIMIT/OFFSET.
+ * This first planner handles one table per query; joins, aggregates and subqueries come next.
+ */
+
+const err = (code: ConstructorParameters<typeof ThinkLiteError>[0], message: string, location?: number) =>
+  new ThinkLiteError(code, message, location !== undefined && location >= 0 ? { location } : {});
+
+/** A table in FROM: its codec and the scope its rows are seen through. */
+export interface BoundTable {
+  readonly table: TableDesc;
+  readonly codec: TableCodec;
+  readonly scope: Scope;
+}
+
+export async function bindTable(sc: StatementContext, ref: TableRef): Promise<BoundTable> {
+  const table = await sc.catalog.resolveTable(sc.database, sc.searchPath, ref.name);
+  const alias = ref.alias?.name ?? table.name;
+  const renamed = ref.alias?.columns ?? [];
+  const columns: ScopeColumn[] = table.columns.map((c, i) => ({
+    name: renamed[i] ?? c.name,
+    type: c.type,
+    table: alias,
+    hidden: c.hidden === true,
+  }));
+  return { table, codec: new TableCodec(table), scope: { columns } };
+}
+
+/** The conjuncts of a condition (`a AND b AND c` → [a, b, c]). */
+function conjuncts(e: Expr | undefined): Expr[] {
+  if (!e) return [];
+  if (e.kind === 'and') return e.args.flatMap((a) => conjuncts(a));
+  return [e];
+}
+
+/**
+ * The rows of a table that may satisfy `where` (the caller still filters): a point lookup when
+ * `where` fixes every primary key column to a constant or parameter, else a full scan.
+ */
+export async function* scanTable(
+  sc: StatementContext,
+  bt: BoundTable,
+  where: Expr | undefined,
+  binder: ExprBinder,
+): AsyncGenerator<Datum[]> {
+  const point = pointLookup(sc, bt, where, binder);
+  if (point) {
+    const raw = await sc.txn.get(point);
+    if (raw) yield bt.codec.decodeRow(point, raw);
+    return;
+  }
+  const span = bt.codec.span();
+  for await (const kv of sc.txn.scan(span.start, span.end)) yield bt.codec.decodeRow(kv.key, kv.value);
+}
+
+function pointLookup(
+  sc: StatementContext,
+  bt: BoundTable,
+  where: Expr | undefined,
+  binder: ExprBinder,
+): Buffer | undefined {
+  const pk = bt.codec.primaryKeyPositions;
+  const fixed = new Map<number, BoundExpr>();
+  for (const c of conjuncts(where)) {
+    if (c.kind !== 'binaryOp' || c.op !== '=') continue;
+    for (const [colSide, valSide] of [
+      [c.left, c.right],
+      [c.right, c.left],
+    ] as const) {
+      if (colSide.kind !== 'columnRef') continue;
+      if (!['integer', 'numeric', 'string', 'param', 'typedLiteral', 'cast'].includes(valSide.kind)) continue;
+      if (valSide.kind === 'cast' && valSide.expr.kind !== 'param' && valSide.expr.kind !== 'string') continue;
+      let col: BoundExpr;
+      try {
+        col = binder.bind(colSide, bt.scope);
+      } catch {
+        continue;
+      }
+      const pos = col.columnIndex;
+      if (pos === undefined || !pk.includes(pos)) continue;
+      const val = binder.bind(valSide, bt.scope);
+      // Only when comparing in the column's own type is equality the key's equality.
+      if (commonType(col.type, val.type).kind !== col.type.kind) continue;
+      fixed.set(pos, coerce(val, col.type, 'implicit', binder.b));
+    }
+  }
+  if (pk.some((p) => !fixed.has(p))) return undefined;
+  const values = pk.map((p) => (fixed.get(p) as BoundExpr).eval([], sc.env));
+  if (values.some((v) => v === null)) return undefined;
+  return bt.codec.primaryKeyOf(values);
+}
+
+/** Expands `*` and binds the target list over `scope`. */
+export function bindTargets(
+  targets: readonly SelectTarget[],
+  scope: Scope,
+  binder: ExprBinder,
+): { exprs: BoundExpr[]; names: string[] } {
+  const exprs: BoundExpr[] = [];
+  const names: string[] = [];
+  for (const t of targets) {
+    if (t.expr.kind === 'star') {
+      const q = t.expr.qualifier;
+      const table = q.length > 0 ? q[q.length - 1] : undefined;
+      let any = false;
+      scope.columns.forEach((c, i) => {
+        if (c.hidden || (table !== undefined && c.table !== table)) return;
+        any = true;
+        exprs.push({ type: c.type, name: c.name, columnIndex: i, eval: (row) => row[i] ?? null });
+        names.push(c.name);
+      });
+      if (table !== undefined && !any)
+        throw err('UNDEFINED_TABLE', `missing FROM-clause entry for table "${table}"`, t.location);
+      if (table === undefined && !any && scope.columns.length === 0) {
+        throw err('SYNTAX_ERROR', 'SELECT * with no tables specified is not valid', t.location);
+      }
+      continue;
+    }
+    const e = binder.bind(t.expr, scope);
+    // An untyped literal in the output is text (PostgreSQL resolves unknown outputs to text).
+    exprs.push(e.type.kind === 'unknown' ? coerce(e, Types.text, 'implicit', binder.b) : e);
+    names.push(t.alias ?? e.name);
+  }
+  return { exprs, names };
+}
+
+interface SortKey {
+  readonly expr: BoundExpr;
+  readonly desc: boolean;
+  readonly nullsFirst: boolean;
+}
+
+function bindOrderBy(
+  items: readonly SortItem[],
+  scope: Scope,
+  binder: ExprBinder,
+  targets: { exprs: BoundExpr[]; names: string[] },
+): SortKey[] {
+  return items.map((item) => {
+    let expr: BoundExpr | undefined;
+    const e = item.expr;
+    if (e.kind === 'integer' && e.type === 'int4') {
+      expr = targets.exprs[e.value - 1];
+      if (!expr)
+        throw err('INVALID_COLUMN_REFERENCE', `ORDER BY position ${e.value} is not in select list`, e.location);
+    } else if (e.kind === 'columnRef' && e.names.length === 1) {
+      const i = targets.names.indexOf(e.names[0] as string);
+      if (i >= 0 && targets.names.lastIndexOf(e.names[0] as string) !== i) {
+        throw err('AMBIGUOUS_COLUMN', `ORDER BY "${e.names[0]}" is ambiguous`, e.location);
+      }
+      if (i >= 0) expr = targets.exprs[i];
+    }
+    expr ??= binder.bind(e, scope);
+    const desc = item.direction === 'desc';
+    // PostgreSQL: NULLs sort as larger than every value — last ascending, first descending.
+    const nullsFirst = item.nulls === 'default' ? desc : item.nulls === 'first';
+    return { expr, desc, nullsFirst };
+  });
+}
+
+function sortRows<T>(rows: T[], keysOf: (r: T) => Datum[], keys: readonly SortKey[]): T[] {
+  const decorated = rows.map((r, i) => ({ r, k: keysOf(r), i }));
+  decorated.sort((a, b) => {
+    for (let j = 0; j < keys.length; j++) {
+      const key = keys[j] as SortKey;
+      const x = a.k[j] ?? null;
+      const y = b.k[j] ?? null;
+      if (x === null || y === null) {
+        if (x === y) continue;
+        return (x === null) === key.nullsFirst ? -1 : 1;
+      }
+      const c = compare(key.expr.type, x, y);
+      if (c !== 0) return key.desc ? -c : c;
+    }
+    return a.i - b.i;
+  });
+  return decorated.map((d) => d.r);
+}
+
+function limitValue(
+  e: Expr | undefined,
+  sc: StatementContext,
+  binder: ExprBinder,
+  what: 'LIMIT' | 'OFFSET',
+): number | undefined {
+  if (!e || e.kind === 'null') return undefined;
+  const bound = coerce(binder.bind(e, { columns: [] }), Types.int8, 'assignment', binder.b);
+  const v = bound.eval([], sc.env);
+  if (v === null) return undefined;
+  const n = Number(v as bigint);
+  if (n < 0) {
+    throw err(
+      what === 'LIMIT' ? 'INVALID_ROW_COUNT_IN_LIMIT_CLAUSE' : 'INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE',
+      `${what} must not be negative`,
+    );
+  }
+  return n;
+}
+
+/**
+ * GROUP BY and aggregates: feeds every input row (that passes WHERE) to its group's
+ * accumulators; returns the groups as rows `[group keys…, aggregate results…]` and a binder for
+ * the expressions above the aggregation, in which group keys and aggregate calls are columns of
+ * those rows and any other column reference is a grouping error (42803).
+ */
+async function aggregateRows(
+  sc: StatementContext,
+  body: SelectCore,
+  scope: Scope,
+  source: AsyncIterable<Datum[]> | Iterable<Datum[]>,
+  where: BoundExpr | undefined,
+  aggCalls: FuncCall[],
+  binder: ExprBinder,
+): Promise<{ rows: Datum[][]; binder: ExprBinder }> {
+  // GROUP BY items may name an output column by position or alias, as PostgreSQL allows.
+  const groupAsts: Expr[] = body.groupBy.map((g) => {
+    if (g.kind === 'integer' && g.type === 'int4') {
+      const t = body.targets[g.value - 1];
+      if (!t) throw err('INVALID_COLUMN_REFERENCE', `GROUP BY position ${g.value} is not in select list`, g.location);
+      return t.expr;
+    }
+    if (g.kind === 'columnRef' && g.names.length === 1 && !scope.columns.some((c) => c.name === g.names[0])) {
+      const t = body.targets.find((x) => x.alias === g.names[0]);
+      if (t) return t.expr;
+    }
+    return g;
+  });
+  for (const g of groupAsts) {
+    if (findAggregates(g).length > 0)
+      throw err('GROUPING_ERROR', 'aggregate functions are not allowed in GROUP BY', g.location);
+  }
+  const groupExprs = groupAsts.map((g) => binder.bind(g, scope));
+  const aggIndex = new Map<string, number>();
+  const aggs: BoundAggregate[] = [];
+  for (const call of aggCalls) {
+    const k = exprKey(call);
+    if (aggIndex.has(k)) continue;
+    for (const a of call.args) {
+      if (findAggregates(a).length > 0)
+        throw err('GROUPING_ERROR', 'aggregate function calls cannot be nested', a.location);
+    }
+    aggIndex.set(k, aggs.length);
+    aggs.push(bindAggregate(call, scope, binder));
+  }
+  const env = sc.env;
+  const groups = new Map<
+    string,
+    { keys: Datum[]; accs: ReturnType<BoundAggregate['newAccumulator']>[]; seen: (Set<string> | undefined)[] }
+  >();
+  const newGroup = (keys: Datum[]) => ({
+    keys,
+    accs: aggs.map((a) => a.newAccumulator(env)),
+    seen: aggs.map((a) => (a.distinct ? new Set<string>() : undefined)),
+  });
+  for await (const row of source) {
+    if (where && where.eval(row, env) !== true) continue;
+    const keys = groupExprs.map((g) => g.eval(row, env));
+    const h = keys
+      .map((v, i) => (v === null ? '\u0000null' : hashKey((groupExprs[i] as BoundExpr).type, v)))
+      .join('\u0001');
+    let grp = groups.get(h);
+    if (!grp) {
+      grp = newGroup(keys);
+      groups.set(h, grp);
+    }
+    for (let j = 0; j < aggs.length; j++)
+      accumulate(aggs[j] as BoundAggregate, grp.accs[j] as never, row, env, grp.seen[j]);
+  }
+  // Aggregates without GROUP BY make one row even over no input.
+  if (groups.size === 0 && groupExprs.length === 0) groups.set('', newGroup([]));
+  const rows = [...groups.values()].map((g) => [...g.keys, ...g.accs.map((a) => a.result())]);
+
+  const groupKeyIndex = new Map(groupAsts.map((g, i) => [exprKey(g), i]));
+  const groupColumn = new Map<number, number>();
+  groupExprs.forEach((g, i) => {
+    if (g.columnIndex !== undefined && !groupColumn.has(g.columnIndex)) groupColumn.set(g.columnIndex, i);
+  });
+  const column = (i: number, type: SqlType, name: string): BoundExpr => ({
+    type,
+    name,
+    columnIndex: i,
+    eval: (row) => row[i] ?? null,
+  });
+  const post = new ExprBinder(binder.b);
+  post.override = (e) => {
+    const gi = groupKeyIndex.get(exprKey(e));
+    if (gi !== undefined) {
+      const g = groupExprs[gi] as BoundExpr;
+      return column(gi, g.type, g.name);
+    }
+    if (isAggregateCall(e)) {
+      const j = aggIndex.get(exprKey(e)) as number;
+      return column(groupExprs.length + j, (aggs[j] as BoundAggregate).type, e.name[e.name.length - 1] as string);
+    }
+    if (e.kind === 'columnRef') {
+      const bound = binder.bind(e, scope);
+      const gi2 = bound.columnIndex === undefined ? undefined : groupColumn.get(bound.columnIndex);
+      if (gi2 !== undefined) return column(gi2, bound.type, bound.name);
+      const c = scope.columns[bound.columnIndex ?? -1];
+      const shown = c?.table ? `${c.table}.${c.name}` : e.names.join('.');
+      throw err(
+        'GROUPING_ERROR',
+        `column "${shown}" must appear in the GROUP BY clause or be used in an aggregate function`,
+        e.location,
+      );
+    }
+    if (e.kind === 'star')
+      throw err('GROUPING_ERROR', 'SELECT * is not allowed with GROUP BY or aggregates here', e.location);
+    return undefined;
+  };
+  return { rows, binder: post };
+}
+
+/** Runs a SELECT to completion. */
+export async function runSelect(sc: StatementContext, stmt: SelectStmt): Promise<QueryResult> {
+  const binder = new ExprBinder({ params: sc.params, ctx: sc.typeContext });
+  if (stmt.with) throw err('FEATURE_NOT_SUPPORTED', 'WITH queries are not supported yet', stmt.with.location);
+  const body = stmt.body;
+  let columns: ResultColumn[];
+  let rows: Datum[][];
+  let keys: SortKey[] = [];
+  let keyRows: Datum[][] | undefined;
+  if (body.kind === 'values') {
+    const bound = body.rows.map((r) => r.map((e) => binder.bind(e, { columns: [] })));
+    const width = bound[0]?.length ?? 0;
+    if (bound.some((r) => r.length !== width))
+      throw err('SYNTAX_ERROR', 'VALUES lists must all be the same length', body.location);
+    const types: SqlType[] = [];
+    for (let c = 0; c < width; c++) {
+      let t: SqlType = Types.unknown;
+      for (const r of bound) t = commonType(t, (r[c] as BoundExpr).type, body.location, 'VALUES');
+      types.push(t.kind === 'unknown' ? Types.text : t);
+    }
+    rows = bound.map((r) => r.map((e, c) => coerce(e, types[c] as SqlType, 'implicit', binder.b).eval([], sc.env)));
+    columns = types.map((type, c) => ({ name: `column${c + 1}`, type }));
+    if (stmt.orderBy.length > 0) {
+      const scope: Scope = { columns: columns.map((c) => ({ name: c.name, type: c.type })) };
+      const targets = {
+        exprs: columns.map(
+          (c, i): BoundExpr => ({ type: c.type, name: c.name, columnIndex: i, eval: (row) => row[i] ?? null }),
+        ),
+        names: columns.map((c) => c.name),
+      };
+      keys = bindOrderBy(stmt.orderBy, scope, binder, targets);
+      keyRows = rows.map((r) => keys.map((k) => k.expr.eval(r, sc.env)));
+    }
+  } else if (body.kind === 'selectCore') {
+    if (body.from.length > 1) throw err('FEATURE_NOT_SUPPORTED', 'joins are not supported yet', body.location);
+    if (body.distinctOn.length > 0)
+      throw err('FEATURE_NOT_SUPPORTED', 'DISTINCT ON is not supported yet', body.location);
+    const from = body.from[0];
+    let scope: Scope = { columns: [] };
+    let source: AsyncIterable<Datum[]> | Iterable<Datum[]> = [[]];
+    let bt: BoundTable | undefined;
+    if (from?.kind === 'table') {
+      bt = await bindTable(sc, from);
+      scope = bt.scope;
+    } else if (from?.kind === 'subquery') {
+      const sub = await runSelect(sc, from.query);
+      const alias = from.alias?.name;
+      const renamed = from.alias?.columns ?? [];
+      if (renamed.length > sub.columns.length) {
+        throw err(
+          'INVALID_COLUMN_REFERENCE',
+          `table "${alias}" has ${sub.columns.length} columns available but ${renamed.length} columns specified`,
+          from.location,
+        );
+      }
+      scope = {
+        columns: sub.columns.map((c, i) =>
+          alias === undefined
+            ? { name: renamed[i] ?? c.name, type: c.type }
+            : { name: renamed[i] ?? c.name, type: c.type, table: alias },
+        ),
+      };
+      source = sub.rows as Datum[][];
+    } else if (from) {
+      throw err('FEATURE_NOT_SUPPORTED', `${from.kind} in FROM is not supported yet`, from.location);
+    }
+    const where = body.where ? binder.bindCondition(body.where, scope, 'WHERE') : undefined;
+    if (where && findAggregates(body.where).length > 0) {
+      throw err('GROUPING_ERROR', 'aggregate functions are not allowed in WHERE', body.where?.location);
+    }
+    if (bt) source = scanTable(sc, bt, body.where, binder);
+    const env = sc.env;
+    const aggCalls = [
+      ...body.targets.flatMap((t) => findAggregates(t.expr)),
+      ...findAggregates(body.having),
+      ...stmt.orderBy.flatMap((o) => findAggregates(o.expr)),
+    ];
+    const grouped = body.groupBy.length > 0 || aggCalls.length > 0 || body.having !== undefined;
+    let targets: { exprs: BoundExpr[]; names: string[] };
+    let input: AsyncIterable<Datum[]> | Iterable<Datum[]>;
+    let having: BoundExpr | undefined;
+    if (!grouped) {
+      targets = bindTargets(body.targets, scope, binder);
+      keys = bindOrderBy(stmt.orderBy, scope, binder, targets);
+      input = source;
+    } else {
+      const g = await aggregateRows(sc, body, scope, source, where, aggCalls, binder);
+      input = g.rows;
+      const post = g.binder;
+      targets = bindTargets(body.targets, { columns: [] }, post);
+      having = body.having ? post.bindCondition(body.having, { columns: [] }, 'HAVING') : undefined;
+      keys = bindOrderBy(stmt.orderBy, { columns: [] }, post, targets);
+    }
+    rows = [];
+    keyRows = keys.length > 0 ? [] : undefined;
+    const rowFilter = grouped ? having : where;
+    for await (const row of input) {
+      if (rowFilter && rowFilter.eval(row, env) !== true) continue;
+      rows.push(targets.exprs.map((e) => e.eval(row, env)));
+      keyRows?.push(keys.map((k) => k.expr.eval(row, env)));
+    }
+    columns = targets.exprs.map((e, i) => ({ name: targets.names[i] as string, type: e.type }));
+    if (body.distinct) {
+      if (keyRows && keys.some((k) => !targets.exprs.includes(k.expr))) {
+        throw err(
+          'INVALID_COLUMN_REFERENCE',
+          'for SELECT DISTINCT, ORDER BY expressions must appear in select list',
+          body.location,
+        );
+      }
+      const seen = new Set<string>();
+      const keep: number[] = [];
+      rows.forEach((r, i) => {
+        const h = r
+          .map((v, c) => (v === null ? '\u0000null' : hashKey((columns[c] as ResultColumn).type, v)))
+          .join('\u0001');
+        if (!seen.has(h)) {
+          seen.add(h);
+          keep.push(i);
+        }
+      });
+      rows = keep.map((i) => rows[i] as Datum[]);
+      if (keyRows) keyRows = keep.map((i) => (keyRows as Datum[][])[i] as Datum[]);
+    }
+  } else {
+    throw err('FEATURE_NOT_SUPPORTED', 'UNION, INTERSECT and EXCEPT are not supported yet', body.location);
+  }
+  if (keys.length > 0 && keyRows) {
+    const indexed = rows.map((r, i) => ({ r, k: (keyRows as Datum[][])[i] as Datum[] }));
+    rows = sortRows(indexed, (x) => x.k, keys).map((x) => x.r);
+  }
+  const offset = limitValue(stmt.offset, sc, binder, 'OFFSET') ?? 0;
+  const limit = limitValue(stmt.limit, sc, binder, 'LIMIT');
+  if (offset > 0 || limit !== undefined) rows = rows.slice(offset, limit === undefined ? undefined : offset + limit);
+  return { command: `SELECT ${rows.length}`, rowCount: rows.length, columns, rows };
+}

@@ -1,0 +1,339 @@
+import { isThinkLiteError, type Logger, silentLogger, ThinkLiteError } from '@thinklite/base';
+import type { KvDb, KvTxn, Savepoint, TxnOptions } from '@thinklite/kv';
+import { Catalog, DEFAULT_SCHEMA } from '../catalog/catalog.js';
+import type { DatabaseDesc, SequenceDesc } from '../catalog/descriptors.js';
+import { sequenceKey } from '../catalog/keys.js';
+import type { IsolationLevel, Statement, StatementNode } from '../parser/ast.js';
+import { parse } from '../parser/parse.js';
+import type { TypeContext } from '../types/datetime.js';
+import { formatText } from '../types/text-io.js';
+import { Types } from '../types/type.js';
+import { type QueryResult, type RowIdSource, type SequenceSource, statementContext } from './context.js';
+import { createIndex, createTable, drop } from './ddl.js';
+import { runDelete, runInsert, runUpdate } from './dml.js';
+import { ExprBinder, ParamTypes } from './expr.js';
+import { runSelect } from './query.js';
+
+/**
+ * A SQL session: one connection's state — its database, settings and transaction — running
+ * statements on the transactional KV API. Outside BEGIN each statement is its own transaction,
+ * retried automatically when it must restart (40001), as CockroachDB does for implicit
+ * transactions; inside BEGIN a failed statement aborts the transaction (25P02 until ROLLBACK), as
+ * in PostgreSQL.
+ */
+
+const err = (code: ConstructorParameters<typeof ThinkLiteError>[0], message: string) =>
+  new ThinkLiteError(code, message);
+const done = (command: string): QueryResult => ({ command, rowCount: 0, columns: [], rows: [] });
+
+/** The settings a session starts with (what drivers ask for with SHOW and ParameterStatus). */
+export const DEFAULT_SETTINGS: Readonly<Record<string, string>> = {
+  application_name: '',
+  client_encoding: 'UTF8',
+  datestyle: 'ISO, MDY',
+  default_transaction_isolation: 'serializable',
+  extra_float_digits: '1',
+  integer_datetimes: 'on',
+  intervalstyle: 'postgres',
+  search_path: '"$user", public',
+  server_encoding: 'UTF8',
+  server_version: '15.0',
+  standard_conforming_strings: 'on',
+  statement_timeout: '0',
+  timezone: 'UTC',
+};
+
+const IMPLICIT_ATTEMPTS = 10;
+
+/** The pieces of an engine a session runs on. */
+export interface SessionHost {
+  readonly kv: KvDb;
+  readonly rowIds: RowIdSource;
+  readonly sequences: SequenceSource;
+  readonly logger: Logger;
+}
+
+function isolationOf(level: IsolationLevel | undefined): TxnOptions['isolation'] {
+  if (level === undefined || level === 'serializable') return 'serializable';
+  // PostgreSQL's REPEATABLE READ is snapshot isolation; READ COMMITTED gets the stronger snapshot.
+  return 'snapshot';
+}
+
+export class Session {
+  private txn: KvTxn | undefined;
+  private failed = false;
+  private savepoints: { name: string; sp: Savepoint }[] = [];
+  readonly settings = new Map<string, string>(Object.entries(DEFAULT_SETTINGS));
+  private databaseDesc: DatabaseDesc | undefined;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly host: SessionHost,
+    readonly database: string,
+  ) {
+    this.log = host.logger.child({ component: 'session', database });
+  }
+
+  /** 'idle', 'open' (inside BEGIN) or 'failed' (inside BEGIN, after an error): ReadyForQuery's I/T/E. */
+  get transactionStatus(): 'idle' | 'open' | 'failed' {
+    if (!this.txn) return 'idle';
+    return this.failed ? 'failed' : 'open';
+  }
+
+  private typeContext(): TypeContext {
+    return { timeZone: this.settings.get('timezone') ?? 'UTC' };
+  }
+
+  private searchPath(): string[] {
+    return (this.settings.get('search_path') ?? DEFAULT_SCHEMA)
+      .split(',')
+      .map((s) => s.trim().replace(/^"(.*)"$/, '$1'))
+      .filter((s) => s !== '$user' && s !== '');
+  }
+
+  /** Runs every statement of `sql`; returns one result per statement. */
+  async execute(sql: string, params: readonly unknown[] = []): Promise<QueryResult[]> {
+    const out: QueryResult[] = [];
+    for (const stmt of parse(sql)) out.push(await this.executeStatement(stmt, params));
+    return out;
+  }
+
+  async executeStatement(stmt: Statement | StatementNode, params: readonly unknown[] = []): Promise<QueryResult> {
+    switch (stmt.kind) {
+      case 'begin':
+        if (stmt.asOfSystemTime) throw err('FEATURE_NOT_SUPPORTED', 'BEGIN AS OF SYSTEM TIME is not supported yet');
+        if (this.txn) return done('BEGIN'); // PostgreSQL warns and carries on
+        this.txn = this.host.kv.begin({
+          isolation: isolationOf(stmt.isolationLevel),
+          readOnly: stmt.readOnly === true,
+        });
+        this.failed = false;
+        this.savepoints = [];
+        return done('BEGIN');
+      case 'commit': {
+        const txn = this.txn;
+        if (!txn) return done('COMMIT');
+        const wasFailed = this.failed;
+        this.endTxn();
+        if (wasFailed) {
+          await txn.rollback();
+          return done('ROLLBACK');
+        }
+        await txn.commit();
+        return done('COMMIT');
+      }
+      case 'rollback': {
+        const txn = this.txn;
+        this.endTxn();
+        if (txn) await txn.rollback();
+        return done('ROLLBACK');
+      }
+      case 'savepoint':
+        this.requireBlock('SAVEPOINT');
+        if (this.failed) throw this.abortedError();
+        this.savepoints.push({ name: stmt.name, sp: (this.txn as KvTxn).savepoint() });
+        return done('SAVEPOINT');
+      case 'releaseSavepoint': {
+        this.requireBlock('RELEASE SAVEPOINT');
+        if (this.failed) throw this.abortedError();
+        const i = this.findSavepoint(stmt.name);
+        this.savepoints.length = i;
+        return done('RELEASE');
+      }
+      case 'rollbackToSavepoint': {
+        this.requireBlock('ROLLBACK TO SAVEPOINT');
+        const i = this.findSavepoint(stmt.name);
+        const { sp } = this.savepoints[i] as { sp: Savepoint };
+        (this.txn as KvTxn).rollbackTo(sp);
+        this.savepoints.length = i + 1;
+        this.failed = false;
+        return done('ROLLBACK');
+      }
+      case 'set':
+        return this.set(stmt);
+      case 'reset':
+        if (stmt.name === undefined) for (const [k, v] of Object.entries(DEFAULT_SETTINGS)) this.settings.set(k, v);
+        else this.settings.set(stmt.name.toLowerCase(), DEFAULT_SETTINGS[stmt.name.toLowerCase()] ?? '');
+        return done('RESET');
+      case 'show':
+        return this.show(stmt.name);
+      default:
+        break;
+    }
+    if (this.txn) {
+      if (this.failed) throw this.abortedError();
+      try {
+        return await this.run(this.txn, stmt, params);
+      } catch (e) {
+        this.failed = true;
+        throw e;
+      }
+    }
+    for (let attempt = 1; ; attempt++) {
+      const txn = this.host.kv.begin({});
+      try {
+        const r = await this.run(txn, stmt, params);
+        await txn.commit();
+        return r;
+      } catch (e) {
+        await txn.rollback();
+        if (!(isThinkLiteError(e) && e.retryable) || attempt >= IMPLICIT_ATTEMPTS) throw e;
+        this.log.debug({ attempt, err: e.message }, 'implicit transaction retried');
+      }
+    }
+  }
+
+  private endTxn(): void {
+    this.txn = undefined;
+    this.failed = false;
+    this.savepoints = [];
+  }
+
+  private requireBlock(what: string): void {
+    if (!this.txn) throw err('NO_ACTIVE_SQL_TRANSACTION', `${what} can only be used in transaction blocks`);
+  }
+
+  private findSavepoint(name: string): number {
+    for (let i = this.savepoints.length - 1; i >= 0; i--) if (this.savepoints[i]?.name === name) return i;
+    throw err('INVALID_SAVEPOINT', `savepoint "${name}" does not exist`);
+  }
+
+  private abortedError(): ThinkLiteError {
+    return err(
+      'IN_FAILED_SQL_TRANSACTION',
+      'current transaction is aborted, commands ignored until end of transaction block',
+    );
+  }
+
+  private async database_(txn: KvTxn): Promise<DatabaseDesc> {
+    if (this.databaseDesc) return this.databaseDesc;
+    const d = await new Catalog(txn).database(this.database);
+    if (!d) throw err('INVALID_CATALOG_NAME', `database "${this.database}" does not exist`);
+    this.databaseDesc = d;
+    return d;
+  }
+
+  private async run(txn: KvTxn, stmt: StatementNode, params: readonly unknown[]): Promise<QueryResult> {
+    const db = await this.database_(txn);
+    const sc = statementContext(
+      txn,
+      db,
+      this.searchPath(),
+      this.typeContext(),
+      new ParamTypes(),
+      params,
+      this.host.rowIds,
+      this.host.sequences,
+    );
+    switch (stmt.kind) {
+      case 'select':
+        if (stmt.asOfSystemTime) throw err('FEATURE_NOT_SUPPORTED', 'AS OF SYSTEM TIME is not supported yet');
+        return runSelect(sc, stmt);
+      case 'insert':
+        return runInsert(sc, stmt);
+      case 'update':
+        return runUpdate(sc, stmt);
+      case 'delete':
+        return runDelete(sc, stmt);
+      case 'createTable':
+        return createTable(sc, stmt);
+      case 'createIndex':
+        return createIndex(sc, stmt);
+      case 'drop':
+        return drop(sc, stmt);
+      default:
+        throw err('FEATURE_NOT_SUPPORTED', `${stmt.kind} statements are not supported yet`);
+    }
+  }
+
+  private set(stmt: Extract<StatementNode, { kind: 'set' }>): QueryResult {
+    const name = stmt.name.toLowerCase();
+    if (stmt.value.kind === 'default') {
+      this.settings.set(name, DEFAULT_SETTINGS[name] ?? '');
+      return done('SET');
+    }
+    const binder = new ExprBinder({ params: new ParamTypes(), ctx: this.typeContext() });
+    const parts = stmt.value.values.map((e) => {
+      if (e.kind === 'columnRef') return e.names.join('.');
+      const b = binder.bind(e, { columns: [] });
+      const v = b.eval([], { params: [], ctx: this.typeContext() });
+      return v === null ? '' : typeof v === 'string' ? v : formatText(b.type, v, this.typeContext());
+    });
+    const value = parts.join(', ');
+    if (name === 'timezone') {
+      // Validate now: a bad zone is an error at SET time, as in PostgreSQL.
+      formatText(Types.timestamptz, 0n, { timeZone: value });
+    }
+    this.settings.set(name, value);
+    return done('SET');
+  }
+
+  private show(name: string | undefined): QueryResult {
+    if (name === undefined) {
+      const rows = [...this.settings.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, v, '']);
+      return {
+        command: 'SHOW',
+        rowCount: rows.length,
+        columns: [
+          { name: 'name', type: Types.text },
+          { name: 'setting', type: Types.text },
+          { name: 'description', type: Types.text },
+        ],
+        rows,
+      };
+    }
+    const key = name.toLowerCase();
+    const value =
+      key === 'transaction_isolation' || key === 'transaction isolation level'
+        ? this.txn
+          ? this.txn.isolation === 'serializable'
+            ? 'serializable'
+            : 'repeatable read'
+          : 'serializable'
+        : this.settings.get(key);
+    if (value === undefined) throw err('UNDEFINED_OBJECT', `unrecognized configuration parameter "${name}"`);
+    return { command: 'SHOW', rowCount: 1, columns: [{ name: key, type: Types.text }], rows: [[value]] };
+  }
+}
+
+/** Sequences advance in their own small transactions, outside the caller's (PostgreSQL's nextval). */
+export function kvSequences(kv: KvDb): SequenceSource {
+  return {
+    async next(seq: SequenceDesc): Promise<bigint> {
+      return kv.txn(async (txn) => {
+        const key = sequenceKey(seq.id);
+        const raw = await txn.get(key);
+        const last = raw ? raw.readBigInt64BE(0) : undefined;
+        let next = last === undefined ? seq.start : last + seq.increment;
+        if (next > seq.maxValue || next < seq.minValue) {
+          if (!seq.cycle) {
+            throw new ThinkLiteError(
+              'SEQUENCE_GENERATOR_LIMIT_EXCEEDED',
+              `nextval: reached ${next > seq.maxValue ? 'maximum' : 'minimum'} value of sequence "${seq.name}" (${next > seq.maxValue ? seq.maxValue : seq.minValue})`,
+            );
+          }
+          next = seq.increment > 0n ? seq.minValue : seq.maxValue;
+        }
+        const buf = Buffer.alloc(8);
+        buf.writeBigInt64BE(next);
+        txn.put(key, buf);
+        return next;
+      });
+    },
+  };
+}
+
+/** Unique, increasing rowids from the clock: microseconds × 1024, bumped past the last one issued. */
+export function clockRowIds(kv: KvDb): RowIdSource {
+  let last = 0n;
+  return {
+    next(): bigint {
+      const ts = kv.now();
+      const candidate = BigInt(ts.wall) * 1024n;
+      last = candidate > last ? candidate : last + 1n;
+      return last;
+    },
+  };
+}
+
+export { silentLogger };

@@ -1,0 +1,247 @@
+import { isThinkLiteError, ThinkLiteError } from '@thinklite/base';
+import type { KvTxn } from '@thinklite/kv';
+import { type ColumnDesc, type IndexDesc, PRIMARY_INDEX_ID, type TableDesc } from '../catalog/descriptors.js';
+import { indexPrefix, indexSpan } from '../catalog/keys.js';
+import { decodeIndexKey, encodeIndexKey, type IndexKeyColumn } from '../rowcodec/key.js';
+import { decodeValue, encodeValue, type ValueColumn } from '../rowcodec/value.js';
+import { DEFAULT_CONTEXT } from '../types/datetime.js';
+import type { Datum } from '../types/datum.js';
+import { formatText } from '../types/text-io.js';
+
+/**
+ * How a table's rows and index entries sit in the key space (docs/architecture.md §8):
+ *   primary index:  /<table>/1/<primary key columns>  → the other columns (value encoding)
+ *   unique index:   /<table>/<index>/<index columns>  → the primary key and stored columns
+ *                   (with the primary key appended to the key when an index column is NULL, since
+ *                   NULLs never conflict)
+ *   other index:    /<table>/<index>/<index columns>/<primary key columns> → stored columns
+ * A row in memory is an array of Datums in the table's column order (hidden columns included).
+ */
+export class TableCodec {
+  readonly columnIndex = new Map<number, number>();
+  private readonly pkPositions: number[];
+  private readonly pkColumns: IndexKeyColumn[];
+  private readonly valuePositions: number[];
+  private readonly valueColumns: ValueColumn[];
+  private readonly prefix: Buffer;
+  readonly indexes: readonly IndexCodec[];
+
+  constructor(readonly table: TableDesc) {
+    for (const [i, c] of table.columns.entries()) this.columnIndex.set(c.id, i);
+    const pk = table.primaryIndex;
+    this.pkPositions = pk.columns.map((c) => this.position(c.columnId));
+    this.pkColumns = pk.columns.map((c) => keyColumn(this.column(c.columnId), c));
+    const inPk = new Set(pk.columns.map((c) => c.columnId));
+    const rest = table.columns.filter((c) => !inPk.has(c.id)).sort((a, b) => a.id - b.id);
+    this.valuePositions = rest.map((c) => this.position(c.id));
+    this.valueColumns = rest.map((c) => ({ id: c.id, type: c.type }));
+    this.prefix = indexPrefix(table.id, PRIMARY_INDEX_ID);
+    this.indexes = table.indexes.map((ix) => new IndexCodec(this, ix));
+  }
+
+  position(columnId: number): number {
+    const p = this.columnIndex.get(columnId);
+    if (p === undefined)
+      throw new ThinkLiteError('INTERNAL_ERROR', `table ${this.table.name} has no column ${columnId}`);
+    return p;
+  }
+
+  column(columnId: number): ColumnDesc {
+    return this.table.columns[this.position(columnId)] as ColumnDesc;
+  }
+
+  get primaryKeyPositions(): readonly number[] {
+    return this.pkPositions;
+  }
+
+  get primaryKeyColumns(): readonly IndexKeyColumn[] {
+    return this.pkColumns;
+  }
+
+  primaryKey(row: readonly Datum[]): Buffer {
+    return encodeIndexKey(
+      this.prefix,
+      this.pkColumns,
+      this.pkPositions.map((p) => row[p] ?? null),
+    );
+  }
+
+  /** The key of the row whose primary key columns are `values`. */
+  primaryKeyOf(values: readonly Datum[]): Buffer {
+    return encodeIndexKey(this.prefix, this.pkColumns, values);
+  }
+
+  encodeRow(row: readonly Datum[]): Buffer {
+    return encodeValue(
+      this.valueColumns,
+      this.valuePositions.map((p) => row[p] ?? null),
+    );
+  }
+
+  decodeRow(key: Uint8Array, value: Uint8Array): Datum[] {
+    const row: Datum[] = new Array(this.table.columns.length).fill(null);
+    const pk = decodeIndexKey(key, this.prefix.length, this.pkColumns);
+    this.pkPositions.forEach((p, i) => {
+      row[p] = pk[i] ?? null;
+    });
+    const vals: Datum[] = [];
+    decodeValue(this.valueColumns, value, vals);
+    this.valuePositions.forEach((p, i) => {
+      row[p] = vals[i] ?? null;
+    });
+    return row;
+  }
+
+  span(): { start: Buffer; end: Buffer } {
+    return indexSpan(this.table.id, PRIMARY_INDEX_ID);
+  }
+
+  /** `Key (a, b)=(1, x)` as PostgreSQL's constraint errors show it. */
+  describeKey(positions: readonly number[], row: readonly Datum[]): string {
+    const cols = positions.map((p) => (this.table.columns[p] as ColumnDesc).name);
+    const vals = positions.map((p) => {
+      const v = row[p] ?? null;
+      return v === null ? 'null' : formatText((this.table.columns[p] as ColumnDesc).type, v, DEFAULT_CONTEXT);
+    });
+    return `Key (${cols.join(', ')})=(${vals.join(', ')})`;
+  }
+
+  /** Writes a new row and its index entries; a duplicate key fails with UNIQUE_VIOLATION. */
+  async insert(txn: KvTxn, row: readonly Datum[]): Promise<void> {
+    await conditional(
+      () => txn.cput(this.primaryKey(row), this.encodeRow(row), undefined),
+      () => this.uniqueViolation(this.table.primaryIndex, this.pkPositions, row),
+    );
+    for (const ix of this.indexes) await ix.insert(txn, row);
+  }
+
+  async delete(txn: KvTxn, row: readonly Datum[]): Promise<void> {
+    txn.del(this.primaryKey(row));
+    for (const ix of this.indexes) ix.delete(txn, row);
+  }
+
+  /** Replaces `old` with `next` (which may have a new primary key). */
+  async update(txn: KvTxn, old: readonly Datum[], next: readonly Datum[]): Promise<void> {
+    const oldKey = this.primaryKey(old);
+    const newKey = this.primaryKey(next);
+    if (oldKey.equals(newKey)) txn.put(newKey, this.encodeRow(next));
+    else {
+      txn.del(oldKey);
+      await conditional(
+        () => txn.cput(newKey, this.encodeRow(next), undefined),
+        () => this.uniqueViolation(this.table.primaryIndex, this.pkPositions, next),
+      );
+    }
+    for (const ix of this.indexes) {
+      if (ix.unchanged(old, next)) continue;
+      ix.delete(txn, old);
+      await ix.insert(txn, next);
+    }
+  }
+
+  uniqueViolation(index: IndexDesc, positions: readonly number[], row: readonly Datum[]): ThinkLiteError {
+    return new ThinkLiteError(
+      'UNIQUE_VIOLATION',
+      `duplicate key value violates unique constraint "${index.constraint ?? index.name}"`,
+      { detail: `${this.describeKey(positions, row)} already exists.`, constraint: index.constraint ?? index.name },
+    );
+  }
+}
+
+async function conditional(write: () => Promise<void>, onConflict: () => ThinkLiteError): Promise<void> {
+  try {
+    await write();
+  } catch (e) {
+    if (isThinkLiteError(e, 'CONDITION_FAILED')) throw onConflict();
+    throw e;
+  }
+}
+
+function keyColumn(c: ColumnDesc, ic: { direction: 'asc' | 'desc'; nullsFirst?: boolean }): IndexKeyColumn {
+  return ic.nullsFirst === undefined
+    ? { type: c.type, direction: ic.direction }
+    : { type: c.type, direction: ic.direction, nullsFirst: ic.nullsFirst };
+}
+
+/** One secondary index of a table. */
+export class IndexCodec {
+  readonly positions: number[];
+  private readonly keyColumns: IndexKeyColumn[];
+  private readonly storingColumns: ValueColumn[];
+  private readonly pkValueColumns: ValueColumn[];
+  private readonly prefix: Buffer;
+
+  constructor(
+    private readonly t: TableCodec,
+    readonly index: IndexDesc,
+  ) {
+    this.positions = index.columns.map((c) => t.position(c.columnId));
+    this.keyColumns = index.columns.map((c) => keyColumn(t.column(c.columnId), c));
+    this.storingColumns = index.storing.map((id) => ({ id, type: t.column(id).type })).sort((a, b) => a.id - b.id);
+    this.pkValueColumns = t.table.primaryIndex.columns.map((c, i) => ({ id: i + 1, type: t.column(c.columnId).type }));
+    this.prefix = indexPrefix(t.table.id, index.id);
+  }
+
+  private hasNull(row: readonly Datum[]): boolean {
+    return this.positions.some((p) => row[p] === null || row[p] === undefined);
+  }
+
+  /** Whether the key includes the primary key (non-unique indexes, or a NULL in a unique one). */
+  private keyHoldsPk(row: readonly Datum[]): boolean {
+    return !this.index.unique || this.hasNull(row);
+  }
+
+  key(row: readonly Datum[]): Buffer {
+    const cols = this.keyHoldsPk(row) ? [...this.keyColumns, ...this.t.primaryKeyColumns] : this.keyColumns;
+    const vals = [...this.positions, ...(this.keyHoldsPk(row) ? this.t.primaryKeyPositions : [])].map(
+      (p) => row[p] ?? null,
+    );
+    return encodeIndexKey(this.prefix, cols, vals);
+  }
+
+  value(row: readonly Datum[]): Buffer {
+    const storing = encodeValue(
+      this.storingColumns,
+      this.storingColumns.map((c) => row[this.t.position(c.id)] ?? null),
+    );
+    if (this.keyHoldsPk(row)) return storing;
+    const pk = encodeValue(
+      this.pkValueColumns,
+      this.t.primaryKeyPositions.map((p) => row[p] ?? null),
+    );
+    return Buffer.concat([Buffer.of(pk.length >> 8, pk.length & 0xff), pk, storing]);
+  }
+
+  async insert(txn: KvTxn, row: readonly Datum[]): Promise<void> {
+    if (!this.index.unique || this.hasNull(row)) {
+      txn.put(this.key(row), this.value(row));
+      return;
+    }
+    await conditional(
+      () => txn.cput(this.key(row), this.value(row), undefined),
+      () => this.t.uniqueViolation(this.index, this.positions, row),
+    );
+  }
+
+  delete(txn: KvTxn, row: readonly Datum[]): void {
+    txn.del(this.key(row));
+  }
+
+  unchanged(old: readonly Datum[], next: readonly Datum[]): boolean {
+    return this.key(old).equals(this.key(next)) && this.value(old).equals(this.value(next));
+  }
+
+  /** The primary key values an entry of this index points at. */
+  primaryKeyValues(key: Uint8Array, value: Uint8Array): Datum[] {
+    const n = this.keyColumns.length;
+    const withPk = () =>
+      decodeIndexKey(key, this.prefix.length, [...this.keyColumns, ...this.t.primaryKeyColumns]).slice(n);
+    if (!this.index.unique) return withPk();
+    const head = decodeIndexKey(key, this.prefix.length, this.keyColumns, true);
+    if (head.some((v) => v === null)) return withPk();
+    const len = ((value[0] as number) << 8) | (value[1] as number);
+    const out: Datum[] = [];
+    decodeValue(this.pkValueColumns, value.subarray(2, 2 + len), out);
+    return out;
+  }
+}

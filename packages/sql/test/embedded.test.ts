@@ -1,0 +1,100 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Numeric, ThinkLite } from '../src/index.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function tempPath(name: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-embedded-'));
+  dirs.push(dir);
+  return path.join(dir, name);
+}
+
+function otherProcess(dbPath: string): { ok: boolean; code?: string; n?: string; message?: string } {
+  const out = execFileSync(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', path.join(import.meta.dirname, 'fixtures/open-db.ts'), dbPath],
+    { encoding: 'utf8' },
+  );
+  return JSON.parse(out.trim().split('\n').pop() as string);
+}
+
+describe('the embedded database (ThinkLite.open)', () => {
+  it('runs SQL with parameters and returns typed rows, durably across a reopen', async () => {
+    const file = tempPath('app.tlite');
+    let db = await ThinkLite.open(file);
+    await db.execute('CREATE TABLE notes (id bigserial PRIMARY KEY, title text NOT NULL, stars numeric(3,1), at date)');
+    const ins = await db.execute(
+      'INSERT INTO notes (title, stars, at) VALUES ($1, $2, $3), ($4, $5, $6) RETURNING id',
+      ['first', 4.5, '2026-12-01', 'second', '3', null],
+    );
+    expect(ins.command).toBe('INSERT 0 2');
+    expect(ins.rows.map((r) => r.id)).toEqual([1n, 2n]);
+    const res = await db.execute('SELECT id, title, stars, at FROM notes WHERE title = $1', ['first']);
+    expect(res.columns.map((c) => [c.name, c.type, c.typeOid])).toEqual([
+      ['id', 'bigint', 20],
+      ['title', 'text', 25],
+      ['stars', 'numeric(3,1)', 1700],
+      ['at', 'date', 1082],
+    ]);
+    const row = res.rows[0] as Record<string, unknown>;
+    expect(row.id).toBe(1n);
+    expect((row.stars as Numeric).toString()).toBe('4.5');
+    expect(row.at).toBe((Date.UTC(2026, 11, 1) - Date.UTC(2000, 0, 1)) / 86_400_000); // days since 2000-01-01
+    await db.close();
+
+    db = await ThinkLite.open(file);
+    expect(await db.query('SELECT title FROM notes ORDER BY id')).toEqual([{ title: 'first' }, { title: 'second' }]);
+    await db.close();
+  });
+
+  it('refuses a second process while open, and lets it in after close', async () => {
+    const file = tempPath('shared.tlite');
+    const db = await ThinkLite.open(file);
+    await db.execute('CREATE TABLE notes (id int PRIMARY KEY)');
+    await db.execute('INSERT INTO notes VALUES (1), (2)');
+    const refused = otherProcess(file);
+    expect(refused.ok).toBe(false);
+    expect(refused.code).toBe('STORE_LOCKED');
+    expect(await db.query('SELECT count(*) AS n FROM notes')).toEqual([{ n: 2n }]); // unharmed
+    await db.close();
+    expect(otherProcess(file)).toEqual({ ok: true, n: '2' });
+  });
+
+  it('prepared statements, and transactions that roll back when their function throws', async () => {
+    const db = await ThinkLite.open(tempPath('tx.tlite'));
+    await db.execute('CREATE TABLE t (k int PRIMARY KEY, v text)');
+    const insert = db.prepare('INSERT INTO t VALUES ($1, $2)');
+    for (let i = 1; i <= 3; i++) await insert.execute([i, `v${i}`]);
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.execute("UPDATE t SET v = 'changed'");
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect((await db.query('SELECT v FROM t ORDER BY k')).map((r) => r.v)).toEqual(['v1', 'v2', 'v3']);
+    await db.transaction(async (tx) => {
+      await tx.execute('DELETE FROM t WHERE k = 2');
+    });
+    expect(await db.query('SELECT k FROM t ORDER BY k')).toEqual([{ k: 1 }, { k: 3 }]);
+    // Errors carry SQLSTATEs and leave the database usable.
+    await expect(db.execute('INSERT INTO t VALUES (1, $1)', ['dup'])).rejects.toMatchObject({ sqlstate: '23505' });
+    await expect(db.execute('SELECT nope FROM t')).rejects.toMatchObject({ sqlstate: '42703' });
+    expect(await db.query('SELECT count(*) AS n FROM t')).toEqual([{ n: 2n }]);
+    await db.close();
+    await expect(db.execute('SELECT 1')).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+  });
+
+  it('refuses to treat an ordinary file as a database', async () => {
+    const file = tempPath('notes.txt');
+    fs.writeFileSync(file, 'hello');
+    await expect(ThinkLite.open(file)).rejects.toMatchObject({ code: 'STORE_FOREIGN_DIRECTORY' });
+    expect(fs.readFileSync(file, 'utf8')).toBe('hello');
+  });
+});
