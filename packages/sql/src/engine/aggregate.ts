@@ -1,10 +1,10 @@
-import { ThinkLiteError } from '@thinklite/base';
 import type { Expr, FuncCall } from '../parser/ast.js';
 import { compare, hashKey } from '../types/compare.js';
 import type { Datum } from '../types/datum.js';
 import { Numeric } from '../types/numeric.js';
 import { checkInt } from '../types/scalar.js';
 import { arrayOf, type SqlType, Types, typeName } from '../types/type.js';
+import { sqlError } from './errors.js';
 import { AGGREGATE_NAMES, type BoundExpr, coerce, type Env, type ExprBinder, type Scope } from './expr.js';
 
 /**
@@ -13,8 +13,7 @@ import { AGGREGATE_NAMES, type BoundExpr, coerce, type Env, type ExprBinder, typ
  * sum(float) → double precision; avg(integer or numeric) → numeric, avg(float) → double precision.
  */
 
-const err = (code: ConstructorParameters<typeof ThinkLiteError>[0], message: string, location?: number) =>
-  new ThinkLiteError(code, message, location !== undefined && location >= 0 ? { location } : {});
+const err = sqlError;
 
 export const AGGREGATES: ReadonlySet<string> = AGGREGATE_NAMES;
 

@@ -43,6 +43,15 @@ export interface StatementContext {
   readonly env: Env;
   readonly rowIds: RowIdSource;
   readonly sequences: SequenceSource;
+  /** The WITH queries in scope, materialized, by name. */
+  readonly ctes?: ReadonlyMap<string, MaterializedQuery>;
+}
+
+/** A query's result kept for reuse (a CTE). */
+export interface MaterializedQuery {
+  readonly names: readonly string[];
+  readonly types: readonly SqlType[];
+  readonly rows: readonly (readonly Datum[])[];
 }
 
 export function statementContext(

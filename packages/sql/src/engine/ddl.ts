@@ -15,13 +15,13 @@ import type { CreateIndexStmt, CreateTableStmt, DropStmt, QualifiedName, TypeNam
 import { keyTypeOf } from '../rowcodec/key.js';
 import { type SqlType, Types } from '../types/type.js';
 import type { QueryResult, StatementContext } from './context.js';
+import { sqlError } from './errors.js';
 import { typeFromName } from './expr.js';
 import { TableCodec } from './table.js';
 
 /** CREATE TABLE, CREATE INDEX, DROP: descriptors written in the statement's transaction. */
 
-const err = (code: ConstructorParameters<typeof ThinkLiteError>[0], message: string, location?: number) =>
-  new ThinkLiteError(code, message, location !== undefined && location >= 0 ? { location } : {});
+const err = sqlError;
 
 const done = (command: string): QueryResult => ({ command, rowCount: 0, columns: [], rows: [] });
 

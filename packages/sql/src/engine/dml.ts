@@ -1,4 +1,4 @@
-import { isThinkLiteError, ThinkLiteError } from '@thinklite/base';
+import { isThinkLiteError } from '@thinklite/base';
 import type { ColumnDesc, IndexDesc, SequenceDesc } from '../catalog/descriptors.js';
 import type {
   DeleteStmt,
@@ -16,15 +16,11 @@ import { Types } from '../types/type.js';
 import type { QueryResult, ResultColumn, StatementContext } from './context.js';
 import { type BoundExpr, coerce, ExprBinder, type Scope } from './expr.js';
 import { type BoundTable, bindTable, bindTargets, runSelect, scanTable } from './query.js';
+import { prepareSubqueries } from './relation.js';
 
 /** INSERT, UPDATE and DELETE on one table, with RETURNING and ON CONFLICT. */
 
-const err = (
-  code: ConstructorParameters<typeof ThinkLiteError>[0],
-  message: string,
-  location?: number,
-  extra: Record<string, unknown> = {},
-) => new ThinkLiteError(code, message, { ...(location !== undefined && location >= 0 ? { location } : {}), ...extra });
+const err = sqlError;
 
 function failingRow(bt: BoundTable, row: readonly Datum[], sc: StatementContext): string {
   const shown = bt.table.columns
@@ -108,6 +104,7 @@ function assign(e: BoundExpr, c: ColumnDesc, binder: ExprBinder): BoundExpr {
 }
 
 import { typeName } from '../types/type.js';
+import { sqlError } from './errors.js';
 
 const typeNameOf = (c: ColumnDesc) => typeName(c.type);
 const typeNameOfExpr = (e: BoundExpr) => typeName(e.type);
@@ -131,8 +128,14 @@ function isDefault(e: Expr): boolean {
 }
 
 export async function runInsert(sc: StatementContext, stmt: InsertStmt): Promise<QueryResult> {
-  const binder = new ExprBinder({ params: sc.params, ctx: sc.typeContext });
   const bt = await bindTable(sc, stmt.table);
+  const valueExprs =
+    stmt.source.kind === 'select' && stmt.source.body.kind === 'values' ? stmt.source.body.rows.flat() : [];
+  const binder = new ExprBinder({
+    params: sc.params,
+    ctx: sc.typeContext,
+    subqueries: await prepareSubqueries(sc, [...valueExprs, ...stmt.returning.map((t) => t.expr)], { columns: [] }),
+  });
   const cols = bt.table.columns;
   let targets: number[];
   if (stmt.columns.length > 0) {
@@ -357,10 +360,27 @@ async function targetRows(
   return rows;
 }
 
+/** A binder for a statement on `bt`, with the uncorrelated subqueries of `exprs` already run. */
+async function dmlBinder(
+  sc: StatementContext,
+  bt: BoundTable,
+  exprs: readonly (Expr | undefined)[],
+): Promise<ExprBinder> {
+  return new ExprBinder({
+    params: sc.params,
+    ctx: sc.typeContext,
+    subqueries: await prepareSubqueries(sc, exprs, bt.scope),
+  });
+}
+
 export async function runUpdate(sc: StatementContext, stmt: UpdateStmt): Promise<QueryResult> {
   if (stmt.from.length > 0) throw err('FEATURE_NOT_SUPPORTED', 'UPDATE ... FROM is not supported yet', stmt.location);
-  const binder = new ExprBinder({ params: sc.params, ctx: sc.typeContext });
   const bt = await bindTable(sc, stmt.table);
+  const binder = await dmlBinder(sc, bt, [
+    stmt.where,
+    ...stmt.set.map((x) => x.value),
+    ...stmt.returning.map((t) => t.expr),
+  ]);
   const sets = bindSets(stmt.set, bt, bt.scope, binder);
   const checks = bindChecks(bt, binder);
   const ret = returning(stmt.returning, bt, binder);
@@ -378,8 +398,8 @@ export async function runUpdate(sc: StatementContext, stmt: UpdateStmt): Promise
 
 export async function runDelete(sc: StatementContext, stmt: DeleteStmt): Promise<QueryResult> {
   if (stmt.using.length > 0) throw err('FEATURE_NOT_SUPPORTED', 'DELETE ... USING is not supported yet', stmt.location);
-  const binder = new ExprBinder({ params: sc.params, ctx: sc.typeContext });
   const bt = await bindTable(sc, stmt.table);
+  const binder = await dmlBinder(sc, bt, [stmt.where, ...stmt.returning.map((t) => t.expr)]);
   const ret = returning(stmt.returning, bt, binder);
   const targets = await targetRows(sc, bt, stmt.where, binder);
   const out: Datum[][] = [];

@@ -16,6 +16,7 @@ import {
   typeCategory,
   typeName,
 } from '../types/type.js';
+import { sqlError } from './errors.js';
 import { paramDatum } from './params.js';
 
 /**
@@ -54,10 +55,14 @@ export interface ScopeColumn {
   readonly table?: string;
   /** Not part of `*` (a table's hidden rowid). */
   readonly hidden?: boolean;
+  /** Reachable only as `table.column` and in `table.*` (a column merged by JOIN … USING). */
+  readonly qualifiedOnly?: boolean;
 }
 
 export interface Scope {
   readonly columns: readonly ScopeColumn[];
+  /** The order of columns in `*`, when it is not the row order (JOIN … USING lists merged columns first). */
+  readonly starOrder?: readonly number[];
 }
 
 /** Parameter types, inferred from use where the client did not declare them. */
@@ -77,10 +82,17 @@ export class ParamTypes {
 export interface BindContext {
   readonly params: ParamTypes;
   readonly ctx: TypeContext;
+  /** Results of the statement's uncorrelated subqueries, run before binding (by AST node). */
+  readonly subqueries?: ReadonlyMap<object, SubqueryResult>;
 }
 
-const err = (code: ConstructorParameters<typeof ThinkLiteError>[0], message: string, location?: number) =>
-  new ThinkLiteError(code, message, location !== undefined && location >= 0 ? { location } : {});
+/** What a subquery produced: its column types and rows. */
+export interface SubqueryResult {
+  readonly types: readonly SqlType[];
+  readonly rows: readonly (readonly Datum[])[];
+}
+
+const err = sqlError;
 
 function constant(type: SqlType, value: Datum, name = '?column?'): BoundExpr {
   return { type, eval: () => value, constant: { value }, name };
@@ -169,16 +181,20 @@ function resolveColumn(names: readonly string[], scope: Scope, location: number)
   const table = names.length >= 2 ? names[names.length - 2] : undefined;
   let found: { index: number; col: ScopeColumn } | undefined;
   scope.columns.forEach((c, index) => {
-    if (c.name !== col || (table !== undefined && c.table !== table)) return;
+    if (c.name !== col || (table !== undefined && c.table !== table) || (table === undefined && c.qualifiedOnly))
+      return;
     if (found) throw err('AMBIGUOUS_COLUMN', `column reference "${col}" is ambiguous`, location);
     found = { index, col: c };
   });
   if (!found) {
     if (table !== undefined && !scope.columns.some((c) => c.table === table)) {
-      throw err('UNDEFINED_TABLE', `missing FROM-clause entry for table "${table}"`, location);
+      throw new ThinkLiteError('UNDEFINED_TABLE', `missing FROM-clause entry for table "${table}"`, {
+        location,
+        reference: names,
+      });
     }
     const shown = names.length === 1 ? `"${col}"` : names.join('.');
-    throw err('UNDEFINED_COLUMN', `column ${shown} does not exist`, location);
+    throw new ThinkLiteError('UNDEFINED_COLUMN', `column ${shown} does not exist`, { location, reference: names });
   }
   return found;
 }
@@ -207,24 +223,34 @@ function boolArg(e: BoundExpr, b: BindContext, what: string): BoundExpr {
 
 const COMPARISONS = new Set(['=', '<>', '!=', '<', '<=', '>', '>=']);
 
+/** The test of comparison operator `op` on two non-null values of type `t`. */
+function comparisonTest(op: string, t: SqlType, location: number): (x: Datum, y: Datum) => boolean {
+  switch (op) {
+    case '=':
+      return (x, y) => equals(t, x, y);
+    case '<>':
+    case '!=':
+      return (x, y) => !equals(t, x, y);
+    case '<':
+      return (x, y) => compare(t, x, y) < 0;
+    case '<=':
+      return (x, y) => compare(t, x, y) <= 0;
+    case '>':
+      return (x, y) => compare(t, x, y) > 0;
+    case '>=':
+      return (x, y) => compare(t, x, y) >= 0;
+    default:
+      throw err('UNDEFINED_FUNCTION', `operator does not exist: ${typeName(t)} ${op} ${typeName(t)}`, location);
+  }
+}
+
 function comparison(op: string, l: BoundExpr, r: BoundExpr, b: BindContext, location: number): BoundExpr {
   const t = commonType(l.type, r.type, location, op);
   const a = coerce(l, t, 'implicit', b);
   const c = coerce(r, t, 'implicit', b);
   const ae = a.eval;
   const ce = c.eval;
-  const test: (x: Datum, y: Datum) => boolean =
-    op === '='
-      ? (x, y) => equals(t, x, y)
-      : op === '<>' || op === '!='
-        ? (x, y) => !equals(t, x, y)
-        : op === '<'
-          ? (x, y) => compare(t, x, y) < 0
-          : op === '<='
-            ? (x, y) => compare(t, x, y) <= 0
-            : op === '>'
-              ? (x, y) => compare(t, x, y) > 0
-              : (x, y) => compare(t, x, y) >= 0;
+  const test = comparisonTest(op, t, location);
   return {
     type: Types.bool,
     name: '?column?',
@@ -593,6 +619,12 @@ export class ExprBinder {
         const name = inner.columnIndex !== undefined ? inner.name : (e.type.names[e.type.names.length - 1] as string);
         return { ...bound, name };
       }
+      case 'subquery':
+      case 'exists':
+      case 'inSubquery':
+      case 'quantifiedSubquery':
+      case 'arraySubquery':
+        return this.bindSubquery(e, scope);
       case 'funcCall': {
         const name = e.name.join('.');
         if (AGGREGATE_NAMES.has(e.name[e.name.length - 1] as string) && !e.over) {
@@ -602,6 +634,90 @@ export class ExprBinder {
       }
       default:
         throw err('FEATURE_NOT_SUPPORTED', `${e.kind} expressions are not supported yet`, e.location);
+    }
+  }
+
+  private subqueryResult(e: Expr): SubqueryResult {
+    const r = this.b.subqueries?.get(e as object);
+    if (!r) throw err('INTERNAL_ERROR', 'subquery was not prepared before binding', e.location);
+    return r;
+  }
+
+  /** Subqueries in expressions: their (uncorrelated) results were computed before binding. */
+  private bindSubquery(
+    e: Extract<Expr, { kind: 'subquery' | 'exists' | 'inSubquery' | 'quantifiedSubquery' | 'arraySubquery' }>,
+    scope: Scope,
+  ): BoundExpr {
+    const r = this.subqueryResult(e);
+    const oneColumn = () => {
+      if (r.types.length !== 1) {
+        // PostgreSQL words it by context: a scalar subquery vs. the right side of IN / ANY / ALL.
+        const scalar = e.kind === 'subquery' || e.kind === 'arraySubquery';
+        throw err(
+          'SYNTAX_ERROR',
+          scalar ? 'subquery must return only one column' : 'subquery has too many columns',
+          e.location,
+        );
+      }
+      return r.types[0] as SqlType;
+    };
+    switch (e.kind) {
+      case 'exists': {
+        const v = r.rows.length > 0;
+        return constant(Types.bool, v, 'exists');
+      }
+      case 'subquery': {
+        const t = oneColumn();
+        const rows = r.rows;
+        return {
+          type: t.kind === 'unknown' ? Types.text : t,
+          name: '?column?',
+          eval: () => {
+            if (rows.length > 1)
+              throw err('CARDINALITY_VIOLATION', 'more than one row returned by a subquery used as an expression');
+            return rows.length === 0 ? null : ((rows[0] as readonly Datum[])[0] ?? null);
+          },
+        };
+      }
+      case 'arraySubquery': {
+        const t = oneColumn();
+        const values = r.rows.map((row) => row[0] ?? null);
+        return constant(arrayOf(t.kind === 'unknown' ? Types.text : t), values, 'array');
+      }
+      case 'inSubquery':
+      case 'quantifiedSubquery': {
+        const t0 = oneColumn();
+        const left = this.bind(e.kind === 'inSubquery' ? e.expr : e.left, scope);
+        const op = e.kind === 'inSubquery' ? '=' : e.op;
+        const all = e.kind === 'quantifiedSubquery' && e.quantifier === 'all';
+        const t = commonType(left.type, t0, e.location, op);
+        const le = coerce(left, t, 'implicit', this.b).eval;
+        const fromType = t0;
+        const values = r.rows.map((row) => row[0] ?? null);
+        const test = comparisonTest(op, t, e.location);
+        const neg = e.kind === 'inSubquery' && e.negated;
+        return {
+          type: Types.bool,
+          name: '?column?',
+          eval: (row, env) => {
+            const x = le(row, env);
+            let sawNull = false;
+            for (const raw of values) {
+              const v =
+                raw === null || fromType.kind === t.kind ? raw : castValue(raw, fromType, t, env.ctx, 'implicit');
+              if (x === null || v === null) {
+                sawNull = true;
+                continue;
+              }
+              const hit = test(x, v);
+              if (all && !hit) return neg;
+              if (!all && hit) return !neg;
+            }
+            if (sawNull) return null;
+            return all ? !neg : neg;
+          },
+        };
+      }
     }
   }
 

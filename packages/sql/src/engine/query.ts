@@ -1,6 +1,16 @@
-import { ThinkLiteError } from '@thinklite/base';
 import type { TableDesc } from '../catalog/descriptors.js';
-import type { Expr, FuncCall, SelectCore, SelectStmt, SelectTarget, SortItem, TableRef } from '../parser/ast.js';
+import type {
+  Expr,
+  FuncCall,
+  SelectCore,
+  SelectStmt,
+  SelectTarget,
+  SetOperation,
+  SortItem,
+  TableRef,
+  ValuesList,
+} from '../parser/ast.js';
+import { cast } from '../types/cast.js';
 import { compare, hashKey } from '../types/compare.js';
 import type { Datum } from '../types/datum.js';
 import { type SqlType, Types } from '../types/type.js';
@@ -12,8 +22,10 @@ import {
   findAggregates,
   isAggregateCall,
 } from './aggregate.js';
-import type { QueryResult, ResultColumn, StatementContext } from './context.js';
+import type { MaterializedQuery, QueryResult, ResultColumn, StatementContext } from './context.js';
+import { sqlError } from './errors.js';
 import { type BoundExpr, coerce, commonType, ExprBinder, type Scope, type ScopeColumn } from './expr.js';
+import { planFrom, prepareSubqueries } from './relation.js';
 import { TableCodec } from './table.js';
 
 /**
@@ -22,8 +34,7 @@ import { TableCodec } from './table.js';
  * This first planner handles one table per query; joins, aggregates and subqueries come next.
  */
 
-const err = (code: ConstructorParameters<typeof ThinkLiteError>[0], message: string, location?: number) =>
-  new ThinkLiteError(code, message, location !== undefined && location >= 0 ? { location } : {});
+const err = sqlError;
 
 /** A table in FROM: its codec and the scope its rows are seen through. */
 export interface BoundTable {
@@ -114,6 +125,7 @@ export function bindTargets(
   targets: readonly SelectTarget[],
   scope: Scope,
   binder: ExprBinder,
+  keepUnknown = false,
 ): { exprs: BoundExpr[]; names: string[] } {
   const exprs: BoundExpr[] = [];
   const names: string[] = [];
@@ -122,12 +134,15 @@ export function bindTargets(
       const q = t.expr.qualifier;
       const table = q.length > 0 ? q[q.length - 1] : undefined;
       let any = false;
-      scope.columns.forEach((c, i) => {
-        if (c.hidden || (table !== undefined && c.table !== table)) return;
+      // A bare `*` skips columns reachable only by qualified name, in the scope's star order.
+      const order = table === undefined && scope.starOrder ? scope.starOrder : scope.columns.map((_, i) => i);
+      for (const i of order) {
+        const c = scope.columns[i] as ScopeColumn;
+        if (c.hidden || (table !== undefined ? c.table !== table : c.qualifiedOnly)) continue;
         any = true;
         exprs.push({ type: c.type, name: c.name, columnIndex: i, eval: (row) => row[i] ?? null });
         names.push(c.name);
-      });
+      }
       if (table !== undefined && !any)
         throw err('UNDEFINED_TABLE', `missing FROM-clause entry for table "${table}"`, t.location);
       if (table === undefined && !any && scope.columns.length === 0) {
@@ -137,7 +152,8 @@ export function bindTargets(
     }
     const e = binder.bind(t.expr, scope);
     // An untyped literal in the output is text (PostgreSQL resolves unknown outputs to text).
-    exprs.push(e.type.kind === 'unknown' ? coerce(e, Types.text, 'implicit', binder.b) : e);
+    // (An arm of a set operation keeps it unknown: the other arms decide its type.)
+    exprs.push(e.type.kind === 'unknown' && !keepUnknown ? coerce(e, Types.text, 'implicit', binder.b) : e);
     names.push(t.alias ?? e.name);
   }
   return { exprs, names };
@@ -330,139 +346,341 @@ async function aggregateRows(
   return { rows, binder: post };
 }
 
-/** Runs a SELECT to completion. */
-export async function runSelect(sc: StatementContext, stmt: SelectStmt): Promise<QueryResult> {
-  const binder = new ExprBinder({ params: sc.params, ctx: sc.typeContext });
-  if (stmt.with) throw err('FEATURE_NOT_SUPPORTED', 'WITH queries are not supported yet', stmt.with.location);
-  const body = stmt.body;
-  let columns: ResultColumn[];
-  let rows: Datum[][];
-  let keys: SortKey[] = [];
-  let keyRows: Datum[][] | undefined;
-  if (body.kind === 'values') {
-    const bound = body.rows.map((r) => r.map((e) => binder.bind(e, { columns: [] })));
-    const width = bound[0]?.length ?? 0;
-    if (bound.some((r) => r.length !== width))
-      throw err('SYNTAX_ERROR', 'VALUES lists must all be the same length', body.location);
-    const types: SqlType[] = [];
-    for (let c = 0; c < width; c++) {
-      let t: SqlType = Types.unknown;
-      for (const r of bound) t = commonType(t, (r[c] as BoundExpr).type, body.location, 'VALUES');
-      types.push(t.kind === 'unknown' ? Types.text : t);
+/** Rows with their sort keys, before ORDER BY / LIMIT are applied. */
+interface QueryRows {
+  columns: ResultColumn[];
+  rows: Datum[][];
+  keys: SortKey[];
+  keyRows?: Datum[][];
+}
+
+/** Materializes the WITH queries of a statement into the context (recursive ones iterated). */
+async function withCtes(sc: StatementContext, w: NonNullable<SelectStmt['with']>): Promise<StatementContext> {
+  const ctes = new Map<string, MaterializedQuery>(sc.ctes ?? []);
+  for (const cte of w.ctes) {
+    if (cte.query.kind !== 'select') {
+      throw err('FEATURE_NOT_SUPPORTED', 'data-modifying statements in WITH are not supported yet', cte.location);
     }
-    rows = bound.map((r) => r.map((e, c) => coerce(e, types[c] as SqlType, 'implicit', binder.b).eval([], sc.env)));
-    columns = types.map((type, c) => ({ name: `column${c + 1}`, type }));
-    if (stmt.orderBy.length > 0) {
-      const scope: Scope = { columns: columns.map((c) => ({ name: c.name, type: c.type })) };
-      const targets = {
-        exprs: columns.map(
-          (c, i): BoundExpr => ({ type: c.type, name: c.name, columnIndex: i, eval: (row) => row[i] ?? null }),
-        ),
-        names: columns.map((c) => c.name),
-      };
-      keys = bindOrderBy(stmt.orderBy, scope, binder, targets);
-      keyRows = rows.map((r) => keys.map((k) => k.expr.eval(r, sc.env)));
+    if (ctes.has(cte.name) && w.ctes.filter((c) => c.name === cte.name).length > 1) {
+      throw err('DUPLICATE_ALIAS', `WITH query name "${cte.name}" specified more than once`, cte.location);
     }
-  } else if (body.kind === 'selectCore') {
-    if (body.from.length > 1) throw err('FEATURE_NOT_SUPPORTED', 'joins are not supported yet', body.location);
-    if (body.distinctOn.length > 0)
-      throw err('FEATURE_NOT_SUPPORTED', 'DISTINCT ON is not supported yet', body.location);
-    const from = body.from[0];
-    let scope: Scope = { columns: [] };
-    let source: AsyncIterable<Datum[]> | Iterable<Datum[]> = [[]];
-    let bt: BoundTable | undefined;
-    if (from?.kind === 'table') {
-      bt = await bindTable(sc, from);
-      scope = bt.scope;
-    } else if (from?.kind === 'subquery') {
-      const sub = await runSelect(sc, from.query);
-      const alias = from.alias?.name;
-      const renamed = from.alias?.columns ?? [];
-      if (renamed.length > sub.columns.length) {
-        throw err(
-          'INVALID_COLUMN_REFERENCE',
-          `table "${alias}" has ${sub.columns.length} columns available but ${renamed.length} columns specified`,
-          from.location,
-        );
-      }
-      scope = {
-        columns: sub.columns.map((c, i) =>
-          alias === undefined
-            ? { name: renamed[i] ?? c.name, type: c.type }
-            : { name: renamed[i] ?? c.name, type: c.type, table: alias },
-        ),
-      };
-      source = sub.rows as Datum[][];
-    } else if (from) {
-      throw err('FEATURE_NOT_SUPPORTED', `${from.kind} in FROM is not supported yet`, from.location);
-    }
-    const where = body.where ? binder.bindCondition(body.where, scope, 'WHERE') : undefined;
-    if (where && findAggregates(body.where).length > 0) {
-      throw err('GROUPING_ERROR', 'aggregate functions are not allowed in WHERE', body.where?.location);
-    }
-    if (bt) source = scanTable(sc, bt, body.where, binder);
-    const env = sc.env;
-    const aggCalls = [
-      ...body.targets.flatMap((t) => findAggregates(t.expr)),
-      ...findAggregates(body.having),
-      ...stmt.orderBy.flatMap((o) => findAggregates(o.expr)),
-    ];
-    const grouped = body.groupBy.length > 0 || aggCalls.length > 0 || body.having !== undefined;
-    let targets: { exprs: BoundExpr[]; names: string[] };
-    let input: AsyncIterable<Datum[]> | Iterable<Datum[]>;
-    let having: BoundExpr | undefined;
-    if (!grouped) {
-      targets = bindTargets(body.targets, scope, binder);
-      keys = bindOrderBy(stmt.orderBy, scope, binder, targets);
-      input = source;
+    const q = cte.query;
+    const selfRef =
+      w.recursive && q.body.kind === 'setOperation' && q.body.op === 'union' && refersTo(q.body.right, cte.name);
+    let m: MaterializedQuery;
+    if (selfRef && q.body.kind === 'setOperation') {
+      m = await recursiveCte(sc, ctes, cte.name, cte.columns, q.body.left, q.body.right, q.body.all, cte.location);
     } else {
-      const g = await aggregateRows(sc, body, scope, source, where, aggCalls, binder);
-      input = g.rows;
-      const post = g.binder;
-      targets = bindTargets(body.targets, { columns: [] }, post);
-      having = body.having ? post.bindCondition(body.having, { columns: [] }, 'HAVING') : undefined;
-      keys = bindOrderBy(stmt.orderBy, { columns: [] }, post, targets);
+      const r = await runSelect({ ...sc, ctes }, q);
+      m = {
+        names: renameColumns(
+          r.columns.map((c) => c.name),
+          cte.columns,
+          cte.name,
+          cte.location,
+        ),
+        types: r.columns.map((c) => c.type),
+        rows: r.rows,
+      };
     }
-    rows = [];
-    keyRows = keys.length > 0 ? [] : undefined;
-    const rowFilter = grouped ? having : where;
-    for await (const row of input) {
-      if (rowFilter && rowFilter.eval(row, env) !== true) continue;
-      rows.push(targets.exprs.map((e) => e.eval(row, env)));
-      keyRows?.push(keys.map((k) => k.expr.eval(row, env)));
+    ctes.set(cte.name, m);
+  }
+  return { ...sc, ctes };
+}
+
+function renameColumns(names: readonly string[], renamed: readonly string[], cte: string, location: number): string[] {
+  if (renamed.length > names.length) {
+    throw err(
+      'INVALID_COLUMN_REFERENCE',
+      `WITH query "${cte}" has ${names.length} columns available but ${renamed.length} columns specified`,
+      location,
+    );
+  }
+  return names.map((n, i) => renamed[i] ?? n);
+}
+
+function refersTo(stmt: SelectStmt, name: string): boolean {
+  let found = false;
+  const visit = (v: unknown): void => {
+    if (found || v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x);
+      return;
     }
-    columns = targets.exprs.map((e, i) => ({ name: targets.names[i] as string, type: e.type }));
-    if (body.distinct) {
-      if (keyRows && keys.some((k) => !targets.exprs.includes(k.expr))) {
-        throw err(
-          'INVALID_COLUMN_REFERENCE',
-          'for SELECT DISTINCT, ORDER BY expressions must appear in select list',
-          body.location,
-        );
+    const node = v as { kind?: string; name?: readonly string[] };
+    if (node.kind === 'table' && node.name?.length === 1 && node.name[0] === name) {
+      found = true;
+      return;
+    }
+    for (const x of Object.values(node)) visit(x);
+  };
+  visit(stmt);
+  return found;
+}
+
+const RECURSION_LIMIT = 1_000_000;
+
+/** WITH RECURSIVE: the non-recursive term, then the recursive term over each new batch of rows until none is new. */
+async function recursiveCte(
+  sc: StatementContext,
+  ctes: Map<string, MaterializedQuery>,
+  name: string,
+  renamed: readonly string[],
+  base: SelectStmt,
+  step: SelectStmt,
+  all: boolean,
+  location: number,
+): Promise<MaterializedQuery> {
+  const first = await runSelect({ ...sc, ctes }, base);
+  const names = renameColumns(
+    first.columns.map((c) => c.name),
+    renamed,
+    name,
+    location,
+  );
+  const types = first.columns.map((c) => c.type);
+  const seen = new Set<string>();
+  const key = (r: readonly Datum[]) =>
+    r.map((v, i) => (v === null ? '\u0000null' : hashKey(types[i] as SqlType, v))).join('\u0001');
+  const keep = (rows: readonly (readonly Datum[])[]) => {
+    if (all) return [...rows];
+    const out: (readonly Datum[])[] = [];
+    for (const r of rows) {
+      const k = key(r);
+      if (!seen.has(k)) {
+        seen.add(k);
+        out.push(r);
       }
+    }
+    return out;
+  };
+  const result: (readonly Datum[])[] = keep(first.rows);
+  let working = [...result];
+  while (working.length > 0) {
+    if (result.length > RECURSION_LIMIT) {
+      throw err(
+        'PROGRAM_LIMIT_EXCEEDED',
+        `recursive query "${name}" produced more than ${RECURSION_LIMIT} rows`,
+        location,
+      );
+    }
+    const inner = new Map(ctes);
+    inner.set(name, { names, types, rows: working });
+    const next = await runSelect({ ...sc, ctes: inner }, step);
+    if (next.columns.length !== types.length) {
+      throw err('DATATYPE_MISMATCH', `each UNION query must have the same number of columns`, location);
+    }
+    const rows = next.rows.map((r) =>
+      r.map((v, i) => (v === null ? null : castTo(v, (next.columns[i] as ResultColumn).type, types[i] as SqlType, sc))),
+    );
+    working = keep(rows);
+    result.push(...working);
+  }
+  return { names, types, rows: result };
+}
+
+function castTo(v: Datum, from: SqlType, to: SqlType, sc: StatementContext): Datum {
+  return from.kind === to.kind ? v : cast(v, from, to, sc.typeContext, 'implicit');
+}
+
+/** UNION / INTERSECT / EXCEPT [ALL]: column types unified as PostgreSQL does, duplicates by value. */
+async function setOperation(
+  sc: StatementContext,
+  op: SetOperation,
+): Promise<{ columns: ResultColumn[]; rows: Datum[][] }> {
+  const l = await runSelect(sc, op.left, true);
+  const r = await runSelect(sc, op.right, true);
+  const word = op.op.toUpperCase();
+  if (l.columns.length !== r.columns.length) {
+    throw err('SYNTAX_ERROR', `each ${word} query must have the same number of columns`, op.location);
+  }
+  const types = l.columns.map((c, i) => {
+    const t = commonType(c.type, (r.columns[i] as ResultColumn).type, op.location, word);
+    return t.kind === 'unknown' ? Types.text : t;
+  });
+  const conv = (q: QueryResult) =>
+    q.rows.map((row) =>
+      row.map((v, i) => (v === null ? null : castTo(v, (q.columns[i] as ResultColumn).type, types[i] as SqlType, sc))),
+    );
+  const left = conv(l);
+  const right = conv(r);
+  const key = (row: readonly Datum[]) =>
+    row.map((v, i) => (v === null ? '\u0000null' : hashKey(types[i] as SqlType, v))).join('\u0001');
+  const columns = l.columns.map((c, i) => ({ name: c.name, type: types[i] as SqlType }));
+  let rows: Datum[][];
+  if (op.op === 'union') {
+    if (op.all) rows = [...left, ...right];
+    else {
       const seen = new Set<string>();
-      const keep: number[] = [];
-      rows.forEach((r, i) => {
-        const h = r
-          .map((v, c) => (v === null ? '\u0000null' : hashKey((columns[c] as ResultColumn).type, v)))
-          .join('\u0001');
-        if (!seen.has(h)) {
-          seen.add(h);
-          keep.push(i);
+      rows = [];
+      for (const row of [...left, ...right]) {
+        const k = key(row);
+        if (!seen.has(k)) {
+          seen.add(k);
+          rows.push(row);
         }
-      });
-      rows = keep.map((i) => rows[i] as Datum[]);
-      if (keyRows) keyRows = keep.map((i) => (keyRows as Datum[][])[i] as Datum[]);
+      }
     }
   } else {
-    throw err('FEATURE_NOT_SUPPORTED', 'UNION, INTERSECT and EXCEPT are not supported yet', body.location);
+    const counts = new Map<string, number>();
+    for (const row of right) counts.set(key(row), (counts.get(key(row)) ?? 0) + 1);
+    rows = [];
+    const emitted = new Set<string>();
+    for (const row of left) {
+      const k = key(row);
+      const n = counts.get(k) ?? 0;
+      if (op.op === 'intersect') {
+        if (n > 0 && (op.all || !emitted.has(k))) {
+          rows.push(row);
+          emitted.add(k);
+          if (op.all) counts.set(k, n - 1);
+        }
+      } else if (op.all) {
+        if (n > 0) counts.set(k, n - 1);
+        else rows.push(row);
+      } else if (n === 0 && !emitted.has(k)) {
+        rows.push(row);
+        emitted.add(k);
+      }
+    }
   }
-  if (keys.length > 0 && keyRows) {
-    const indexed = rows.map((r, i) => ({ r, k: (keyRows as Datum[][])[i] as Datum[] }));
-    rows = sortRows(indexed, (x) => x.k, keys).map((x) => x.r);
+  return { columns, rows };
+}
+
+function valuesRows(
+  sc: StatementContext,
+  body: ValuesList,
+  binder: ExprBinder,
+  keepUnknown: boolean,
+): { columns: ResultColumn[]; rows: Datum[][] } {
+  const bound = body.rows.map((r) => r.map((e) => binder.bind(e, { columns: [] })));
+  const width = bound[0]?.length ?? 0;
+  if (bound.some((r) => r.length !== width))
+    throw err('SYNTAX_ERROR', 'VALUES lists must all be the same length', body.location);
+  const types: SqlType[] = [];
+  for (let c = 0; c < width; c++) {
+    let t: SqlType = Types.unknown;
+    for (const r of bound) t = commonType(t, (r[c] as BoundExpr).type, body.location, 'VALUES');
+    types.push(t.kind === 'unknown' && !keepUnknown ? Types.text : t);
+  }
+  const rows = bound.map((r) => r.map((e, c) => coerce(e, types[c] as SqlType, 'implicit', binder.b).eval([], sc.env)));
+  return { columns: types.map((type, c) => ({ name: `column${c + 1}`, type })), rows };
+}
+
+/** SELECT … FROM … WHERE … GROUP BY … HAVING, with the ORDER BY keys computed per row. */
+async function selectCore(
+  sc: StatementContext,
+  stmt: SelectStmt,
+  body: SelectCore,
+  binder: ExprBinder,
+  keepUnknown: boolean,
+): Promise<QueryRows> {
+  if (body.distinctOn.length > 0) throw err('FEATURE_NOT_SUPPORTED', 'DISTINCT ON is not supported yet', body.location);
+  const rel = await planFrom(sc, body.from, binder);
+  const scope = rel.scope;
+  const subqueries = await prepareSubqueries(
+    sc,
+    [...body.targets.map((t) => t.expr), body.where, body.having, ...body.groupBy, ...stmt.orderBy.map((o) => o.expr)],
+    scope,
+    new Map(binder.b.subqueries ?? []),
+  );
+  binder = new ExprBinder({ ...binder.b, subqueries });
+  const where = body.where ? binder.bindCondition(body.where, scope, 'WHERE') : undefined;
+  if (where && findAggregates(body.where).length > 0) {
+    throw err('GROUPING_ERROR', 'aggregate functions are not allowed in WHERE', body.where?.location);
+  }
+  // One base table: a WHERE that fixes its primary key reads one row.
+  const source = rel.table ? scanTable(sc, rel.table, body.where, binder) : rel.rows();
+  const env = sc.env;
+  const aggCalls = [
+    ...body.targets.flatMap((t) => findAggregates(t.expr)),
+    ...findAggregates(body.having),
+    ...stmt.orderBy.flatMap((o) => findAggregates(o.expr)),
+  ];
+  const grouped = body.groupBy.length > 0 || aggCalls.length > 0 || body.having !== undefined;
+  let targets: { exprs: BoundExpr[]; names: string[] };
+  let input: AsyncIterable<Datum[]> | Iterable<Datum[]>;
+  let having: BoundExpr | undefined;
+  let keys: SortKey[];
+  if (!grouped) {
+    targets = bindTargets(body.targets, scope, binder, keepUnknown);
+    keys = bindOrderBy(stmt.orderBy, scope, binder, targets);
+    input = source;
+  } else {
+    const g = await aggregateRows(sc, body, scope, source, where, aggCalls, binder);
+    input = g.rows;
+    const post = g.binder;
+    targets = bindTargets(body.targets, { columns: [] }, post);
+    having = body.having ? post.bindCondition(body.having, { columns: [] }, 'HAVING') : undefined;
+    keys = bindOrderBy(stmt.orderBy, { columns: [] }, post, targets);
+  }
+  let rows: Datum[][] = [];
+  let keyRows: Datum[][] | undefined = keys.length > 0 ? [] : undefined;
+  const rowFilter = grouped ? having : where;
+  for await (const row of input) {
+    if (rowFilter && rowFilter.eval(row, env) !== true) continue;
+    rows.push(targets.exprs.map((e) => e.eval(row, env)));
+    keyRows?.push(keys.map((k) => k.expr.eval(row, env)));
+  }
+  const columns = targets.exprs.map((e, i) => ({ name: targets.names[i] as string, type: e.type }));
+  if (body.distinct) {
+    if (keyRows && keys.some((k) => !targets.exprs.includes(k.expr))) {
+      throw err(
+        'INVALID_COLUMN_REFERENCE',
+        'for SELECT DISTINCT, ORDER BY expressions must appear in select list',
+        body.location,
+      );
+    }
+    const seen = new Set<string>();
+    const keep: number[] = [];
+    rows.forEach((r, i) => {
+      const h = r
+        .map((v, c) => (v === null ? '\u0000null' : hashKey((columns[c] as ResultColumn).type, v)))
+        .join('\u0001');
+      if (!seen.has(h)) {
+        seen.add(h);
+        keep.push(i);
+      }
+    });
+    rows = keep.map((i) => rows[i] as Datum[]);
+    if (keyRows) keyRows = keep.map((i) => (keyRows as Datum[][])[i] as Datum[]);
+  }
+  return keyRows ? { columns, rows, keys, keyRows } : { columns, rows, keys };
+}
+
+/**
+ * Runs a SELECT (or VALUES, or a set operation) to completion. `keepUnknown` leaves untyped
+ * literal columns untyped, for an arm of a set operation.
+ */
+export async function runSelect(sc: StatementContext, stmt: SelectStmt, keepUnknown = false): Promise<QueryResult> {
+  if (stmt.with) sc = await withCtes(sc, stmt.with);
+  const binder = new ExprBinder({ params: sc.params, ctx: sc.typeContext });
+  const body = stmt.body;
+  let q: QueryRows;
+  if (body.kind === 'selectCore') q = await selectCore(sc, stmt, body, binder, keepUnknown);
+  else {
+    const base = body.kind === 'values' ? valuesRows(sc, body, binder, keepUnknown) : await setOperation(sc, body);
+    q = { ...base, keys: [] };
+    if (stmt.orderBy.length > 0) {
+      // ORDER BY of VALUES or a set operation sees only the output columns.
+      const scope: Scope = { columns: base.columns.map((c) => ({ name: c.name, type: c.type })) };
+      const targets = {
+        exprs: base.columns.map(
+          (c, i): BoundExpr => ({ type: c.type, name: c.name, columnIndex: i, eval: (row) => row[i] ?? null }),
+        ),
+        names: base.columns.map((c) => c.name),
+      };
+      q.keys = bindOrderBy(stmt.orderBy, scope, binder, targets);
+      q.keyRows = base.rows.map((r) => q.keys.map((k) => k.expr.eval(r, sc.env)));
+    }
+  }
+  let rows = q.rows;
+  if (q.keys.length > 0 && q.keyRows) {
+    const indexed = rows.map((r, i) => ({ r, k: (q.keyRows as Datum[][])[i] as Datum[] }));
+    rows = sortRows(indexed, (x) => x.k, q.keys).map((x) => x.r);
   }
   const offset = limitValue(stmt.offset, sc, binder, 'OFFSET') ?? 0;
   const limit = limitValue(stmt.limit, sc, binder, 'LIMIT');
   if (offset > 0 || limit !== undefined) rows = rows.slice(offset, limit === undefined ? undefined : offset + limit);
-  return { command: `SELECT ${rows.length}`, rowCount: rows.length, columns, rows };
+  return { command: `SELECT ${rows.length}`, rowCount: rows.length, columns: q.columns, rows };
 }

@@ -11,6 +11,7 @@ import { Types } from '../types/type.js';
 import { type QueryResult, type RowIdSource, type SequenceSource, statementContext } from './context.js';
 import { createIndex, createTable, drop } from './ddl.js';
 import { runDelete, runInsert, runUpdate } from './dml.js';
+import { sqlError } from './errors.js';
 import { ExprBinder, ParamTypes } from './expr.js';
 import { runSelect } from './query.js';
 
@@ -22,8 +23,7 @@ import { runSelect } from './query.js';
  * in PostgreSQL.
  */
 
-const err = (code: ConstructorParameters<typeof ThinkLiteError>[0], message: string) =>
-  new ThinkLiteError(code, message);
+const err = sqlError;
 const done = (command: string): QueryResult => ({ command, rowCount: 0, columns: [], rows: [] });
 
 /** The settings a session starts with (what drivers ask for with SHOW and ParameterStatus). */

@@ -1,0 +1,339 @@
+import { isThinkLiteError } from '@thinklite/base';
+import type { Expr, FromItem, JoinRef, SelectStmt } from '../parser/ast.js';
+import { hashKey } from '../types/compare.js';
+import type { Datum } from '../types/datum.js';
+import type { StatementContext } from './context.js';
+import { sqlError } from './errors.js';
+import {
+  type BoundExpr,
+  coerce,
+  commonType,
+  type ExprBinder,
+  type Scope,
+  type ScopeColumn,
+  type SubqueryResult,
+} from './expr.js';
+import { type BoundTable, bindTable, runSelect, scanTable } from './query.js';
+
+/**
+ * FROM clauses: tables, subqueries, CTE references and joins, as relations — a scope (the columns
+ * expressions see) and the rows. Joins on equalities between the two sides are hash joins; any
+ * other join condition is evaluated per pair (a nested loop). Outer joins pad with NULLs.
+ */
+
+const err = sqlError;
+
+export interface Relation {
+  readonly scope: Scope;
+  rows(): AsyncIterable<Datum[]> | Iterable<Datum[]>;
+  /** Set when the relation is one base table (so a WHERE on its key can be a point lookup). */
+  readonly table?: BoundTable;
+}
+
+function aliasColumns(
+  names: readonly string[],
+  types: readonly ScopeColumn['type'][],
+  alias: { name: string; columns: readonly string[] } | undefined,
+  location: number,
+): ScopeColumn[] {
+  const renamed = alias?.columns ?? [];
+  if (renamed.length > names.length) {
+    throw err(
+      'INVALID_COLUMN_REFERENCE',
+      `table "${alias?.name}" has ${names.length} columns available but ${renamed.length} columns specified`,
+      location,
+    );
+  }
+  return names.map((n, i) => ({
+    name: renamed[i] ?? n,
+    type: types[i] as ScopeColumn['type'],
+    ...(alias ? { table: alias.name } : {}),
+  }));
+}
+
+export async function planFromItem(sc: StatementContext, item: FromItem, binder: ExprBinder): Promise<Relation> {
+  switch (item.kind) {
+    case 'table': {
+      const cte = item.name.length === 1 ? sc.ctes?.get(item.name[0] as string) : undefined;
+      if (cte) {
+        const alias = item.alias ?? { name: item.name[0] as string, columns: [] };
+        const scope = { columns: aliasColumns(cte.names, cte.types, alias, item.location) };
+        return { scope, rows: () => cte.rows as Datum[][] };
+      }
+      const bt = await bindTable(sc, item);
+      return { scope: bt.scope, table: bt, rows: () => scanTable(sc, bt, undefined, binder) };
+    }
+    case 'subquery': {
+      const sub = await runSelect(sc, item.query);
+      const scope = {
+        columns: aliasColumns(
+          sub.columns.map((c) => c.name),
+          sub.columns.map((c) => c.type),
+          item.alias,
+          item.location,
+        ),
+      };
+      return { scope, rows: () => sub.rows as Datum[][] };
+    }
+    case 'join':
+      return planJoin(sc, item, binder);
+    default:
+      throw err('FEATURE_NOT_SUPPORTED', 'set-returning functions in FROM are not supported yet', item.location);
+  }
+}
+
+/** The relation of a whole FROM list (a comma is a cross join); no FROM is one empty row. */
+export async function planFrom(sc: StatementContext, from: readonly FromItem[], binder: ExprBinder): Promise<Relation> {
+  if (from.length === 0) return { scope: { columns: [] }, rows: () => [[]] };
+  checkDuplicateAliases(from);
+  let rel = await planFromItem(sc, from[0] as FromItem, binder);
+  for (const item of from.slice(1)) rel = crossJoin(rel, await planFromItem(sc, item, binder));
+  return rel;
+}
+
+/** PostgreSQL refuses one name for two FROM items (42712). */
+function checkDuplicateAliases(from: readonly FromItem[]): void {
+  const seen = new Set<string>();
+  const visit = (item: FromItem): void => {
+    if (item.kind === 'join') {
+      visit(item.left);
+      visit(item.right);
+      if (item.alias) add(item.alias.name, item.location);
+      return;
+    }
+    const name = item.alias?.name ?? (item.kind === 'table' ? item.name[item.name.length - 1] : undefined);
+    if (name !== undefined) add(name, item.location);
+  };
+  const add = (name: string, location: number) => {
+    if (seen.has(name)) throw err('DUPLICATE_ALIAS', `table name "${name}" specified more than once`, location);
+    seen.add(name);
+  };
+  for (const f of from) visit(f);
+}
+
+function crossJoin(left: Relation, right: Relation): Relation {
+  return {
+    scope: { columns: [...left.scope.columns, ...right.scope.columns] },
+    rows: async function* () {
+      const rightRows = await collect(right);
+      for await (const l of left.rows()) for (const r of rightRows) yield [...l, ...r];
+    },
+  };
+}
+
+async function collect(rel: Relation): Promise<Datum[][]> {
+  const out: Datum[][] = [];
+  for await (const r of rel.rows()) out.push(r);
+  return out;
+}
+
+function conjuncts(e: Expr | undefined): Expr[] {
+  if (!e) return [];
+  if (e.kind === 'and') return e.args.flatMap((a) => conjuncts(a));
+  return [e];
+}
+
+async function planJoin(sc: StatementContext, j: JoinRef, binder: ExprBinder): Promise<Relation> {
+  const left = await planFromItem(sc, j.left, binder);
+  const right = await planFromItem(sc, j.right, binder);
+  const nl = left.scope.columns.length;
+  const nr = right.scope.columns.length;
+  const type = j.joinType;
+  if (type === 'cross') return crossJoin(left, right);
+
+  // USING / NATURAL: the named columns appear once, first (coalesced for a FULL join); the
+  // originals stay reachable through their table names only.
+  let usingCols = [...j.using];
+  if (j.natural) {
+    const rightNames = new Set(right.scope.columns.filter((c) => !c.hidden).map((c) => c.name));
+    usingCols = left.scope.columns.filter((c) => !c.hidden && rightNames.has(c.name)).map((c) => c.name);
+  }
+  const pairs = usingCols.map((name) => {
+    const li = left.scope.columns.findIndex((c) => c.name === name && !c.hidden);
+    const ri = right.scope.columns.findIndex((c) => c.name === name && !c.hidden);
+    if (li < 0)
+      throw err(
+        'UNDEFINED_COLUMN',
+        `column "${name}" specified in USING clause does not exist in left table`,
+        j.location,
+      );
+    if (ri < 0)
+      throw err(
+        'UNDEFINED_COLUMN',
+        `column "${name}" specified in USING clause does not exist in right table`,
+        j.location,
+      );
+    return {
+      name,
+      li,
+      ri,
+      type: commonType(
+        (left.scope.columns[li] as ScopeColumn).type,
+        (right.scope.columns[ri] as ScopeColumn).type,
+        j.location,
+      ),
+    };
+  });
+  const merged = new Set(pairs.flatMap((p) => [p.li, nl + p.ri]));
+  const combined: ScopeColumn[] = [
+    ...left.scope.columns.map((c, i) => (merged.has(i) ? { ...c, qualifiedOnly: true } : c)),
+    ...right.scope.columns.map((c, i) => (merged.has(nl + i) ? { ...c, qualifiedOnly: true } : c)),
+  ];
+  // Merged USING columns are appended to the row: [left…, right…, using…], listed first for `*`.
+  const usingScope: ScopeColumn[] = pairs.map((p) => ({
+    name: p.name,
+    type: p.type,
+    ...(j.alias ? { table: j.alias.name } : {}),
+  }));
+  const scope: Scope = {
+    columns: [...combined, ...usingScope],
+    starOrder: [...pairs.map((_, k) => nl + nr + k), ...combined.map((_, i) => i)],
+  };
+
+  // Equality conditions between a left column and a right column drive a hash join.
+  const onScope: Scope = { columns: [...left.scope.columns, ...right.scope.columns] };
+  const keys: { l: BoundExpr; r: BoundExpr; type: ScopeColumn['type'] }[] = [];
+  const residual: Expr[] = [];
+  for (const p of pairs) {
+    const lc = left.scope.columns[p.li] as ScopeColumn;
+    const rc = right.scope.columns[p.ri] as ScopeColumn;
+    keys.push({
+      l: coerce({ type: lc.type, name: lc.name, eval: (row) => row[p.li] ?? null }, p.type, 'implicit', binder.b),
+      r: coerce({ type: rc.type, name: rc.name, eval: (row) => row[nl + p.ri] ?? null }, p.type, 'implicit', binder.b),
+      type: p.type,
+    });
+  }
+  if (j.on) {
+    binder.bindCondition(j.on, onScope, 'JOIN/ON'); // checks names and the boolean type up front
+    for (const c of conjuncts(j.on)) {
+      if (c.kind === 'binaryOp' && c.op === '=' && c.left.kind === 'columnRef' && c.right.kind === 'columnRef') {
+        const a = binder.bind(c.left, onScope);
+        const b = binder.bind(c.right, onScope);
+        const ai = a.columnIndex as number;
+        const bi = b.columnIndex as number;
+        const aLeft = ai < nl;
+        const bLeft = bi < nl;
+        if (aLeft !== bLeft) {
+          const [lx, rx] = aLeft ? [a, b] : [b, a];
+          const t = commonType(lx.type, rx.type, c.location);
+          keys.push({ l: coerce(lx, t, 'implicit', binder.b), r: coerce(rx, t, 'implicit', binder.b), type: t });
+          continue;
+        }
+      }
+      residual.push(c);
+    }
+  }
+  const residualExprs = residual.map((c) => binder.bindCondition(c, onScope, 'JOIN/ON'));
+  const env = sc.env;
+  const matches = (row: Datum[]) => residualExprs.every((e) => e.eval(row, env) === true);
+  const keyOf = (row: readonly Datum[], side: 'l' | 'r'): string | undefined => {
+    const parts: string[] = [];
+    for (const k of keys) {
+      const v = k[side].eval(row, env);
+      if (v === null) return undefined; // NULL never joins
+      parts.push(hashKey(k.type, v));
+    }
+    return parts.join('\u0001');
+  };
+  const nullsL: Datum[] = new Array(nl).fill(null);
+  const nullsR: Datum[] = new Array(nr).fill(null);
+  const withUsing = (l: readonly Datum[], r: readonly Datum[]): Datum[] => {
+    const row = [...l, ...r];
+    for (let k = 0; k < pairs.length; k++) {
+      const lv = (keys[k] as { l: BoundExpr }).l.eval(row, env);
+      row.push(lv !== null ? lv : (keys[k] as { r: BoundExpr }).r.eval(row, env));
+    }
+    return row;
+  };
+  return {
+    scope,
+    rows: async function* () {
+      const rightRows = await collect(right);
+      // Build a hash table on the right side (all rows in one bucket when there are no keys).
+      const table = new Map<string, number[]>();
+      rightRows.forEach((r, i) => {
+        const k = keys.length === 0 ? '' : keyOf([...nullsL, ...r], 'r');
+        if (k === undefined) return;
+        const list = table.get(k);
+        if (list) list.push(i);
+        else table.set(k, [i]);
+      });
+      const rightMatched = type === 'right' || type === 'full' ? new Uint8Array(rightRows.length) : undefined;
+      for await (const l of left.rows()) {
+        const k = keys.length === 0 ? '' : keyOf([...l, ...nullsR], 'l');
+        let any = false;
+        for (const i of k === undefined ? [] : (table.get(k) ?? [])) {
+          const r = rightRows[i] as Datum[];
+          const row = [...l, ...r];
+          if (!matches(row)) continue;
+          any = true;
+          if (rightMatched) rightMatched[i] = 1;
+          yield withUsing(l, r);
+        }
+        if (!any && (type === 'left' || type === 'full')) yield withUsing(l, nullsR);
+      }
+      if (rightMatched) {
+        for (let i = 0; i < rightRows.length; i++)
+          if (!rightMatched[i]) yield withUsing(nullsL, rightRows[i] as Datum[]);
+      }
+    },
+  };
+}
+
+/**
+ * Runs the uncorrelated subqueries inside `exprs` (not inside nested subqueries, which their
+ * own query prepares), for the binder. A subquery that refers to a column of `outer` is
+ * correlated; those are not supported yet.
+ */
+export async function prepareSubqueries(
+  sc: StatementContext,
+  exprs: readonly (Expr | undefined)[],
+  outer: Scope,
+  into: Map<object, SubqueryResult> = new Map(),
+): Promise<Map<object, SubqueryResult>> {
+  const found: { node: object; query: SelectStmt }[] = [];
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x);
+      return;
+    }
+    if (v === null || typeof v !== 'object') return;
+    const node = v as { kind?: string; query?: SelectStmt };
+    if (
+      (node.kind === 'subquery' ||
+        node.kind === 'exists' ||
+        node.kind === 'inSubquery' ||
+        node.kind === 'quantifiedSubquery' ||
+        node.kind === 'arraySubquery') &&
+      node.query?.kind === 'select'
+    ) {
+      found.push({ node, query: node.query });
+      // The left operand of IN / ANY may hold subqueries of its own.
+      for (const [k, x] of Object.entries(node)) if (k !== 'query') visit(x);
+      return;
+    }
+    if (node.kind === 'select') return;
+    for (const x of Object.values(node)) visit(x);
+  };
+  for (const e of exprs) visit(e);
+  for (const { node, query } of found) {
+    if (into.has(node)) continue;
+    try {
+      const r = await runSelect(sc, query);
+      into.set(node, { types: r.columns.map((c) => c.type), rows: r.rows });
+    } catch (e) {
+      if (isThinkLiteError(e) && (e.code === 'UNDEFINED_COLUMN' || e.code === 'UNDEFINED_TABLE')) {
+        const ref = e.details.reference as readonly string[] | undefined;
+        const name = ref?.[ref.length - 1];
+        const table = ref && ref.length >= 2 ? ref[ref.length - 2] : undefined;
+        const outerHas =
+          e.code === 'UNDEFINED_TABLE'
+            ? outer.columns.some((c) => c.table === table)
+            : outer.columns.some((c) => c.name === name && (table === undefined || c.table === table));
+        if (outerHas) throw err('FEATURE_NOT_SUPPORTED', 'correlated subqueries are not supported yet', query.location);
+      }
+      throw e;
+    }
+  }
+  return into;
+}
