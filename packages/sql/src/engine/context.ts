@@ -4,7 +4,7 @@ import type { DatabaseDesc, SequenceDesc } from '../catalog/descriptors.js';
 import type { TypeContext } from '../types/datetime.js';
 import type { Datum } from '../types/datum.js';
 import type { SqlType } from '../types/type.js';
-import type { Env, ParamTypes } from './expr.js';
+import type { Env, ParamTypes, Scope } from './expr.js';
 
 /** A column of a result. */
 export interface ResultColumn {
@@ -43,6 +43,8 @@ export interface StatementContext {
   readonly env: Env;
   readonly rowIds: RowIdSource;
   readonly sequences: SequenceSource;
+  /** The enclosing query's scope while a correlated subquery runs. */
+  readonly outerScope?: Scope;
   /** The WITH queries in scope, materialized, by name. */
   readonly ctes?: ReadonlyMap<string, MaterializedQuery>;
 }

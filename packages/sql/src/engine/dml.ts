@@ -14,9 +14,9 @@ import type { Datum } from '../types/datum.js';
 import { applyTypmod, formatText } from '../types/text-io.js';
 import { Types } from '../types/type.js';
 import type { QueryResult, ResultColumn, StatementContext } from './context.js';
-import { type BoundExpr, coerce, ExprBinder, type Scope } from './expr.js';
+import { type BoundExpr, coerce, type Env, ExprBinder, type Scope } from './expr.js';
 import { type BoundTable, bindTable, bindTargets, runSelect, scanTable } from './query.js';
-import { prepareSubqueries } from './relation.js';
+import { correlatedOf, evaluateCorrelated, prepareSubqueries } from './relation.js';
 
 /** INSERT, UPDATE and DELETE on one table, with RETURNING and ON CONFLICT. */
 
@@ -352,11 +352,14 @@ async function targetRows(
   bt: BoundTable,
   whereAst: Expr | undefined,
   binder: ExprBinder,
-): Promise<Datum[][]> {
+): Promise<{ row: Datum[]; env: Env }[]> {
   const where = whereAst ? binder.bindCondition(whereAst, bt.scope, 'WHERE') : undefined;
-  const rows: Datum[][] = [];
-  for await (const row of scanTable(sc, bt, whereAst, binder))
-    if (!where || where.eval(row, sc.env) === true) rows.push(row);
+  const correlated = correlatedOf(binder.b.subqueries ?? new Map());
+  const rows: { row: Datum[]; env: Env }[] = [];
+  for await (const row of scanTable(sc, bt, whereAst, binder)) {
+    const env = await evaluateCorrelated(sc, bt.scope, correlated, row);
+    if (!where || where.eval(row, env) === true) rows.push({ row, env });
+  }
   return rows;
 }
 
@@ -386,12 +389,12 @@ export async function runUpdate(sc: StatementContext, stmt: UpdateStmt): Promise
   const ret = returning(stmt.returning, bt, binder);
   const targets = await targetRows(sc, bt, stmt.where, binder);
   const out: Datum[][] = [];
-  for (const old of targets) {
+  for (const { row: old, env } of targets) {
     const next = [...old];
-    for (const s of sets) next[s.position] = s.expr.eval(old, sc.env);
+    for (const s of sets) next[s.position] = s.expr.eval(old, env);
     checkRow(sc, bt, next, checks);
     await bt.codec.update(sc.txn, old, next);
-    if (ret) out.push(ret.exprs.map((x) => x.eval(next, sc.env)));
+    if (ret) out.push(ret.exprs.map((x) => x.eval(next, env)));
   }
   return result(`UPDATE ${targets.length}`, targets.length, ret, out);
 }
@@ -403,9 +406,9 @@ export async function runDelete(sc: StatementContext, stmt: DeleteStmt): Promise
   const ret = returning(stmt.returning, bt, binder);
   const targets = await targetRows(sc, bt, stmt.where, binder);
   const out: Datum[][] = [];
-  for (const row of targets) {
+  for (const { row, env } of targets) {
     await bt.codec.delete(sc.txn, row);
-    if (ret) out.push(ret.exprs.map((x) => x.eval(row, sc.env)));
+    if (ret) out.push(ret.exprs.map((x) => x.eval(row, env)));
   }
   return result(`DELETE ${targets.length}`, targets.length, ret, out);
 }

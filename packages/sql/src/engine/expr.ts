@@ -1,5 +1,5 @@
 import { ThinkLiteError } from '@thinklite/base';
-import type { Expr, TypeName } from '../parser/ast.js';
+import type { Expr, SelectStmt, TypeName } from '../parser/ast.js';
 import { type CastMode, castAllowed, castContext, cast as castValue } from '../types/cast.js';
 import { compare, equals } from '../types/compare.js';
 import type { TypeContext } from '../types/datetime.js';
@@ -31,6 +31,10 @@ import { paramDatum } from './params.js';
 export interface Env {
   /** Parameter values as given (text, JavaScript values or Datums); converted when read. */
   readonly params: readonly unknown[];
+  /** The current rows of the enclosing queries, innermost first (for correlated subqueries). */
+  readonly outer?: readonly (readonly Datum[])[];
+  /** This row's results of the correlated subqueries, computed before the row is evaluated. */
+  readonly applied?: ReadonlyMap<object, SubqueryResult>;
   readonly ctx: TypeContext;
 }
 
@@ -61,6 +65,8 @@ export interface ScopeColumn {
 
 export interface Scope {
   readonly columns: readonly ScopeColumn[];
+  /** The enclosing query's scope, for correlated references from a subquery. */
+  readonly outer?: Scope;
   /** The order of columns in `*`, when it is not the row order (JOIN … USING lists merged columns first). */
   readonly starOrder?: readonly number[];
 }
@@ -86,10 +92,14 @@ export interface BindContext {
   readonly subqueries?: ReadonlyMap<object, SubqueryResult>;
 }
 
-/** What a subquery produced: its column types and rows. */
+/**
+ * What a subquery produced: its column types and rows. A correlated subquery's rows differ per
+ * row of the enclosing query: they are then in `Env.applied`, and `correlated` holds the query.
+ */
 export interface SubqueryResult {
   readonly types: readonly SqlType[];
   readonly rows: readonly (readonly Datum[])[];
+  readonly correlated?: SelectStmt;
 }
 
 const err = sqlError;
@@ -176,16 +186,27 @@ export function commonType(a: SqlType, b: SqlType, location?: number, op = '='):
 
 // --- binding ---------------------------------------------------------------------------------
 
-function resolveColumn(names: readonly string[], scope: Scope, location: number): { index: number; col: ScopeColumn } {
+/**
+ * A column by name: in `scope`, else in the enclosing queries' scopes (a correlated reference;
+ * `depth` 1 is the query right outside).
+ */
+function resolveColumn(
+  names: readonly string[],
+  scope: Scope,
+  location: number,
+): { index: number; col: ScopeColumn; depth: number } {
   const col = names[names.length - 1] as string;
   const table = names.length >= 2 ? names[names.length - 2] : undefined;
-  let found: { index: number; col: ScopeColumn } | undefined;
-  scope.columns.forEach((c, index) => {
-    if (c.name !== col || (table !== undefined && c.table !== table) || (table === undefined && c.qualifiedOnly))
-      return;
-    if (found) throw err('AMBIGUOUS_COLUMN', `column reference "${col}" is ambiguous`, location);
-    found = { index, col: c };
-  });
+  let found: { index: number; col: ScopeColumn; depth: number } | undefined;
+  for (let s: Scope | undefined = scope, depth = 0; s && !found; s = s.outer, depth++) {
+    const d = depth;
+    s.columns.forEach((c, index) => {
+      if (c.name !== col || (table !== undefined && c.table !== table) || (table === undefined && c.qualifiedOnly))
+        return;
+      if (found) throw err('AMBIGUOUS_COLUMN', `column reference "${col}" is ambiguous`, location);
+      found = { index, col: c, depth: d };
+    });
+  }
   if (!found) {
     if (table !== undefined && !scope.columns.some((c) => c.table === table)) {
       throw new ThinkLiteError('UNDEFINED_TABLE', `missing FROM-clause entry for table "${table}"`, {
@@ -373,7 +394,11 @@ export class ExprBinder {
         };
       }
       case 'columnRef': {
-        const { index, col } = resolveColumn(e.names, scope, e.location);
+        const { index, col, depth } = resolveColumn(e.names, scope, e.location);
+        if (depth > 0) {
+          // A column of an enclosing query: its current row, passed down in the environment.
+          return { type: col.type, name: col.name, eval: (_row, env) => env.outer?.[depth - 1]?.[index] ?? null };
+        }
         return { type: col.type, name: col.name, columnIndex: index, eval: (row) => row[index] ?? null };
       }
       case 'and':
@@ -649,6 +674,14 @@ export class ExprBinder {
     scope: Scope,
   ): BoundExpr {
     const r = this.subqueryResult(e);
+    const node = e as object;
+    const rowsOf = r.correlated
+      ? (env: Env) => {
+          const a = env.applied?.get(node);
+          if (!a) throw err('INTERNAL_ERROR', 'correlated subquery was not evaluated for this row', e.location);
+          return a.rows;
+        }
+      : () => r.rows;
     const oneColumn = () => {
       if (r.types.length !== 1) {
         // PostgreSQL words it by context: a scalar subquery vs. the right side of IN / ANY / ALL.
@@ -662,17 +695,16 @@ export class ExprBinder {
       return r.types[0] as SqlType;
     };
     switch (e.kind) {
-      case 'exists': {
-        const v = r.rows.length > 0;
-        return constant(Types.bool, v, 'exists');
-      }
+      case 'exists':
+        if (!r.correlated) return constant(Types.bool, r.rows.length > 0, 'exists');
+        return { type: Types.bool, name: 'exists', eval: (_row, env) => rowsOf(env).length > 0 };
       case 'subquery': {
         const t = oneColumn();
-        const rows = r.rows;
         return {
           type: t.kind === 'unknown' ? Types.text : t,
           name: '?column?',
-          eval: () => {
+          eval: (_row, env) => {
+            const rows = rowsOf(env);
             if (rows.length > 1)
               throw err('CARDINALITY_VIOLATION', 'more than one row returned by a subquery used as an expression');
             return rows.length === 0 ? null : ((rows[0] as readonly Datum[])[0] ?? null);
@@ -681,8 +713,14 @@ export class ExprBinder {
       }
       case 'arraySubquery': {
         const t = oneColumn();
-        const values = r.rows.map((row) => row[0] ?? null);
-        return constant(arrayOf(t.kind === 'unknown' ? Types.text : t), values, 'array');
+        const type = arrayOf(t.kind === 'unknown' ? Types.text : t);
+        if (!r.correlated)
+          return constant(
+            type,
+            r.rows.map((row) => row[0] ?? null),
+            'array',
+          );
+        return { type, name: 'array', eval: (_row, env) => rowsOf(env).map((row) => row[0] ?? null) };
       }
       case 'inSubquery':
       case 'quantifiedSubquery': {
@@ -693,7 +731,6 @@ export class ExprBinder {
         const t = commonType(left.type, t0, e.location, op);
         const le = coerce(left, t, 'implicit', this.b).eval;
         const fromType = t0;
-        const values = r.rows.map((row) => row[0] ?? null);
         const test = comparisonTest(op, t, e.location);
         const neg = e.kind === 'inSubquery' && e.negated;
         return {
@@ -702,7 +739,8 @@ export class ExprBinder {
           eval: (row, env) => {
             const x = le(row, env);
             let sawNull = false;
-            for (const raw of values) {
+            for (const r0 of rowsOf(env)) {
+              const raw = r0[0] ?? null;
               const v =
                 raw === null || fromType.kind === t.kind ? raw : castValue(raw, fromType, t, env.ctx, 'implicit');
               if (x === null || v === null) {

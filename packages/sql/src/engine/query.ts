@@ -25,7 +25,7 @@ import {
 import type { MaterializedQuery, QueryResult, ResultColumn, StatementContext } from './context.js';
 import { sqlError } from './errors.js';
 import { type BoundExpr, coerce, commonType, ExprBinder, type Scope, type ScopeColumn } from './expr.js';
-import { planFrom, prepareSubqueries } from './relation.js';
+import { correlatedOf, evaluateCorrelated, planFrom, prepareSubqueries } from './relation.js';
 import { TableCodec } from './table.js';
 
 /**
@@ -577,7 +577,8 @@ async function selectCore(
 ): Promise<QueryRows> {
   if (body.distinctOn.length > 0) throw err('FEATURE_NOT_SUPPORTED', 'DISTINCT ON is not supported yet', body.location);
   const rel = await planFrom(sc, body.from, binder);
-  const scope = rel.scope;
+  // Inside a correlated subquery, names not found here are looked up in the enclosing query.
+  const scope: Scope = sc.outerScope ? { ...rel.scope, outer: sc.outerScope } : rel.scope;
   const subqueries = await prepareSubqueries(
     sc,
     [...body.targets.map((t) => t.expr), body.where, body.having, ...body.groupBy, ...stmt.orderBy.map((o) => o.expr)],
@@ -614,13 +615,18 @@ async function selectCore(
     having = body.having ? post.bindCondition(body.having, { columns: [] }, 'HAVING') : undefined;
     keys = bindOrderBy(stmt.orderBy, { columns: [] }, post, targets);
   }
+  const correlated = correlatedOf(subqueries);
+  if (grouped && correlated.length > 0) {
+    throw err('FEATURE_NOT_SUPPORTED', 'correlated subqueries in grouped queries are not supported yet', body.location);
+  }
   let rows: Datum[][] = [];
   let keyRows: Datum[][] | undefined = keys.length > 0 ? [] : undefined;
   const rowFilter = grouped ? having : where;
   for await (const row of input) {
-    if (rowFilter && rowFilter.eval(row, env) !== true) continue;
-    rows.push(targets.exprs.map((e) => e.eval(row, env)));
-    keyRows?.push(keys.map((k) => k.expr.eval(row, env)));
+    const rowEnv = await evaluateCorrelated(sc, scope, correlated, row);
+    if (rowFilter && rowFilter.eval(row, rowEnv) !== true) continue;
+    rows.push(targets.exprs.map((e) => e.eval(row, rowEnv)));
+    keyRows?.push(keys.map((k) => k.expr.eval(row, rowEnv)));
   }
   const columns = targets.exprs.map((e, i) => ({ name: targets.names[i] as string, type: e.type }));
   if (body.distinct) {

@@ -280,10 +280,25 @@ async function planJoin(sc: StatementContext, j: JoinRef, binder: ExprBinder): P
   };
 }
 
+/** Whether a name a subquery could not resolve belongs to an enclosing query (a correlated reference). */
+function enclosingHas(outer: Scope | undefined, code: string, ref: readonly string[] | undefined): boolean {
+  const name = ref?.[ref.length - 1];
+  const table = ref && ref.length >= 2 ? ref[ref.length - 2] : undefined;
+  for (let s = outer; s; s = s.outer) {
+    const hit =
+      code === 'UNDEFINED_TABLE'
+        ? s.columns.some((c) => c.table === table)
+        : s.columns.some((c) => c.name === name && (table === undefined || c.table === table));
+    if (hit) return true;
+  }
+  return false;
+}
+
 /**
- * Runs the uncorrelated subqueries inside `exprs` (not inside nested subqueries, which their
- * own query prepares), for the binder. A subquery that refers to a column of `outer` is
- * correlated; those are not supported yet.
+ * Prepares the subqueries inside `exprs` (not those nested in other subqueries, which their own
+ * query prepares) for the binder. An uncorrelated one runs now, once. One that refers to a
+ * column of an enclosing query (`outer`) is correlated: it is run here once with NULLs for those
+ * columns to learn its column types, and then for every row (`evaluateCorrelated`).
  */
 export async function prepareSubqueries(
   sc: StatementContext,
@@ -319,21 +334,45 @@ export async function prepareSubqueries(
   for (const { node, query } of found) {
     if (into.has(node)) continue;
     try {
-      const r = await runSelect(sc, query);
+      const r = await runSelect({ ...sc, outerScope: undefined }, query);
       into.set(node, { types: r.columns.map((c) => c.type), rows: r.rows });
     } catch (e) {
-      if (isThinkLiteError(e) && (e.code === 'UNDEFINED_COLUMN' || e.code === 'UNDEFINED_TABLE')) {
-        const ref = e.details.reference as readonly string[] | undefined;
-        const name = ref?.[ref.length - 1];
-        const table = ref && ref.length >= 2 ? ref[ref.length - 2] : undefined;
-        const outerHas =
-          e.code === 'UNDEFINED_TABLE'
-            ? outer.columns.some((c) => c.table === table)
-            : outer.columns.some((c) => c.name === name && (table === undefined || c.table === table));
-        if (outerHas) throw err('FEATURE_NOT_SUPPORTED', 'correlated subqueries are not supported yet', query.location);
+      if (
+        !(isThinkLiteError(e) && (e.code === 'UNDEFINED_COLUMN' || e.code === 'UNDEFINED_TABLE')) ||
+        !enclosingHas(outer, e.code, e.details.reference as readonly string[] | undefined)
+      ) {
+        throw e;
       }
-      throw e;
+      const nulls = new Array(outer.columns.length).fill(null);
+      const probe = await runSelect(correlatedContext(sc, outer, nulls), query);
+      into.set(node, { types: probe.columns.map((c) => c.type), rows: [], correlated: query });
     }
   }
   return into;
+}
+
+function correlatedContext(sc: StatementContext, outer: Scope, row: readonly Datum[]): StatementContext {
+  return { ...sc, outerScope: outer, env: { ...sc.env, outer: [row, ...(sc.env.outer ?? [])] } };
+}
+
+/** The correlated subqueries among prepared ones. */
+export function correlatedOf(prepared: ReadonlyMap<object, SubqueryResult>): [object, SelectStmt][] {
+  return [...prepared].filter(([, r]) => r.correlated).map(([node, r]) => [node, r.correlated as SelectStmt]);
+}
+
+/** The environment to evaluate `row` in: its correlated subqueries run with it as their outer row. */
+export async function evaluateCorrelated(
+  sc: StatementContext,
+  outer: Scope,
+  correlated: readonly [object, SelectStmt][],
+  row: readonly Datum[],
+): Promise<StatementContext['env']> {
+  if (correlated.length === 0) return sc.env;
+  const applied = new Map<object, SubqueryResult>();
+  const inner = correlatedContext(sc, outer, row);
+  for (const [node, query] of correlated) {
+    const r = await runSelect(inner, query);
+    applied.set(node, { types: r.columns.map((c) => c.type), rows: r.rows });
+  }
+  return { ...sc.env, applied };
 }
