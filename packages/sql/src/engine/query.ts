@@ -592,7 +592,6 @@ async function selectCore(
   }
   // One base table: a WHERE that fixes its primary key reads one row.
   const source = rel.table ? scanTable(sc, rel.table, body.where, binder) : rel.rows();
-  const env = sc.env;
   const aggCalls = [
     ...body.targets.flatMap((t) => findAggregates(t.expr)),
     ...findAggregates(body.having),
