@@ -85,7 +85,10 @@ describe('the catalog in the key space', () => {
         sqlstate: '42P01',
         message: 'relation "nope" does not exist',
       });
-      await expect(c.resolveTable(again, [], ['nosuch', 'accounts'])).rejects.toMatchObject({ sqlstate: '3F000' });
+      await expect(c.resolveTable(again, [], ['nosuch', 'accounts'])).rejects.toMatchObject({
+        sqlstate: '42P01',
+        message: 'relation "nosuch.accounts" does not exist',
+      });
       expect((await c.database('postgres'))?.kind).toBe('database');
       expect((await c.relations(again.id, t.schemaId)).map((r) => r.name)).toEqual(['accounts']);
     });

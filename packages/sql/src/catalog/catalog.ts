@@ -121,10 +121,8 @@ export class Catalog {
     const schemas = parts.length >= 2 ? [parts[parts.length - 2] as string] : searchPath;
     for (const s of schemas) {
       const schema = await this.schema(database.id, s);
-      if (!schema) {
-        if (parts.length >= 2) throw new ThinkLiteError('INVALID_SCHEMA_NAME', `schema "${s}" does not exist`);
-        continue;
-      }
+      // A missing schema is just a place without the name (PostgreSQL: relation "s.t" does not exist).
+      if (!schema) continue;
       const r = await this.relation(database.id, schema.id, name);
       if (r) return r;
     }

@@ -1,5 +1,5 @@
 import { ThinkLiteError } from '@thinklite/base';
-import type { Expr } from '../parser/ast.js';
+import type { Expr, SelectStmt } from '../parser/ast.js';
 import type { SqlType } from '../types/type.js';
 
 /**
@@ -109,8 +109,10 @@ export interface TableDesc extends SchemaObject {
 
 export interface ViewDesc extends SchemaObject {
   readonly kind: 'view';
-  /** The defining query, as SQL text. */
-  readonly query: string;
+  /** The defining query, as the parser's tree (run when the view is read). */
+  readonly query: SelectStmt;
+  /** Its text, for \d+ and pg_views. */
+  readonly text: string;
   readonly columns: readonly { readonly name: string; readonly type: SqlType }[];
   /** Objects the view reads, so they cannot be dropped from under it. */
   readonly dependsOn: readonly DescriptorId[];

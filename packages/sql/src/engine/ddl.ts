@@ -3,15 +3,29 @@ import { DEFAULT_SCHEMA } from '../catalog/catalog.js';
 import {
   type CheckDesc,
   type ColumnDesc,
+  type DatabaseDesc,
   type IndexColumn,
   type IndexDesc,
   PRIMARY_INDEX_ID,
+  type RelationDesc,
   type SchemaDesc,
   type SequenceDesc,
   type TableDesc,
+  type ViewDesc,
 } from '../catalog/descriptors.js';
 import { indexSpan, sequenceKey, tableSpan } from '../catalog/keys.js';
-import type { CreateIndexStmt, CreateTableStmt, DropStmt, QualifiedName, TypeName } from '../parser/ast.js';
+import type {
+  CreateDatabaseStmt,
+  CreateIndexStmt,
+  CreateSchemaStmt,
+  CreateTableStmt,
+  CreateViewStmt,
+  DropStmt,
+  QualifiedName,
+  SelectStmt,
+  TruncateStmt,
+  TypeName,
+} from '../parser/ast.js';
 import { keyTypeOf } from '../rowcodec/key.js';
 import { type SqlType, Types } from '../types/type.js';
 import type { QueryResult, StatementContext } from './context.js';
@@ -290,49 +304,37 @@ export async function createIndex(sc: StatementContext, stmt: CreateIndexStmt): 
   return done('CREATE INDEX');
 }
 
-export async function drop(sc: StatementContext, stmt: DropStmt): Promise<QueryResult> {
+export async function drop(sc: StatementContext, stmt: DropStmt, inBlock = false): Promise<QueryResult> {
   const tag = `DROP ${stmt.objectType.toUpperCase()}`;
-  if (stmt.objectType !== 'table' && stmt.objectType !== 'index' && stmt.objectType !== 'sequence') {
-    throw err('FEATURE_NOT_SUPPORTED', `DROP ${stmt.objectType.toUpperCase()} is not supported yet`, stmt.location);
-  }
+  if (stmt.objectType === 'schema' || stmt.objectType === 'database') return dropSchemaOrDatabase(sc, stmt, inBlock);
   for (const name of stmt.names) {
     if (stmt.objectType === 'index') {
       await dropIndex(sc, name, stmt.ifExists, stmt.location);
       continue;
     }
     const r = await sc.catalog.resolveRelation(sc.database, sc.searchPath, name);
+    const shown = name[name.length - 1];
     if (!r) {
       if (stmt.ifExists) continue;
+      throw err('UNDEFINED_TABLE', `${stmt.objectType} "${shown}" does not exist`, stmt.location);
+    }
+    if (r.kind !== stmt.objectType) {
+      throw err('WRONG_OBJECT_TYPE', `"${r.name}" is not a ${stmt.objectType}`, stmt.location, {
+        hint: `Use DROP ${r.kind.toUpperCase()} to remove a ${r.kind}.`,
+      });
+    }
+    if (r.kind === 'sequence' && r.ownedBy && !stmt.cascade && (await sc.catalog.byId(r.ownedBy.tableId))) {
       throw err(
-        'UNDEFINED_TABLE',
-        `${stmt.objectType === 'table' ? 'table' : 'sequence'} "${name[name.length - 1]}" does not exist`,
+        'DEPENDENT_OBJECTS_STILL_EXIST',
+        `cannot drop sequence ${r.name} because other objects depend on it`,
         stmt.location,
+        {
+          hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+        },
       );
     }
-    if (r.kind !== stmt.objectType)
-      throw err('WRONG_OBJECT_TYPE', `"${r.name}" is not a ${stmt.objectType}`, stmt.location);
-    if (r.kind === 'table') {
-      const span = tableSpan(r.id);
-      await sc.txn.delRange(span.start, span.end);
-      for (const c of r.columns) {
-        if (c.sequenceId === undefined) continue;
-        const seq = await sc.catalog.byId(c.sequenceId);
-        if (seq) await dropSequence(sc, seq as SequenceDesc);
-      }
-      await sc.catalog.drop(r);
-    } else if (r.kind === 'sequence') {
-      if (r.ownedBy && !stmt.cascade) {
-        const owner = await sc.catalog.byId(r.ownedBy.tableId);
-        if (owner) {
-          throw new ThinkLiteError(
-            'DEPENDENT_OBJECTS_STILL_EXIST',
-            `cannot drop sequence ${r.name} because other objects depend on it`,
-            { hint: 'Use DROP ... CASCADE to drop the dependent objects too.' },
-          );
-        }
-      }
-      await dropSequence(sc, r);
-    }
+    await dropDependents(sc, r, stmt.cascade, stmt.location);
+    await dropRelationData(sc, r);
   }
   return done(tag);
 }
@@ -380,4 +382,201 @@ async function dropIndex(
     }
   }
   if (!ifExists) throw err('UNDEFINED_OBJECT', `index "${indexName}" does not exist`, location);
+}
+
+// --- schemas, databases, views, TRUNCATE ---------------------------------------------------------
+
+export async function createSchema(sc: StatementContext, stmt: CreateSchemaStmt): Promise<QueryResult> {
+  const name = stmt.name ?? stmt.authorization;
+  if (!name) throw err('SYNTAX_ERROR', 'CREATE SCHEMA needs a name', stmt.location);
+  if (await sc.catalog.schema(sc.database.id, name)) {
+    if (stmt.ifNotExists) return done('CREATE SCHEMA');
+    throw err('DUPLICATE_SCHEMA', `schema "${name}" already exists`, stmt.location);
+  }
+  await sc.catalog.create<SchemaDesc>({ kind: 'schema', name, databaseId: sc.database.id });
+  return done('CREATE SCHEMA');
+}
+
+export async function createDatabase(sc: StatementContext, stmt: CreateDatabaseStmt): Promise<QueryResult> {
+  if (await sc.catalog.database(stmt.name))
+    throw err('DUPLICATE_DATABASE', `database "${stmt.name}" already exists`, stmt.location);
+  const d = await sc.catalog.create<DatabaseDesc>({ kind: 'database', name: stmt.name });
+  await sc.catalog.create<SchemaDesc>({ kind: 'schema', name: DEFAULT_SCHEMA, databaseId: d.id });
+  return done('CREATE DATABASE');
+}
+
+/** Removes a relation's data and descriptor (and a table's owned sequences). */
+async function dropRelationData(sc: StatementContext, r: RelationDesc): Promise<void> {
+  if (r.kind === 'table') {
+    const span = tableSpan(r.id);
+    await sc.txn.delRange(span.start, span.end);
+    for (const c of r.columns) {
+      if (c.sequenceId === undefined) continue;
+      const seq = await sc.catalog.byId(c.sequenceId);
+      if (seq) await dropSequence(sc, seq as SequenceDesc);
+    }
+  } else if (r.kind === 'sequence') {
+    sc.txn.del(sequenceKey(r.id));
+  }
+  await sc.catalog.drop(r);
+}
+
+/** Objects (views) that depend on `id`, from the schemas of `databaseId`. */
+async function dependents(sc: StatementContext, databaseId: number, id: number): Promise<RelationDesc[]> {
+  const out: RelationDesc[] = [];
+  for (const d of await sc.catalog.all()) {
+    if (d.kind === 'view' && d.databaseId === databaseId && d.dependsOn.includes(id)) out.push(d);
+  }
+  return out;
+}
+
+/** DROP … CASCADE drops views over the object; RESTRICT refuses while there are any. */
+async function dropDependents(
+  sc: StatementContext,
+  r: RelationDesc,
+  cascade: boolean,
+  location: number,
+): Promise<void> {
+  const deps = await dependents(sc, r.databaseId, r.id);
+  if (deps.length === 0) return;
+  if (!cascade) {
+    throw new ThinkLiteError(
+      'DEPENDENT_OBJECTS_STILL_EXIST',
+      `cannot drop ${r.kind} ${r.name} because other objects depend on it`,
+      {
+        location,
+        detail: deps.map((d) => `view ${d.name} depends on ${r.kind} ${r.name}`).join('\n'),
+        hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+      },
+    );
+  }
+  for (const d of deps) {
+    await dropDependents(sc, d, true, location);
+    await sc.catalog.drop(d);
+  }
+}
+
+export async function dropSchemaOrDatabase(
+  sc: StatementContext,
+  stmt: DropStmt,
+  inBlock: boolean,
+): Promise<QueryResult> {
+  const tag = `DROP ${stmt.objectType.toUpperCase()}`;
+  for (const qn of stmt.names) {
+    const name = qn[qn.length - 1] as string;
+    if (stmt.objectType === 'schema') {
+      const schema = await sc.catalog.schema(sc.database.id, name);
+      if (!schema) {
+        if (stmt.ifExists) continue;
+        throw err('INVALID_SCHEMA_NAME', `schema "${name}" does not exist`, stmt.location);
+      }
+      const members = await sc.catalog.relations(sc.database.id, schema.id);
+      if (members.length > 0 && !stmt.cascade) {
+        throw new ThinkLiteError(
+          'DEPENDENT_OBJECTS_STILL_EXIST',
+          `cannot drop schema ${name} because other objects depend on it`,
+          {
+            location: stmt.location,
+            detail: members.map((m) => `${m.kind} ${m.name} depends on schema ${name}`).join('\n'),
+            hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+          },
+        );
+      }
+      for (const m of members) if (await sc.catalog.byId(m.id)) await dropRelationData(sc, m);
+      await sc.catalog.drop(schema);
+      continue;
+    }
+    if (inBlock)
+      throw err('ACTIVE_SQL_TRANSACTION', 'DROP DATABASE cannot run inside a transaction block', stmt.location);
+    const db = await sc.catalog.database(name);
+    if (!db) {
+      if (stmt.ifExists) continue;
+      throw err('INVALID_CATALOG_NAME', `database "${name}" does not exist`, stmt.location);
+    }
+    if (db.id === sc.database.id)
+      throw err('OBJECT_NOT_IN_PREREQUISITE_STATE', 'cannot drop the currently open database', stmt.location);
+    for (const d of await sc.catalog.all()) {
+      if (d.kind === 'database' || !('databaseId' in d) || d.databaseId !== db.id) continue;
+      if (d.kind === 'schema') continue;
+      if (await sc.catalog.byId(d.id)) await dropRelationData(sc, d);
+    }
+    for (const d of await sc.catalog.all()) if (d.kind === 'schema' && d.databaseId === db.id) await sc.catalog.drop(d);
+    await sc.catalog.drop(db);
+  }
+  return done(tag);
+}
+
+export async function createView(
+  sc: StatementContext,
+  stmt: CreateViewStmt,
+  run: (query: SelectStmt) => Promise<QueryResult>,
+): Promise<QueryResult> {
+  if (stmt.temporary) throw err('FEATURE_NOT_SUPPORTED', 'temporary views are not supported yet', stmt.location);
+  const { schema, name } = await targetSchema(sc, stmt.name, stmt.location);
+  const existing = await sc.catalog.relation(sc.database.id, schema.id, name);
+  if (existing && (!stmt.orReplace || existing.kind !== 'view')) {
+    throw err('DUPLICATE_TABLE', `relation "${name}" already exists`, stmt.location);
+  }
+  // Running the query checks it and gives its columns (and what it reads, for dependencies).
+  const result = await run(stmt.query);
+  if (stmt.columns.length > result.columns.length) {
+    throw err('SYNTAX_ERROR', 'CREATE VIEW specifies more column names than columns', stmt.location);
+  }
+  const columns = result.columns.map((c, i) => ({ name: stmt.columns[i] ?? c.name, type: c.type }));
+  const seen = new Set<string>();
+  for (const c of columns) {
+    if (seen.has(c.name)) throw err('DUPLICATE_COLUMN', `column "${c.name}" specified more than once`, stmt.location);
+    seen.add(c.name);
+  }
+  const dependsOn = await referencedRelations(sc, stmt.query);
+  const fields = {
+    kind: 'view' as const,
+    name,
+    databaseId: sc.database.id,
+    schemaId: schema.id,
+    query: stmt.query,
+    text: stmt.query ? ((stmt as unknown as { span?: { text: string } }).span?.text ?? '') : '',
+    columns,
+    dependsOn,
+  };
+  if (existing && existing.kind === 'view') {
+    if (columns.length < existing.columns.length || existing.columns.some((c, i) => c.name !== columns[i]?.name)) {
+      throw err('INVALID_TABLE_DEFINITION', 'cannot drop columns from view', stmt.location);
+    }
+    await sc.catalog.update({ ...existing, ...fields });
+  } else await sc.catalog.create<ViewDesc>(fields);
+  return done('CREATE VIEW');
+}
+
+/** The tables and views a query reads (for view dependencies). */
+async function referencedRelations(sc: StatementContext, query: SelectStmt): Promise<number[]> {
+  const names: QualifiedName[] = [];
+  const visit = (v: unknown): void => {
+    if (v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x);
+      return;
+    }
+    const node = v as { kind?: string; name?: QualifiedName };
+    if (node.kind === 'table' && Array.isArray(node.name)) names.push(node.name);
+    for (const x of Object.values(node)) visit(x);
+  };
+  visit(query);
+  const ids = new Set<number>();
+  for (const n of names) {
+    const r = await sc.catalog.resolveRelation(sc.database, sc.searchPath, n).catch(() => undefined);
+    if (r) ids.add(r.id);
+  }
+  return [...ids];
+}
+
+export async function truncate(sc: StatementContext, stmt: TruncateStmt): Promise<QueryResult> {
+  for (const name of stmt.tables) {
+    const t = await sc.catalog.resolveTable(sc.database, sc.searchPath, name);
+    const span = tableSpan(t.id);
+    await sc.txn.delRange(span.start, span.end);
+    if (stmt.restartIdentity)
+      for (const c of t.columns) if (c.sequenceId !== undefined) sc.txn.del(sequenceKey(c.sequenceId));
+  }
+  return done('TRUNCATE TABLE');
 }

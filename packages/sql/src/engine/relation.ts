@@ -60,6 +60,21 @@ export async function planFromItem(sc: StatementContext, item: FromItem, binder:
         const scope = { columns: aliasColumns(cte.names, cte.types, alias, item.location) };
         return { scope, rows: () => cte.rows as Datum[][] };
       }
+      const r = await sc.catalog.resolveRelation(sc.database, sc.searchPath, item.name);
+      if (r?.kind === 'view') {
+        // A view is its query, run here with no CTEs or enclosing rows of the caller in scope.
+        const res = await runSelect({ ...sc, ctes: undefined, outerScope: undefined }, r.query);
+        const alias = item.alias ?? { name: r.name, columns: [] };
+        const scope = {
+          columns: aliasColumns(
+            r.columns.map((c) => c.name),
+            res.columns.map((c) => c.type),
+            alias,
+            item.location,
+          ),
+        };
+        return { scope, rows: () => res.rows as Datum[][] };
+      }
       const bt = await bindTable(sc, item);
       return { scope: bt.scope, table: bt, rows: () => scanTable(sc, bt, undefined, binder) };
     }

@@ -8,8 +8,9 @@ import { parse } from '../parser/parse.js';
 import type { TypeContext } from '../types/datetime.js';
 import { formatText } from '../types/text-io.js';
 import { Types } from '../types/type.js';
+import { alterTable } from './alter.js';
 import { type QueryResult, type RowIdSource, type SequenceSource, statementContext } from './context.js';
-import { createIndex, createTable, drop } from './ddl.js';
+import { createDatabase, createIndex, createSchema, createTable, createView, drop, truncate } from './ddl.js';
 import { runDelete, runInsert, runUpdate } from './dml.js';
 import { sqlError } from './errors.js';
 import { ExprBinder, ParamTypes } from './expr.js';
@@ -240,7 +241,18 @@ export class Session {
       case 'createIndex':
         return createIndex(sc, stmt);
       case 'drop':
-        return drop(sc, stmt);
+        return drop(sc, stmt, this.txn !== undefined);
+      case 'createSchema':
+        return createSchema(sc, stmt);
+      case 'createDatabase':
+        if (this.txn) throw err('ACTIVE_SQL_TRANSACTION', 'CREATE DATABASE cannot run inside a transaction block');
+        return createDatabase(sc, stmt);
+      case 'createView':
+        return createView(sc, stmt, (q) => runSelect(sc, q));
+      case 'truncate':
+        return truncate(sc, stmt);
+      case 'alterTable':
+        return alterTable(sc, stmt);
       default:
         throw err('FEATURE_NOT_SUPPORTED', `${stmt.kind} statements are not supported yet`);
     }
