@@ -652,7 +652,8 @@ export class ExprBinder {
         return this.bindSubquery(e, scope);
       case 'funcCall': {
         const name = e.name.join('.');
-        if (AGGREGATE_NAMES.has(e.name[e.name.length - 1] as string) && !e.over) {
+        if (e.over) throw err('WINDOWING_ERROR', 'window functions are not allowed here', e.location);
+        if (AGGREGATE_NAMES.has(e.name[e.name.length - 1] as string)) {
           throw err('GROUPING_ERROR', `aggregate functions are not allowed here`, e.location);
         }
         throw err('FEATURE_NOT_SUPPORTED', `function ${name}() is not supported yet`, e.location);

@@ -27,6 +27,7 @@ import { sqlError } from './errors.js';
 import { type BoundExpr, coerce, commonType, ExprBinder, type Scope, type ScopeColumn } from './expr.js';
 import { correlatedOf, evaluateCorrelated, planFrom, prepareSubqueries } from './relation.js';
 import { TableCodec } from './table.js';
+import { applyWindows, findWindowCalls } from './window.js';
 
 /**
  * SELECT, and the pieces DML shares with it: scanning a table (by primary key when the WHERE
@@ -586,6 +587,15 @@ async function selectCore(
     new Map(binder.b.subqueries ?? []),
   );
   binder = new ExprBinder({ ...binder.b, subqueries });
+  for (const [clause, e] of [
+    ['WHERE', body.where],
+    ['HAVING', body.having],
+    ['GROUP BY', body.groupBy],
+  ] as const) {
+    const found = findWindowCalls(e as Expr | undefined);
+    if (found.length > 0)
+      throw err('WINDOWING_ERROR', `window functions are not allowed in ${clause}`, found[0]?.location);
+  }
   const where = body.where ? binder.bindCondition(body.where, scope, 'WHERE') : undefined;
   if (where && findAggregates(body.where).length > 0) {
     throw err('GROUPING_ERROR', 'aggregate functions are not allowed in WHERE', body.where?.location);
@@ -598,21 +608,29 @@ async function selectCore(
     ...stmt.orderBy.flatMap((o) => findAggregates(o.expr)),
   ];
   const grouped = body.groupBy.length > 0 || aggCalls.length > 0 || body.having !== undefined;
-  let targets: { exprs: BoundExpr[]; names: string[] };
+  const windowCalls = [...body.targets.map((t) => t.expr), ...stmt.orderBy.map((o) => o.expr)].flatMap((e) =>
+    findWindowCalls(e),
+  );
+  let targets: { exprs: BoundExpr[]; names: string[] } = { exprs: [], names: [] };
   let input: AsyncIterable<Datum[]> | Iterable<Datum[]>;
   let having: BoundExpr | undefined;
-  let keys: SortKey[];
+  let keys: SortKey[] = [];
+  let postBinder: ExprBinder | undefined;
   if (!grouped) {
-    targets = bindTargets(body.targets, scope, binder, keepUnknown);
-    keys = bindOrderBy(stmt.orderBy, scope, binder, targets);
+    if (windowCalls.length === 0) {
+      targets = bindTargets(body.targets, scope, binder, keepUnknown);
+      keys = bindOrderBy(stmt.orderBy, scope, binder, targets);
+    }
     input = source;
   } else {
     const g = await aggregateRows(sc, body, scope, source, where, aggCalls, binder);
     input = g.rows;
-    const post = g.binder;
-    targets = bindTargets(body.targets, { columns: [] }, post);
-    having = body.having ? post.bindCondition(body.having, { columns: [] }, 'HAVING') : undefined;
-    keys = bindOrderBy(stmt.orderBy, { columns: [] }, post, targets);
+    postBinder = g.binder;
+    having = body.having ? postBinder.bindCondition(body.having, { columns: [] }, 'HAVING') : undefined;
+    if (windowCalls.length === 0) {
+      targets = bindTargets(body.targets, { columns: [] }, postBinder);
+      keys = bindOrderBy(stmt.orderBy, { columns: [] }, postBinder, targets);
+    }
   }
   const correlated = correlatedOf(subqueries);
   if (grouped && correlated.length > 0) {
@@ -621,11 +639,38 @@ async function selectCore(
   let rows: Datum[][] = [];
   let keyRows: Datum[][] | undefined = keys.length > 0 ? [] : undefined;
   const rowFilter = grouped ? having : where;
-  for await (const row of input) {
-    const rowEnv = await evaluateCorrelated(sc, scope, correlated, row);
-    if (rowFilter && rowFilter.eval(row, rowEnv) !== true) continue;
-    rows.push(targets.exprs.map((e) => e.eval(row, rowEnv)));
-    keyRows?.push(keys.map((k) => k.expr.eval(row, rowEnv)));
+  if (windowCalls.length === 0) {
+    for await (const row of input) {
+      const rowEnv = await evaluateCorrelated(sc, scope, correlated, row);
+      if (rowFilter && rowFilter.eval(row, rowEnv) !== true) continue;
+      rows.push(targets.exprs.map((e) => e.eval(row, rowEnv)));
+      keyRows?.push(keys.map((k) => k.expr.eval(row, rowEnv)));
+    }
+  } else {
+    // Window functions see every row that passed WHERE, GROUP BY and HAVING, so gather them first.
+    if (correlated.length > 0) {
+      throw err(
+        'FEATURE_NOT_SUPPORTED',
+        'correlated subqueries with window functions are not supported yet',
+        body.location,
+      );
+    }
+    const env = sc.env;
+    const base: Datum[][] = [];
+    for await (const row of input) if (!rowFilter || rowFilter.eval(row, env) === true) base.push(row);
+    const bindScope: Scope = grouped ? { columns: [] } : scope;
+    const w = applyWindows(
+      base,
+      windowCalls,
+      body.windows,
+      bindScope,
+      grouped ? (postBinder as ExprBinder) : binder,
+      env,
+    );
+    targets = bindTargets(body.targets, bindScope, w.binder, keepUnknown);
+    keys = bindOrderBy(stmt.orderBy, bindScope, w.binder, targets);
+    rows = w.rows.map((r) => targets.exprs.map((e) => e.eval(r, env)));
+    keyRows = keys.length > 0 ? w.rows.map((r) => keys.map((k) => k.expr.eval(r, env))) : undefined;
   }
   const columns = targets.exprs.map((e, i) => ({ name: targets.names[i] as string, type: e.type }));
   if (body.distinct) {
