@@ -9,6 +9,7 @@ import { typeName } from '../types/type.js';
 import type { QueryResult, StatementContext } from './context.js';
 import { sqlError as err } from './errors.js';
 import { coerce, ExprBinder, type Scope, typeFromName } from './expr.js';
+import { checkReferences, foreignKeyFor, withFkIndex } from './fk.js';
 import { TableCodec } from './table.js';
 
 /**
@@ -183,13 +184,41 @@ async function applyAction(
         if (ix) for (const row of await allRows(sc, codec)) await ix.insert(sc.txn, row);
         return sc.catalog.update(next);
       }
-      throw err(
-        'FEATURE_NOT_SUPPORTED',
-        `ALTER TABLE ADD ${k.kind === 'primaryKey' ? 'PRIMARY KEY' : 'FOREIGN KEY'} is not supported yet`,
-        location,
-      );
+      if (k.kind === 'foreignKey') {
+        const { fk, parent } = await foreignKeyFor(sc, t, k.columns, k.reference, k.name, location);
+        let next: TableDesc = withFkIndex({ ...t, foreignKeys: [...t.foreignKeys, fk] }, fk);
+        if (parent.id === t.id)
+          next = { ...next, inboundForeignKeys: [...next.inboundForeignKeys, { tableId: t.id, name: fk.name }] };
+        const codec = new TableCodec(next);
+        const added = next.indexes.length > t.indexes.length ? codec.indexes[codec.indexes.length - 1] : undefined;
+        const saved = await sc.catalog.update(next);
+        for (const row of await allRows(sc, codec)) {
+          await checkReferences(sc, saved, row);
+          if (added) await added.insert(sc.txn, row);
+        }
+        if (parent.id !== t.id) {
+          const fresh = (await sc.catalog.byId(parent.id)) as TableDesc;
+          await sc.catalog.update({
+            ...fresh,
+            inboundForeignKeys: [...fresh.inboundForeignKeys, { tableId: t.id, name: fk.name }],
+          });
+        }
+        return saved;
+      }
+      throw err('FEATURE_NOT_SUPPORTED', 'ALTER TABLE ADD PRIMARY KEY is not supported yet', location);
     }
     case 'dropConstraint': {
+      const fk = t.foreignKeys.find((f) => f.name === a.constraint);
+      if (fk) {
+        const saved = await sc.catalog.update({ ...t, foreignKeys: t.foreignKeys.filter((f) => f !== fk) });
+        const parent = (await sc.catalog.byId(fk.referencedTableId)) as TableDesc | undefined;
+        if (parent) {
+          const inbound = parent.inboundForeignKeys.filter((i) => !(i.tableId === t.id && i.name === fk.name));
+          if (parent.id === t.id) return sc.catalog.update({ ...saved, inboundForeignKeys: inbound });
+          await sc.catalog.update({ ...parent, inboundForeignKeys: inbound });
+        }
+        return saved;
+      }
       if (t.checks.some((ch) => ch.name === a.constraint)) {
         return sc.catalog.update({ ...t, checks: t.checks.filter((ch) => ch.name !== a.constraint) });
       }

@@ -21,6 +21,7 @@ import type {
   CreateTableStmt,
   CreateViewStmt,
   DropStmt,
+  ForeignKeyReference,
   QualifiedName,
   SelectStmt,
   TruncateStmt,
@@ -31,6 +32,7 @@ import { type SqlType, Types } from '../types/type.js';
 import type { QueryResult, StatementContext } from './context.js';
 import { sqlError } from './errors.js';
 import { typeFromName } from './expr.js';
+import { foreignKeyFor, withFkIndex } from './fk.js';
 import { TableCodec } from './table.js';
 
 /** CREATE TABLE, CREATE INDEX, DROP: descriptors written in the statement's transaction. */
@@ -90,6 +92,7 @@ export async function createTable(sc: StatementContext, stmt: CreateTableStmt): 
   let pk: { names: string[]; constraint?: string } | undefined;
   const uniques: { names: string[]; constraint?: string; include: string[] }[] = [];
   const checks: CheckDesc[] = [];
+  const fkClauses: { columns: string[]; ref: ForeignKeyReference; name?: string; location: number }[] = [];
   const setPk = (names: string[], constraint: string | undefined, location: number) => {
     if (pk)
       throw err('INVALID_TABLE_DEFINITION', `multiple primary keys for table "${name}" are not allowed`, location);
@@ -131,6 +134,14 @@ export async function createTable(sc: StatementContext, stmt: CreateTableStmt): 
         case 'check':
           checks.push({ name: c.name ?? `${name}_${def.name}_check`, expr: c.expr });
           break;
+        case 'references':
+          fkClauses.push({
+            columns: [def.name],
+            ref: c.reference,
+            ...(c.name ? { name: c.name } : {}),
+            location: c.location,
+          });
+          break;
         case 'identity':
           ownedSequences.push(sequenceFor(sc, schema, `${name}_${def.name}_seq`, type, tableId, col.id));
           col = { ...col, identity: c.generated === 'always' ? 'always' : 'by-default' };
@@ -157,8 +168,14 @@ export async function createTable(sc: StatementContext, stmt: CreateTableStmt): 
       case 'check':
         checks.push({ name: c.name ?? `${name}_check${checks.length > 0 ? checks.length : ''}`, expr: c.expr });
         break;
-      default:
-        throw err('FEATURE_NOT_SUPPORTED', 'FOREIGN KEY constraints are not supported yet', c.location);
+      case 'foreignKey':
+        fkClauses.push({
+          columns: [...c.columns],
+          ref: c.reference,
+          ...(c.name ? { name: c.name } : {}),
+          location: c.location,
+        });
+        break;
     }
   }
   const byName = (n: string, location: number): ColumnDesc => {
@@ -234,13 +251,35 @@ export async function createTable(sc: StatementContext, stmt: CreateTableStmt): 
     foreignKeys: [],
     inboundForeignKeys: [],
   };
-  await sc.catalog.createWithId(desc);
+  let created = desc;
+  const parents: TableDesc[] = [];
+  for (const f of fkClauses) {
+    const { fk, parent } = await foreignKeyFor(sc, created, f.columns, f.ref, f.name, f.location);
+    created = withFkIndex({ ...created, foreignKeys: [...created.foreignKeys, fk] }, fk);
+    if (parent.id === created.id)
+      created = {
+        ...created,
+        inboundForeignKeys: [...created.inboundForeignKeys, { tableId: created.id, name: fk.name }],
+      };
+    else parents.push(parent);
+  }
+  await sc.catalog.createWithId(created);
+  for (const p of parents) {
+    const fresh = (await sc.catalog.byId(p.id)) as TableDesc;
+    const names = created.foreignKeys.filter((f) => f.referencedTableId === p.id).map((f) => f.name);
+    const inbound = [
+      ...fresh.inboundForeignKeys.filter((i) => i.tableId !== created.id),
+      ...names.map((name) => ({ tableId: created.id, name })),
+    ];
+    await sc.catalog.update({ ...fresh, inboundForeignKeys: inbound });
+  }
   for (const seq of ownedSequences) {
     const s = await sc.catalog.create<SequenceDesc>(seq);
     const i = columns.findIndex((c) => c.id === seq.ownedBy?.columnId);
     columns[i] = { ...(columns[i] as ColumnDesc), sequenceId: s.id };
   }
-  if (ownedSequences.length > 0) await sc.catalog.update({ ...desc, columns });
+  if (ownedSequences.length > 0)
+    await sc.catalog.update({ ...((await sc.catalog.byId(desc.id)) as TableDesc), columns });
   return done('CREATE TABLE');
 }
 
@@ -334,6 +373,7 @@ export async function drop(sc: StatementContext, stmt: DropStmt, inBlock = false
       );
     }
     await dropDependents(sc, r, stmt.cascade, stmt.location);
+    if (r.kind === 'table') await detachForeignKeys(sc, r, stmt.cascade, stmt.location);
     await dropRelationData(sc, r);
   }
   return done(tag);
@@ -570,9 +610,59 @@ async function referencedRelations(sc: StatementContext, query: SelectStmt): Pro
   return [...ids];
 }
 
+/**
+ * Before a table is dropped: other tables' foreign keys to it block the drop (CASCADE removes
+ * those constraints), and its own foreign keys leave their parents.
+ */
+async function detachForeignKeys(
+  sc: StatementContext,
+  t: TableDesc,
+  cascade: boolean,
+  location: number,
+): Promise<void> {
+  const others = t.inboundForeignKeys.filter((i) => i.tableId !== t.id);
+  if (others.length > 0 && !cascade) {
+    const child = (await sc.catalog.byId(others[0]?.tableId as number)) as TableDesc | undefined;
+    throw err(
+      'DEPENDENT_OBJECTS_STILL_EXIST',
+      `cannot drop table ${t.name} because other objects depend on it`,
+      location,
+      {
+        detail: `constraint ${others[0]?.name} on table ${child?.name ?? '?'} depends on table ${t.name}`,
+        hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+      },
+    );
+  }
+  for (const i of others) {
+    const child = (await sc.catalog.byId(i.tableId)) as TableDesc | undefined;
+    if (child) await sc.catalog.update({ ...child, foreignKeys: child.foreignKeys.filter((f) => f.name !== i.name) });
+  }
+  for (const fk of t.foreignKeys) {
+    if (fk.referencedTableId === t.id) continue;
+    const parent = (await sc.catalog.byId(fk.referencedTableId)) as TableDesc | undefined;
+    if (parent) {
+      await sc.catalog.update({
+        ...parent,
+        inboundForeignKeys: parent.inboundForeignKeys.filter((i) => !(i.tableId === t.id && i.name === fk.name)),
+      });
+    }
+  }
+}
+
 export async function truncate(sc: StatementContext, stmt: TruncateStmt): Promise<QueryResult> {
   for (const name of stmt.tables) {
     const t = await sc.catalog.resolveTable(sc.database, sc.searchPath, name);
+    if (t.inboundForeignKeys.some((i) => i.tableId !== t.id) && !stmt.cascade) {
+      throw err(
+        'FEATURE_NOT_SUPPORTED',
+        'cannot truncate a table referenced in a foreign key constraint',
+        stmt.location,
+        {
+          detail: `Table "${t.name}" is referenced by a foreign key.`,
+          hint: 'Truncate the referencing tables at the same time, or use TRUNCATE ... CASCADE.',
+        },
+      );
+    }
     const span = tableSpan(t.id);
     await sc.txn.delRange(span.start, span.end);
     if (stmt.restartIdentity)

@@ -15,6 +15,7 @@ import { applyTypmod, formatText } from '../types/text-io.js';
 import { Types } from '../types/type.js';
 import type { QueryResult, ResultColumn, StatementContext } from './context.js';
 import { type BoundExpr, coerce, type Env, ExprBinder, type Scope } from './expr.js';
+import { checkReferences, onParentChange } from './fk.js';
 import { type BoundTable, bindTable, bindTargets, runSelect, scanTable } from './query.js';
 import { correlatedOf, evaluateCorrelated, prepareSubqueries } from './relation.js';
 
@@ -213,6 +214,7 @@ export async function runInsert(sc: StatementContext, stmt: InsertStmt): Promise
     for (let i = 0; i < cols.length; i++)
       if (!given.has(i)) row[i] = await defaultValue(sc, cols[i] as ColumnDesc, binder);
     checkRow(sc, bt, row, checks);
+    await checkReferences(sc, bt.table, row);
     if (!conflict) {
       await bt.codec.insert(sc.txn, row);
     } else {
@@ -293,6 +295,8 @@ function conflictHandling(bt: BoundTable, stmt: InsertStmt, binder: ExprBinder):
       const next = [...existing];
       for (const s of sets) next[s.position] = s.expr.eval(both, sc.env);
       checkRow(sc, bt, next, checks);
+      await checkReferences(sc, bt.table, next);
+      await onParentChange(sc, bt.table, existing, next);
       await bt.codec.update(sc.txn, existing, next);
       return next;
     },
@@ -393,6 +397,8 @@ export async function runUpdate(sc: StatementContext, stmt: UpdateStmt): Promise
     const next = [...old];
     for (const s of sets) next[s.position] = s.expr.eval(old, env);
     checkRow(sc, bt, next, checks);
+    await checkReferences(sc, bt.table, next);
+    await onParentChange(sc, bt.table, old, next);
     await bt.codec.update(sc.txn, old, next);
     if (ret) out.push(ret.exprs.map((x) => x.eval(next, env)));
   }
@@ -407,6 +413,7 @@ export async function runDelete(sc: StatementContext, stmt: DeleteStmt): Promise
   const targets = await targetRows(sc, bt, stmt.where, binder);
   const out: Datum[][] = [];
   for (const { row, env } of targets) {
+    await onParentChange(sc, bt.table, row);
     await bt.codec.delete(sc.txn, row);
     if (ret) out.push(ret.exprs.map((x) => x.eval(row, env)));
   }
