@@ -1,4 +1,5 @@
 import { ThinkLiteError } from '@thinklite/base';
+import { bindFunctionCall, bindSqlValueFunction } from '../functions/index.js';
 import type { Expr, SelectStmt, TypeName } from '../parser/ast.js';
 import { type CastMode, castAllowed, castContext, cast as castValue } from '../types/cast.js';
 import { compare, equals } from '../types/compare.js';
@@ -651,13 +652,16 @@ export class ExprBinder {
       case 'arraySubquery':
         return this.bindSubquery(e, scope);
       case 'funcCall': {
-        const name = e.name.join('.');
         if (e.over) throw err('WINDOWING_ERROR', 'window functions are not allowed here', e.location);
         if (AGGREGATE_NAMES.has(e.name[e.name.length - 1] as string)) {
           throw err('GROUPING_ERROR', `aggregate functions are not allowed here`, e.location);
         }
-        throw err('FEATURE_NOT_SUPPORTED', `function ${name}() is not supported yet`, e.location);
+        // Named arguments are passed as their values; the function library reads the names.
+        const args = e.args.map((a) => this.bind(a.kind === 'namedArg' ? a.value : a, scope));
+        return bindFunctionCall(e, args, b);
       }
+      case 'sqlValueFunction':
+        return bindSqlValueFunction(e, b);
       default:
         throw err('FEATURE_NOT_SUPPORTED', `${e.kind} expressions are not supported yet`, e.location);
     }

@@ -3,6 +3,7 @@ import type { KvDb, KvTxn, Savepoint, TxnOptions } from '@thinklite/kv';
 import { Catalog, DEFAULT_SCHEMA } from '../catalog/catalog.js';
 import type { DatabaseDesc, SequenceDesc } from '../catalog/descriptors.js';
 import { sequenceKey } from '../catalog/keys.js';
+import type { SessionFields } from '../functions/index.js';
 import type { IsolationLevel, Statement, StatementNode } from '../parser/ast.js';
 import { parse } from '../parser/parse.js';
 import type { TypeContext } from '../types/datetime.js';
@@ -45,6 +46,7 @@ export const DEFAULT_SETTINGS: Readonly<Record<string, string>> = {
 };
 
 const IMPLICIT_ATTEMPTS = 10;
+const MICROS_1970_TO_2000 = 946_684_800_000_000n;
 
 /** The pieces of an engine a session runs on. */
 export interface SessionHost {
@@ -71,6 +73,7 @@ export class Session {
   constructor(
     private readonly host: SessionHost,
     readonly database: string,
+    readonly user = 'thinklite',
   ) {
     this.log = host.logger.child({ component: 'session', database });
   }
@@ -81,8 +84,20 @@ export class Session {
     return this.failed ? 'failed' : 'open';
   }
 
-  private typeContext(): TypeContext {
-    return { timeZone: this.settings.get('timezone') ?? 'UTC' };
+  /**
+   * The settings expressions see: the time zone, the transaction's timestamp (now()), and the
+   * session facts the information functions report (current_database(), current_user, …).
+   */
+  private typeContext(txn?: KvTxn): TypeContext & SessionFields {
+    const ctx: TypeContext & SessionFields = {
+      timeZone: this.settings.get('timezone') ?? 'UTC',
+      database: this.database,
+      user: this.user,
+      sessionUser: this.user,
+      schema: this.searchPath()[0] ?? DEFAULT_SCHEMA,
+      statementNow: BigInt(Math.round(performance.timeOrigin * 1000 + performance.now() * 1000)) - MICROS_1970_TO_2000,
+    };
+    return txn ? { ...ctx, now: BigInt(txn.readTimestamp.wall) - MICROS_1970_TO_2000 } : ctx;
   }
 
   private searchPath(): string[] {
@@ -220,7 +235,7 @@ export class Session {
       txn,
       db,
       this.searchPath(),
-      this.typeContext(),
+      this.typeContext(txn),
       new ParamTypes(),
       params,
       this.host.rowIds,
