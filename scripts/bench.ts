@@ -2,11 +2,13 @@
 // ends with one JSON line of all figures (see ../shared/benchmarks.md). Benchmarks never run in
 // `npm test`.
 import { runRaftBench } from './bench/raft.js';
+import { runSqlBench } from './bench/sql.js';
 import { runStorageBench } from './bench/storage.js';
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   storage: runStorageBench,
   raft: runRaftBench,
+  sql: runSqlBench,
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -14,6 +14,7 @@ import { cast } from '../types/cast.js';
 import { compare, hashKey } from '../types/compare.js';
 import type { Datum } from '../types/datum.js';
 import { type SqlType, Types } from '../types/type.js';
+import { boundsFromWhere, chooseAccess, readAccess } from './access.js';
 import {
   accumulate,
   type BoundAggregate,
@@ -57,13 +58,6 @@ export async function bindTable(sc: StatementContext, ref: TableRef): Promise<Bo
   return { table, codec: new TableCodec(table), scope: { columns } };
 }
 
-/** The conjuncts of a condition (`a AND b AND c` → [a, b, c]). */
-function conjuncts(e: Expr | undefined): Expr[] {
-  if (!e) return [];
-  if (e.kind === 'and') return e.args.flatMap((a) => conjuncts(a));
-  return [e];
-}
-
 /**
  * The rows of a table that may satisfy `where` (the caller still filters): a point lookup when
  * `where` fixes every primary key column to a constant or parameter, else a full scan.
@@ -74,51 +68,7 @@ export async function* scanTable(
   where: Expr | undefined,
   binder: ExprBinder,
 ): AsyncGenerator<Datum[]> {
-  const point = pointLookup(sc, bt, where, binder);
-  if (point) {
-    const raw = await sc.txn.get(point);
-    if (raw) yield bt.codec.decodeRow(point, raw);
-    return;
-  }
-  const span = bt.codec.span();
-  for await (const kv of sc.txn.scan(span.start, span.end)) yield bt.codec.decodeRow(kv.key, kv.value);
-}
-
-function pointLookup(
-  sc: StatementContext,
-  bt: BoundTable,
-  where: Expr | undefined,
-  binder: ExprBinder,
-): Buffer | undefined {
-  const pk = bt.codec.primaryKeyPositions;
-  const fixed = new Map<number, BoundExpr>();
-  for (const c of conjuncts(where)) {
-    if (c.kind !== 'binaryOp' || c.op !== '=') continue;
-    for (const [colSide, valSide] of [
-      [c.left, c.right],
-      [c.right, c.left],
-    ] as const) {
-      if (colSide.kind !== 'columnRef') continue;
-      if (!['integer', 'numeric', 'string', 'param', 'typedLiteral', 'cast'].includes(valSide.kind)) continue;
-      if (valSide.kind === 'cast' && valSide.expr.kind !== 'param' && valSide.expr.kind !== 'string') continue;
-      let col: BoundExpr;
-      try {
-        col = binder.bind(colSide, bt.scope);
-      } catch {
-        continue;
-      }
-      const pos = col.columnIndex;
-      if (pos === undefined || !pk.includes(pos)) continue;
-      const val = binder.bind(valSide, bt.scope);
-      // Only when comparing in the column's own type is equality the key's equality.
-      if (commonType(col.type, val.type).kind !== col.type.kind) continue;
-      fixed.set(pos, coerce(val, col.type, 'implicit', binder.b));
-    }
-  }
-  if (pk.some((p) => !fixed.has(p))) return undefined;
-  const values = pk.map((p) => (fixed.get(p) as BoundExpr).eval([], sc.env));
-  if (values.some((v) => v === null)) return undefined;
-  return bt.codec.primaryKeyOf(values);
+  yield* readAccess(sc, bt, chooseAccess(bt, boundsFromWhere(bt, where, binder)), sc.env);
 }
 
 /** Expands `*` and binds the target list over `scope`. */
@@ -577,7 +527,7 @@ async function selectCore(
   keepUnknown: boolean,
 ): Promise<QueryRows> {
   if (body.distinctOn.length > 0) throw err('FEATURE_NOT_SUPPORTED', 'DISTINCT ON is not supported yet', body.location);
-  const rel = await planFrom(sc, body.from, binder);
+  const rel = await planFrom(sc, body.from, binder, body.where);
   // Inside a correlated subquery, names not found here are looked up in the enclosing query.
   const scope: Scope = sc.outerScope ? { ...rel.scope, outer: sc.outerScope } : rel.scope;
   const subqueries = await prepareSubqueries(

@@ -2,6 +2,16 @@ import { isThinkLiteError } from '@thinklite/base';
 import type { Expr, FromItem, JoinRef, SelectStmt } from '../parser/ast.js';
 import { hashKey } from '../types/compare.js';
 import type { Datum } from '../types/datum.js';
+import type { SqlType } from '../types/type.js';
+import {
+  type AccessPath,
+  boundsFromWhere,
+  type ColumnBounds,
+  chooseAccess,
+  conjunctsOf,
+  describeAccess,
+  readAccess,
+} from './access.js';
 import type { StatementContext } from './context.js';
 import { sqlError } from './errors.js';
 import {
@@ -13,7 +23,7 @@ import {
   type ScopeColumn,
   type SubqueryResult,
 } from './expr.js';
-import { type BoundTable, bindTable, runSelect, scanTable } from './query.js';
+import { type BoundTable, bindTable, runSelect } from './query.js';
 
 /**
  * FROM clauses: tables, subqueries, CTE references and joins, as relations — a scope (the columns
@@ -25,6 +35,8 @@ const err = sqlError;
 
 export interface Relation {
   readonly scope: Scope;
+  /** How the rows are produced, for EXPLAIN. */
+  readonly plan?: string;
   rows(): AsyncIterable<Datum[]> | Iterable<Datum[]>;
   /** Set when the relation is one base table (so a WHERE on its key can be a point lookup). */
   readonly table?: BoundTable;
@@ -51,7 +63,18 @@ function aliasColumns(
   }));
 }
 
-export async function planFromItem(sc: StatementContext, item: FromItem, binder: ExprBinder): Promise<Relation> {
+/**
+ * A FROM item as a relation. `where` is the query's WHERE clause: its comparisons of a base
+ * table's columns with constants choose that table's access path (they are null-rejecting, so
+ * narrowing a table's rows before the join cannot change the query's result; the whole WHERE is
+ * still applied after the joins).
+ */
+export async function planFromItem(
+  sc: StatementContext,
+  item: FromItem,
+  binder: ExprBinder,
+  where?: Expr,
+): Promise<Relation> {
   switch (item.kind) {
     case 'table': {
       const cte = item.name.length === 1 ? sc.ctes?.get(item.name[0] as string) : undefined;
@@ -76,7 +99,13 @@ export async function planFromItem(sc: StatementContext, item: FromItem, binder:
         return { scope, rows: () => res.rows as Datum[][] };
       }
       const bt = await bindTable(sc, item);
-      return { scope: bt.scope, table: bt, rows: () => scanTable(sc, bt, undefined, binder) };
+      const path = chooseAccess(bt, boundsFromWhere(bt, where, binder));
+      return {
+        scope: bt.scope,
+        table: bt,
+        plan: describeAccess(bt, path),
+        rows: () => readAccess(sc, bt, path, sc.env),
+      };
     }
     case 'subquery': {
       const sub = await runSelect(sc, item.query);
@@ -91,18 +120,35 @@ export async function planFromItem(sc: StatementContext, item: FromItem, binder:
       return { scope, rows: () => sub.rows as Datum[][] };
     }
     case 'join':
-      return planJoin(sc, item, binder);
+      return planJoin(sc, item, binder, where);
     default:
       throw err('FEATURE_NOT_SUPPORTED', 'set-returning functions in FROM are not supported yet', item.location);
   }
 }
 
 /** The relation of a whole FROM list (a comma is a cross join); no FROM is one empty row. */
-export async function planFrom(sc: StatementContext, from: readonly FromItem[], binder: ExprBinder): Promise<Relation> {
+export async function planFrom(
+  sc: StatementContext,
+  from: readonly FromItem[],
+  binder: ExprBinder,
+  where?: Expr,
+): Promise<Relation> {
   if (from.length === 0) return { scope: { columns: [] }, rows: () => [[]] };
   checkDuplicateAliases(from);
-  let rel = await planFromItem(sc, from[0] as FromItem, binder);
-  for (const item of from.slice(1)) rel = crossJoin(rel, await planFromItem(sc, item, binder));
+  let rel = await planFromItem(sc, from[0] as FromItem, binder, where);
+  // A comma is a cross join, but the WHERE clause's equalities between the two sides key it.
+  const hints = conjunctsOf(where);
+  for (const item of from.slice(1)) {
+    const next = await planFromItem(sc, item, binder, where);
+    rel = joinRelations(
+      sc,
+      { joinType: 'inner', natural: false, using: [], location: item.location },
+      rel,
+      next,
+      binder,
+      hints,
+    );
+  }
   return rel;
 }
 
@@ -142,15 +188,27 @@ async function collect(rel: Relation): Promise<Datum[][]> {
   return out;
 }
 
-function conjuncts(e: Expr | undefined): Expr[] {
-  if (!e) return [];
-  if (e.kind === 'and') return e.args.flatMap((a) => conjuncts(a));
-  return [e];
+async function planJoin(sc: StatementContext, j: JoinRef, binder: ExprBinder, where?: Expr): Promise<Relation> {
+  const left = await planFromItem(sc, j.left, binder, where);
+  const right = await planFromItem(sc, j.right, binder, where);
+  return joinRelations(sc, j, left, right, binder, []);
 }
 
-async function planJoin(sc: StatementContext, j: JoinRef, binder: ExprBinder): Promise<Relation> {
-  const left = await planFromItem(sc, j.left, binder);
-  const right = await planFromItem(sc, j.right, binder);
+/** What joinRelations needs of a join: its type and conditions. */
+type JoinSpec = Pick<JoinRef, 'joinType' | 'natural' | 'using' | 'location'> & Partial<Pick<JoinRef, 'on' | 'alias'>>;
+
+/**
+ * Joins two relations. `hints` are extra conditions (the WHERE clause of a comma join) whose
+ * equalities between the two sides can key the join; the caller still applies them afterwards.
+ */
+function joinRelations(
+  sc: StatementContext,
+  j: JoinSpec,
+  left: Relation,
+  right: Relation,
+  binder: ExprBinder,
+  hints: readonly Expr[],
+): Relation {
   const nl = left.scope.columns.length;
   const nr = right.scope.columns.length;
   const type = j.joinType;
@@ -218,26 +276,31 @@ async function planJoin(sc: StatementContext, j: JoinRef, binder: ExprBinder): P
       type: p.type,
     });
   }
+  /** `left column = right column` as a join key, if `c` is one. */
+  const asKey = (c: Expr): boolean => {
+    if (c.kind !== 'binaryOp' || c.op !== '=' || c.left.kind !== 'columnRef' || c.right.kind !== 'columnRef')
+      return false;
+    let a: BoundExpr;
+    let b: BoundExpr;
+    try {
+      a = binder.bind(c.left, onScope);
+      b = binder.bind(c.right, onScope);
+    } catch {
+      return false; // a hint naming other tables of a longer FROM list
+    }
+    const ai = a.columnIndex;
+    const bi = b.columnIndex;
+    if (ai === undefined || bi === undefined || ai < nl === bi < nl) return false;
+    const [lx, rx] = ai < nl ? [a, b] : [b, a];
+    const t = commonType(lx.type, rx.type, c.location);
+    keys.push({ l: coerce(lx, t, 'implicit', binder.b), r: coerce(rx, t, 'implicit', binder.b), type: t });
+    return true;
+  };
   if (j.on) {
     binder.bindCondition(j.on, onScope, 'JOIN/ON'); // checks names and the boolean type up front
-    for (const c of conjuncts(j.on)) {
-      if (c.kind === 'binaryOp' && c.op === '=' && c.left.kind === 'columnRef' && c.right.kind === 'columnRef') {
-        const a = binder.bind(c.left, onScope);
-        const b = binder.bind(c.right, onScope);
-        const ai = a.columnIndex as number;
-        const bi = b.columnIndex as number;
-        const aLeft = ai < nl;
-        const bLeft = bi < nl;
-        if (aLeft !== bLeft) {
-          const [lx, rx] = aLeft ? [a, b] : [b, a];
-          const t = commonType(lx.type, rx.type, c.location);
-          keys.push({ l: coerce(lx, t, 'implicit', binder.b), r: coerce(rx, t, 'implicit', binder.b), type: t });
-          continue;
-        }
-      }
-      residual.push(c);
-    }
+    for (const c of conjunctsOf(j.on)) if (!asKey(c)) residual.push(c);
   }
+  for (const h of hints) asKey(h);
   const residualExprs = residual.map((c) => binder.bindCondition(c, onScope, 'JOIN/ON'));
   const env = sc.env;
   const matches = (row: Datum[]) => residualExprs.every((e) => e.eval(row, env) === true);
@@ -260,8 +323,37 @@ async function planJoin(sc: StatementContext, j: JoinRef, binder: ExprBinder): P
     }
     return row;
   };
+  // A base table on the right whose key or index the join's equalities fix: look the matches up
+  // for each left row (an index nested-loop "lookup join") instead of hashing the whole table.
+  const lookup = (type === 'inner' || type === 'left') && right.table ? lookupPath(right.table, keys, nl) : undefined;
+  if (lookup && right.table) {
+    const rt = right.table;
+    const keysEqual = (row: Datum[]) =>
+      keys.every((k) => {
+        const a = k.l.eval(row, env);
+        const b = k.r.eval(row, env);
+        return a !== null && b !== null && hashKey(k.type, a) === hashKey(k.type, b);
+      });
+    return {
+      scope,
+      plan: `lookup join on ${describeAccess(rt, lookup)}`,
+      rows: async function* () {
+        for await (const l of left.rows()) {
+          let any = false;
+          for await (const r of readAccess(sc, rt, lookup, env, [...l, ...nullsR])) {
+            const row = [...l, ...r];
+            if (!keysEqual(row) || !matches(row)) continue;
+            any = true;
+            yield withUsing(l, r);
+          }
+          if (!any && type === 'left') yield withUsing(l, nullsR);
+        }
+      },
+    };
+  }
   return {
     scope,
+    plan: keys.length > 0 ? 'hash join' : 'nested loop join',
     rows: async function* () {
       const rightRows = await collect(right);
       // Build a hash table on the right side (all rows in one bucket when there are no keys).
@@ -293,6 +385,29 @@ async function planJoin(sc: StatementContext, j: JoinRef, binder: ExprBinder): P
       }
     },
   };
+}
+
+/**
+ * The access path on the right table of a join when the join's equalities (left value = right
+ * column, in the right column's own type) fix its primary key or a unique index, or a prefix of
+ * an index.
+ */
+function lookupPath(
+  rt: BoundTable,
+  keys: readonly { l: BoundExpr; r: BoundExpr; type: SqlType }[],
+  nl: number,
+): AccessPath | undefined {
+  const bounds = new Map<number, ColumnBounds>();
+  for (const k of keys) {
+    const pos = k.r.columnIndex;
+    if (pos === undefined || pos < nl) continue;
+    const col = rt.table.columns[pos - nl];
+    if (!col || col.type.kind !== k.type.kind) continue;
+    bounds.set(pos - nl, { eq: k.l });
+  }
+  if (bounds.size === 0) return undefined;
+  const path = chooseAccess(rt, bounds);
+  return path.kind === 'point' || path.kind === 'prefix' ? path : undefined;
 }
 
 /** Whether a name a subquery could not resolve belongs to an enclosing query (a correlated reference). */

@@ -1,0 +1,104 @@
+import { LocalKv } from '@thinklite/kv';
+import { MemoryEngine } from '@thinklite/storage';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ResultColumn } from '../src/engine/context.js';
+import { SqlEngine } from '../src/engine/engine.js';
+import type { Session } from '../src/engine/session.js';
+import { DEFAULT_CONTEXT } from '../src/types/datetime.js';
+import { formatText } from '../src/types/text-io.js';
+
+/**
+ * Plans must not change answers: the same data and query, on a database with secondary indexes
+ * (so point lookups, prefix and range scans, and lookup joins are chosen) and on one without
+ * (full scans and hash joins), return the same rows.
+ */
+
+async function session(): Promise<Session> {
+  const engine = await SqlEngine.create(new LocalKv({ engine: new MemoryEngine() }));
+  return engine.session();
+}
+
+async function rows(s: Session, sql: string, params: unknown[] = []): Promise<string[]> {
+  const [r] = await s.execute(sql, params);
+  if (!r) return [];
+  return r.rows
+    .map((row) =>
+      row
+        .map((v, i) => (v === null ? 'NULL' : formatText((r.columns[i] as ResultColumn).type, v, DEFAULT_CONTEXT)))
+        .join('|'),
+    )
+    .sort();
+}
+
+const SCHEMA = [
+  'CREATE TABLE t (id int PRIMARY KEY, a int, b int, c text)',
+  'CREATE TABLE u (k int PRIMARY KEY, a int, note text)',
+];
+const INDEXES = [
+  'CREATE INDEX t_a ON t (a)',
+  'CREATE INDEX t_ba ON t (b DESC, a)',
+  'CREATE UNIQUE INDEX t_c ON t (c)',
+  'CREATE INDEX u_a ON u (a)',
+];
+
+const value = fc.option(fc.integer({ min: -5, max: 5 }), { nil: null });
+const rowArb = fc.record({ a: value, b: value });
+const cmp = fc.constantFrom('=', '<', '<=', '>', '>=');
+const predicate = fc.oneof(
+  fc
+    .tuple(fc.constantFrom('a', 'b', 'id'), cmp, fc.integer({ min: -6, max: 6 }))
+    .map(([c, op, v]) => `t.${c} ${op} ${v}`),
+  fc
+    .tuple(fc.constantFrom('a', 'b'), fc.integer({ min: -6, max: 6 }), fc.integer({ min: -6, max: 6 }))
+    .map(([c, lo, hi]) => `t.${c} BETWEEN ${lo} AND ${hi}`),
+  fc.integer({ min: 0, max: 9 }).map((n) => `t.c = 'c${n}'`),
+);
+const where = fc.array(predicate, { minLength: 1, maxLength: 3 }).map((ps) => ps.join(' AND '));
+
+describe('plans with and without indexes', () => {
+  it('return the same rows for random data, filters and joins', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(rowArb, { maxLength: 25 }),
+        fc.array(rowArb, { maxLength: 10 }),
+        where,
+        async (trows, urows, w) => {
+          const plain = await session();
+          const indexed = await session();
+          for (const s of [plain, indexed]) for (const ddl of SCHEMA) await s.execute(ddl);
+          for (const ddl of INDEXES) await indexed.execute(ddl);
+          for (const s of [plain, indexed]) {
+            for (const [i, r] of trows.entries()) {
+              await s.execute('INSERT INTO t VALUES ($1, $2, $3, $4)', [i, r.a, r.b, `c${i % 10 === 7 ? i : i % 10}`]);
+            }
+            for (const [i, r] of urows.entries())
+              await s.execute('INSERT INTO u VALUES ($1, $2, $3)', [i, r.a, `n${i}`]);
+          }
+          const queries = [
+            `SELECT * FROM t WHERE ${w}`,
+            `SELECT t.id, u.k FROM t JOIN u ON u.k = t.a WHERE ${w}`,
+            `SELECT t.id, u.k FROM t LEFT JOIN u ON u.a = t.b WHERE ${w}`,
+            `SELECT t.id, u.k FROM u JOIN t ON t.a = u.a AND t.b = u.k WHERE ${w}`,
+            `SELECT t.id, u.k FROM u, t WHERE t.a = u.k AND ${w}`,
+            `SELECT t.id, u.k, v.k FROM t, u, u AS v WHERE t.b = v.a AND u.k = t.id AND ${w}`,
+          ];
+          for (const q of queries) expect(await rows(indexed, q), q).toEqual(await rows(plain, q));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('use parameters of other integer types in key lookups', async () => {
+    const s = await session();
+    await s.execute('CREATE TABLE k (id bigint PRIMARY KEY, v text)');
+    await s.execute('CREATE INDEX k_v ON k (v)');
+    await s.execute("INSERT INTO k VALUES (1, 'x'), (2, 'y'), (3000000000, 'z')");
+    expect(await rows(s, 'SELECT v FROM k WHERE id = $1', [3000000000])).toEqual(['z']);
+    expect(await rows(s, 'SELECT v FROM k WHERE id = $1', ['2'])).toEqual(['y']);
+    expect(await rows(s, 'SELECT id FROM k WHERE v = $1', ['x'])).toEqual(['1']);
+    expect(await rows(s, 'SELECT id FROM k WHERE id >= $1 AND id < $2', [2, 3000000001n])).toEqual(['2', '3000000000']);
+    expect(await rows(s, 'SELECT id FROM k WHERE id = 2.5')).toEqual([]);
+  });
+});
