@@ -91,6 +91,24 @@ describe('the embedded database (ThinkLite.open)', () => {
     await expect(db.execute('SELECT 1')).rejects.toMatchObject({ code: 'STORE_CLOSED' });
   });
 
+  it('prepared point reads and updates take integer keys as numbers, bigints or text', async () => {
+    const db = await ThinkLite.open(tempPath('params.tlite'));
+    await db.execute('CREATE TABLE c (id int PRIMARY KEY, name text)');
+    await db.execute("INSERT INTO c VALUES (1, 'a'), (2, 'b')");
+    const get = db.prepare('SELECT name FROM c WHERE id = $1');
+    expect((await get.execute([2])).rows).toEqual([{ name: 'b' }]);
+    expect((await get.execute(['1'])).rows).toEqual([{ name: 'a' }]);
+    expect((await get.execute([2n])).rows).toEqual([{ name: 'b' }]);
+    const put = db.prepare('UPDATE c SET name = $2 WHERE id = $1');
+    expect((await put.execute([1, 'z'])).command).toBe('UPDATE 1');
+    expect(await db.query('SELECT name FROM c WHERE id >= $1 ORDER BY id', [1])).toEqual([
+      { name: 'z' },
+      { name: 'b' },
+    ]);
+    await expect(get.execute(['x'])).rejects.toMatchObject({ sqlstate: '22P02' });
+    await db.close();
+  });
+
   it('refuses to treat an ordinary file as a database', async () => {
     const file = tempPath('notes.txt');
     fs.writeFileSync(file, 'hello');

@@ -50,6 +50,8 @@ export interface BoundExpr {
   readonly name: string;
   /** For a plain column reference: its position in the row. */
   readonly columnIndex?: number;
+  /** For a parameter ($n): its number; an untyped one takes the type its context needs. */
+  readonly paramNumber?: number;
 }
 
 /** A column visible to expressions: position i of the row is columns[i]. */
@@ -127,6 +129,22 @@ export function typeFromName(t: TypeName): SqlType {
  * allowed in `mode` is applied. Fails with DATATYPE_MISMATCH (42804) when none is allowed.
  */
 export function coerce(e: BoundExpr, target: SqlType, mode: CastMode, b: BindContext, what?: string): BoundExpr {
+  if (e.type.kind === 'unknown' && e.paramNumber !== undefined && target.kind !== 'unknown') {
+    // An untyped parameter is typed by its first context; its values are converted to that type.
+    const n = e.paramNumber;
+    b.params.infer(n, target);
+    const t = b.params.get(n) ?? target;
+    const param: BoundExpr = {
+      type: t,
+      name: e.name,
+      paramNumber: n,
+      eval: (_row, env) => {
+        if (n > env.params.length) throw err('UNDEFINED_PARAMETER', `there is no parameter $${n}`);
+        return paramDatum(env.params[n - 1], t, env.ctx);
+      },
+    };
+    return t.kind === target.kind ? param : coerce(param, target, mode, b, what);
+  }
   if (e.type.kind === 'unknown' && e.constant) {
     const v = e.constant.value;
     const value = v === null ? null : parseText(target, v as string, b.ctx);
@@ -387,6 +405,7 @@ export class ExprBinder {
         return {
           type: t,
           name: '?column?',
+          paramNumber: n,
           // The parameter's type may be settled by a later use: read it at run time.
           eval: (_row, env) => {
             if (n > env.params.length) throw err('UNDEFINED_PARAMETER', `there is no parameter $${n}`, e.location);

@@ -115,6 +115,23 @@ export class Session {
   }
 
   async executeStatement(stmt: Statement | StatementNode, params: readonly unknown[] = []): Promise<QueryResult> {
+    try {
+      return await this.executeStatement_(stmt, params);
+    } catch (e) {
+      if (e instanceof ThinkLiteError) throw e;
+      // A bug, not bad input: still one coded error, and the session goes on.
+      this.log.error({ err: e }, 'internal error');
+      if (this.txn) this.failed = true;
+      throw new ThinkLiteError(
+        'INTERNAL_ERROR',
+        `internal error: ${(e as Error).message ?? String(e)}`,
+        {},
+        { cause: e },
+      );
+    }
+  }
+
+  private async executeStatement_(stmt: Statement | StatementNode, params: readonly unknown[]): Promise<QueryResult> {
     switch (stmt.kind) {
       case 'begin':
         if (stmt.asOfSystemTime) throw err('FEATURE_NOT_SUPPORTED', 'BEGIN AS OF SYSTEM TIME is not supported yet');
