@@ -4,6 +4,7 @@ import type { DatabaseDesc, SequenceDesc } from '../catalog/descriptors.js';
 import type { TypeContext } from '../types/datetime.js';
 import type { Datum } from '../types/datum.js';
 import type { SqlType } from '../types/type.js';
+import type { PlanNode } from './explain.js';
 import type { Env, ParamTypes, Scope } from './expr.js';
 
 /** A column of a result. */
@@ -20,6 +21,8 @@ export interface QueryResult {
   readonly rowCount: number;
   readonly columns: readonly ResultColumn[];
   readonly rows: readonly (readonly Datum[])[];
+  /** For a query: the plan it ran (EXPLAIN). */
+  readonly plan?: PlanNode;
 }
 
 /** Generates rowids for tables without a primary key: unique and increasing in one store. */
@@ -43,6 +46,8 @@ export interface StatementContext {
   readonly env: Env;
   readonly rowIds: RowIdSource;
   readonly sequences: SequenceSource;
+  /** EXPLAIN without ANALYZE: plan the query, read no rows. */
+  readonly explainOnly?: boolean;
   /** The enclosing query's scope while a correlated subquery runs. */
   readonly outerScope?: Scope;
   /** The WITH queries in scope, materialized, by name. */

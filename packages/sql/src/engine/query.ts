@@ -25,6 +25,7 @@ import {
 } from './aggregate.js';
 import type { MaterializedQuery, QueryResult, ResultColumn, StatementContext } from './context.js';
 import { sqlError } from './errors.js';
+import { type PlanNode, planNode } from './explain.js';
 import { type BoundExpr, coerce, commonType, ExprBinder, type Scope, type ScopeColumn } from './expr.js';
 import { correlatedOf, evaluateCorrelated, planFrom, prepareSubqueries } from './relation.js';
 import { TableCodec } from './table.js';
@@ -303,6 +304,7 @@ interface QueryRows {
   rows: Datum[][];
   keys: SortKey[];
   keyRows?: Datum[][];
+  plan: PlanNode;
 }
 
 /** Materializes the WITH queries of a statement into the context (recursive ones iterated). */
@@ -438,7 +440,7 @@ function castTo(v: Datum, from: SqlType, to: SqlType, sc: StatementContext): Dat
 async function setOperation(
   sc: StatementContext,
   op: SetOperation,
-): Promise<{ columns: ResultColumn[]; rows: Datum[][] }> {
+): Promise<{ columns: ResultColumn[]; rows: Datum[][]; plan: PlanNode }> {
   const l = await runSelect(sc, op.left, true);
   const r = await runSelect(sc, op.right, true);
   const word = op.op.toUpperCase();
@@ -495,7 +497,8 @@ async function setOperation(
       }
     }
   }
-  return { columns, rows };
+  const setPlan = planNode(`${op.op}${op.all ? ' all' : ''}`, l.plan, r.plan);
+  return { columns, rows, plan: setPlan };
 }
 
 function valuesRows(
@@ -503,7 +506,7 @@ function valuesRows(
   body: ValuesList,
   binder: ExprBinder,
   keepUnknown: boolean,
-): { columns: ResultColumn[]; rows: Datum[][] } {
+): { columns: ResultColumn[]; rows: Datum[][]; plan: PlanNode } {
   const bound = body.rows.map((r) => r.map((e) => binder.bind(e, { columns: [] })));
   const width = bound[0]?.length ?? 0;
   if (bound.some((r) => r.length !== width))
@@ -515,7 +518,8 @@ function valuesRows(
     types.push(t.kind === 'unknown' && !keepUnknown ? Types.text : t);
   }
   const rows = bound.map((r) => r.map((e, c) => coerce(e, types[c] as SqlType, 'implicit', binder.b).eval([], sc.env)));
-  return { columns: types.map((type, c) => ({ name: `column${c + 1}`, type })), rows };
+  const plan = planNode(`values (${rows.length} row${rows.length === 1 ? '' : 's'})`);
+  return { columns: types.map((type, c) => ({ name: `column${c + 1}`, type })), rows, plan };
 }
 
 /** SELECT … FROM … WHERE … GROUP BY … HAVING, with the ORDER BY keys computed per row. */
@@ -550,8 +554,8 @@ async function selectCore(
   if (where && findAggregates(body.where).length > 0) {
     throw err('GROUPING_ERROR', 'aggregate functions are not allowed in WHERE', body.where?.location);
   }
-  // One base table: a WHERE that fixes its primary key reads one row.
-  const source = rel.table ? scanTable(sc, rel.table, body.where, binder) : rel.rows();
+  // The relation's scans were chosen with the WHERE clause (a fixed key reads one row).
+  const source = rel.rows();
   const aggCalls = [
     ...body.targets.flatMap((t) => findAggregates(t.expr)),
     ...findAggregates(body.having),
@@ -561,6 +565,19 @@ async function selectCore(
   const windowCalls = [...body.targets.map((t) => t.expr), ...stmt.orderBy.map((o) => o.expr)].flatMap((e) =>
     findWindowCalls(e),
   );
+  let plan = rel.plan;
+  if (body.where) plan = planNode('filter (WHERE)', plan);
+  if (grouped) {
+    const n = body.groupBy.length;
+    const by = n > 0 ? `group by ${n} key${n > 1 ? 's' : ''}` : 'one group';
+    plan = planNode(`hash aggregate (${by}, ${aggCalls.length} aggregate${aggCalls.length === 1 ? '' : 's'})`, plan);
+    if (body.having) plan = planNode('filter (HAVING)', plan);
+  }
+  if (windowCalls.length > 0) {
+    plan = planNode(`window (${windowCalls.length} function${windowCalls.length === 1 ? '' : 's'})`, plan);
+  }
+  if (body.distinct) plan = planNode('distinct', plan);
+  if (sc.explainOnly) return { columns: [], rows: [], keys: [], plan };
   let targets: { exprs: BoundExpr[]; names: string[] } = { exprs: [], names: [] };
   let input: AsyncIterable<Datum[]> | Iterable<Datum[]>;
   let having: BoundExpr | undefined;
@@ -645,7 +662,7 @@ async function selectCore(
     rows = keep.map((i) => rows[i] as Datum[]);
     if (keyRows) keyRows = keep.map((i) => (keyRows as Datum[][])[i] as Datum[]);
   }
-  return keyRows ? { columns, rows, keys, keyRows } : { columns, rows, keys };
+  return keyRows ? { columns, rows, keys, keyRows, plan } : { columns, rows, keys, plan };
 }
 
 /**
@@ -682,5 +699,10 @@ export async function runSelect(sc: StatementContext, stmt: SelectStmt, keepUnkn
   const offset = limitValue(stmt.offset, sc, binder, 'OFFSET') ?? 0;
   const limit = limitValue(stmt.limit, sc, binder, 'LIMIT');
   if (offset > 0 || limit !== undefined) rows = rows.slice(offset, limit === undefined ? undefined : offset + limit);
-  return { command: `SELECT ${rows.length}`, rowCount: rows.length, columns: q.columns, rows };
+  let plan = q.plan;
+  if (stmt.orderBy.length > 0)
+    plan = planNode(`sort (${stmt.orderBy.length} key${stmt.orderBy.length > 1 ? 's' : ''})`, plan);
+  if (stmt.limit || stmt.offset) plan = planNode('limit', plan);
+  plan.rows = rows.length;
+  return { command: `SELECT ${rows.length}`, rowCount: rows.length, columns: q.columns, rows, plan };
 }

@@ -14,6 +14,7 @@ import {
 } from './access.js';
 import type { StatementContext } from './context.js';
 import { sqlError } from './errors.js';
+import { type PlanNode, planNode } from './explain.js';
 import {
   type BoundExpr,
   coerce,
@@ -36,7 +37,7 @@ const err = sqlError;
 export interface Relation {
   readonly scope: Scope;
   /** How the rows are produced, for EXPLAIN. */
-  readonly plan?: string;
+  readonly plan: PlanNode;
   rows(): AsyncIterable<Datum[]> | Iterable<Datum[]>;
   /** Set when the relation is one base table (so a WHERE on its key can be a point lookup). */
   readonly table?: BoundTable;
@@ -81,7 +82,7 @@ export async function planFromItem(
       if (cte) {
         const alias = item.alias ?? { name: item.name[0] as string, columns: [] };
         const scope = { columns: aliasColumns(cte.names, cte.types, alias, item.location) };
-        return { scope, rows: () => cte.rows as Datum[][] };
+        return { scope, plan: planNode(`CTE scan on ${item.name[0]}`), rows: () => cte.rows as Datum[][] };
       }
       const r = await sc.catalog.resolveRelation(sc.database, sc.searchPath, item.name);
       if (r?.kind === 'view') {
@@ -96,14 +97,14 @@ export async function planFromItem(
             item.location,
           ),
         };
-        return { scope, rows: () => res.rows as Datum[][] };
+        return { scope, plan: planNode(`view ${r.name} (materialized)`), rows: () => res.rows as Datum[][] };
       }
       const bt = await bindTable(sc, item);
       const path = chooseAccess(bt, boundsFromWhere(bt, where, binder));
       return {
         scope: bt.scope,
         table: bt,
-        plan: describeAccess(bt, path),
+        plan: planNode(describeAccess(bt, path)),
         rows: () => readAccess(sc, bt, path, sc.env),
       };
     }
@@ -117,7 +118,8 @@ export async function planFromItem(
           item.location,
         ),
       };
-      return { scope, rows: () => sub.rows as Datum[][] };
+      const label = `subquery${item.alias ? ` ${item.alias.name}` : ''} (materialized)`;
+      return { scope, plan: planNode(label), rows: () => sub.rows as Datum[][] };
     }
     case 'join':
       return planJoin(sc, item, binder, where);
@@ -133,7 +135,7 @@ export async function planFrom(
   binder: ExprBinder,
   where?: Expr,
 ): Promise<Relation> {
-  if (from.length === 0) return { scope: { columns: [] }, rows: () => [[]] };
+  if (from.length === 0) return { scope: { columns: [] }, plan: planNode('result (one row)'), rows: () => [[]] };
   checkDuplicateAliases(from);
   let rel = await planFromItem(sc, from[0] as FromItem, binder, where);
   // A comma is a cross join, but the WHERE clause's equalities between the two sides key it.
@@ -175,6 +177,7 @@ function checkDuplicateAliases(from: readonly FromItem[]): void {
 function crossJoin(left: Relation, right: Relation): Relation {
   return {
     scope: { columns: [...left.scope.columns, ...right.scope.columns] },
+    plan: planNode('nested loop (cross join)', left.plan, right.plan),
     rows: async function* () {
       const rightRows = await collect(right);
       for await (const l of left.rows()) for (const r of rightRows) yield [...l, ...r];
@@ -336,7 +339,7 @@ function joinRelations(
       });
     return {
       scope,
-      plan: `lookup join on ${describeAccess(rt, lookup)}`,
+      plan: planNode(`lookup join (${type}) on ${describeAccess(rt, lookup)}`, left.plan),
       rows: async function* () {
         for await (const l of left.rows()) {
           let any = false;
@@ -353,7 +356,7 @@ function joinRelations(
   }
   return {
     scope,
-    plan: keys.length > 0 ? 'hash join' : 'nested loop join',
+    plan: planNode(keys.length > 0 ? `hash join (${type})` : `nested loop (${type} join)`, left.plan, right.plan),
     rows: async function* () {
       const rightRows = await collect(right);
       // Build a hash table on the right side (all rows in one bucket when there are no keys).

@@ -9,13 +9,21 @@ import { parse } from '../parser/parse.js';
 import type { TypeContext } from '../types/datetime.js';
 import { formatText } from '../types/text-io.js';
 import { Types } from '../types/type.js';
+import { boundsFromWhere, chooseAccess, describeAccess } from './access.js';
 import { alterTable } from './alter.js';
-import { type QueryResult, type RowIdSource, type SequenceSource, statementContext } from './context.js';
+import {
+  type QueryResult,
+  type RowIdSource,
+  type SequenceSource,
+  type StatementContext,
+  statementContext,
+} from './context.js';
 import { createDatabase, createIndex, createSchema, createTable, createView, drop, truncate } from './ddl.js';
 import { runDelete, runInsert, runUpdate } from './dml.js';
 import { sqlError } from './errors.js';
+import { formatPlan, type PlanNode, planNode } from './explain.js';
 import { ExprBinder, ParamTypes } from './expr.js';
-import { runSelect } from './query.js';
+import { bindTable, runSelect } from './query.js';
 
 /**
  * A SQL session: one connection's state — its database, settings and transaction — running
@@ -285,9 +293,60 @@ export class Session {
         return truncate(sc, stmt);
       case 'alterTable':
         return alterTable(sc, stmt);
+      case 'explain':
+        return this.explain(sc, stmt, params);
       default:
         throw err('FEATURE_NOT_SUPPORTED', `${stmt.kind} statements are not supported yet`);
     }
+  }
+
+  /**
+   * EXPLAIN [ANALYZE]: the plan as rows of text. Without ANALYZE nothing is read or written
+   * (uncorrelated subqueries and FROM subqueries are planned, not run); with it the statement runs
+   * — inside the statement's transaction, so EXPLAIN ANALYZE of a write writes, as in PostgreSQL.
+   */
+  private async explain(
+    sc: StatementContext,
+    stmt: Extract<StatementNode, { kind: 'explain' }>,
+    params: readonly unknown[],
+  ): Promise<QueryResult> {
+    const inner = stmt.statement;
+    let root: PlanNode;
+    const started = performance.now();
+    if (inner.kind === 'select') {
+      const r = await runSelect(stmt.analyze ? sc : { ...sc, explainOnly: true }, inner);
+      root = r.plan ?? planNode('query');
+    } else if (inner.kind === 'insert' || inner.kind === 'update' || inner.kind === 'delete') {
+      const target = inner.table.name.join('.');
+      const label = `${inner.kind} on ${target}`;
+      if (stmt.analyze) {
+        const r = await this.run(sc.txn, inner, params);
+        root = planNode(label);
+        root.rows = r.rowCount;
+      } else if (inner.kind === 'insert') {
+        root = planNode(label, planNode(inner.source.kind === 'defaultValues' ? 'default values' : 'rows to insert'));
+      } else {
+        const bt = await bindTable(sc, inner.table);
+        const binder = new ExprBinder({ params: sc.params, ctx: sc.typeContext });
+        const path = chooseAccess(bt, boundsFromWhere(bt, inner.where, binder));
+        root = planNode(
+          label,
+          inner.where
+            ? planNode('filter (WHERE)', planNode(describeAccess(bt, path)))
+            : planNode(describeAccess(bt, path)),
+        );
+      }
+    } else {
+      throw err('FEATURE_NOT_SUPPORTED', `EXPLAIN of ${inner.kind} statements is not supported`);
+    }
+    const lines = formatPlan(root, stmt.analyze);
+    if (stmt.analyze) lines.push(`Execution Time: ${(performance.now() - started).toFixed(3)} ms`);
+    return {
+      command: 'EXPLAIN',
+      rowCount: lines.length,
+      columns: [{ name: 'QUERY PLAN', type: Types.text }],
+      rows: lines.map((l) => [l]),
+    };
   }
 
   private set(stmt: Extract<StatementNode, { kind: 'set' }>): QueryResult {
