@@ -109,6 +109,31 @@ describe('the embedded database (ThinkLite.open)', () => {
     await db.close();
   });
 
+  it('reads the past with AS OF SYSTEM TIME, alone or in a read-only BEGIN', async () => {
+    const db = await ThinkLite.open(tempPath('history.tlite'));
+    const pause = () => new Promise((r) => setTimeout(r, 5));
+    await db.execute('CREATE TABLE h (k int PRIMARY KEY, v text)');
+    await db.execute("INSERT INTO h VALUES (1, 'old')");
+    await pause();
+    const [{ t }] = (await db.query('SELECT clock_timestamp()::text AS t')) as [{ t: string }];
+    await pause();
+    await db.execute("UPDATE h SET v = 'new' WHERE k = 1");
+    expect(await db.query(`SELECT v FROM h AS OF SYSTEM TIME '${t}'`)).toEqual([{ v: 'old' }]);
+    expect(await db.query('SELECT v FROM h')).toEqual([{ v: 'new' }]);
+    await db.execute(`BEGIN AS OF SYSTEM TIME '${t}'`);
+    expect(await db.query('SELECT v FROM h WHERE k = 1')).toEqual([{ v: 'old' }]);
+    await expect(db.execute("UPDATE h SET v = 'x'")).rejects.toMatchObject({ sqlstate: '25006' });
+    await db.execute('ROLLBACK');
+    await expect(db.execute("SELECT v FROM h AS OF SYSTEM TIME '2999-01-01'")).rejects.toMatchObject({
+      sqlstate: '22023',
+    });
+    // An hour ago the table did not exist yet: the catalog is read as of that time too.
+    await expect(db.query("SELECT count(*) AS n FROM h AS OF SYSTEM TIME '-1h'")).rejects.toMatchObject({
+      sqlstate: '42P01',
+    });
+    await db.close();
+  });
+
   it('refuses to treat an ordinary file as a database', async () => {
     const file = tempPath('notes.txt');
     fs.writeFileSync(file, 'hello');

@@ -1,13 +1,14 @@
-import { isThinkLiteError, type Logger, silentLogger, ThinkLiteError } from '@thinklite/base';
+import { isThinkLiteError, type Logger, silentLogger, ThinkLiteError, type Timestamp } from '@thinklite/base';
 import type { KvDb, KvTxn, Savepoint, TxnOptions } from '@thinklite/kv';
 import { Catalog, DEFAULT_SCHEMA } from '../catalog/catalog.js';
 import type { DatabaseDesc, SequenceDesc } from '../catalog/descriptors.js';
 import { sequenceKey } from '../catalog/keys.js';
 import type { SessionFields } from '../functions/index.js';
-import type { IsolationLevel, Statement, StatementNode } from '../parser/ast.js';
+import type { Expr, IsolationLevel, Statement, StatementNode } from '../parser/ast.js';
 import { parse } from '../parser/parse.js';
 import type { TypeContext } from '../types/datetime.js';
-import { formatText } from '../types/text-io.js';
+import type { Interval } from '../types/interval.js';
+import { formatText, parseText } from '../types/text-io.js';
 import { Types } from '../types/type.js';
 import { boundsFromWhere, chooseAccess, describeAccess } from './access.js';
 import { alterTable } from './alter.js';
@@ -142,11 +143,11 @@ export class Session {
   private async executeStatement_(stmt: Statement | StatementNode, params: readonly unknown[]): Promise<QueryResult> {
     switch (stmt.kind) {
       case 'begin':
-        if (stmt.asOfSystemTime) throw err('FEATURE_NOT_SUPPORTED', 'BEGIN AS OF SYSTEM TIME is not supported yet');
         if (this.txn) return done('BEGIN'); // PostgreSQL warns and carries on
         this.txn = this.host.kv.begin({
           isolation: isolationOf(stmt.isolationLevel),
           readOnly: stmt.readOnly === true,
+          ...(stmt.asOfSystemTime ? { asOf: this.asOfTimestamp(stmt.asOfSystemTime, params) } : {}),
         });
         this.failed = false;
         this.savepoints = [];
@@ -210,8 +211,11 @@ export class Session {
         throw e;
       }
     }
+    // A historical read runs alone in a read-only transaction at its timestamp.
+    const asOf =
+      stmt.kind === 'select' && stmt.asOfSystemTime ? this.asOfTimestamp(stmt.asOfSystemTime, params) : undefined;
     for (let attempt = 1; ; attempt++) {
-      const txn = this.host.kv.begin({});
+      const txn = this.host.kv.begin(asOf ? { asOf } : {});
       try {
         const r = await this.run(txn, stmt, params);
         await txn.commit();
@@ -222,6 +226,35 @@ export class Session {
         this.log.debug({ attempt, err: e.message }, 'implicit transaction retried');
       }
     }
+  }
+
+  /**
+   * The timestamp of `AS OF SYSTEM TIME expr` (CockroachDB's forms): a negative interval before
+   * now ('-10s'), a timestamp, or nanoseconds since 1970 as a number.
+   */
+  private asOfTimestamp(e: Expr, params: readonly unknown[]): Timestamp {
+    const ctx = this.typeContext();
+    const binder = new ExprBinder({ params: new ParamTypes(), ctx });
+    const bound = binder.bind(e, { columns: [] });
+    const v = bound.eval([], { params, ctx });
+    const nowWall = this.host.kv.now().wall;
+    const fromInterval = (iv: Interval) =>
+      nowWall + Number(BigInt(iv.months) * 30n * 86_400_000_000n + BigInt(iv.days) * 86_400_000_000n + iv.micros);
+    let wall: number;
+    if (v === null) throw err('INVALID_PARAMETER_VALUE', 'AS OF SYSTEM TIME: the timestamp must not be NULL');
+    if (bound.type.kind === 'unknown' || bound.type.kind === 'text') {
+      const text = String(v).trim();
+      if (text.startsWith('-')) wall = fromInterval(parseText(Types.interval, text, ctx) as Interval);
+      else if (/^\d+(\.\d+)?$/.test(text)) wall = Math.floor(Number(text.split('.')[0]) / 1000);
+      else wall = Number((parseText(Types.timestamptz, text, ctx) as bigint) + MICROS_1970_TO_2000);
+    } else if (bound.type.kind === 'interval') wall = fromInterval(v as Interval);
+    else if (bound.type.kind === 'timestamptz' || bound.type.kind === 'timestamp')
+      wall = Number((v as bigint) + MICROS_1970_TO_2000);
+    else if (bound.type.kind === 'int8' || bound.type.kind === 'int4' || bound.type.kind === 'numeric')
+      wall = Math.floor(Number(String(v).split('.')[0]) / 1000);
+    else throw err('INVALID_PARAMETER_VALUE', `AS OF SYSTEM TIME: a ${bound.type.kind} is not a timestamp`);
+    if (wall > nowWall) throw err('INVALID_PARAMETER_VALUE', 'AS OF SYSTEM TIME: the timestamp is in the future');
+    return { wall, logical: 0 };
   }
 
   private endTxn(): void {
@@ -268,7 +301,9 @@ export class Session {
     );
     switch (stmt.kind) {
       case 'select':
-        if (stmt.asOfSystemTime) throw err('FEATURE_NOT_SUPPORTED', 'AS OF SYSTEM TIME is not supported yet');
+        if (stmt.asOfSystemTime && this.txn && !this.txn.readOnly) {
+          throw err('FEATURE_NOT_SUPPORTED', 'AS OF SYSTEM TIME inside a transaction must be given to BEGIN');
+        }
         return runSelect(sc, stmt);
       case 'insert':
         return runInsert(sc, stmt);
