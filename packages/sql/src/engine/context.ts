@@ -6,6 +6,7 @@ import type { Datum } from '../types/datum.js';
 import type { SqlType } from '../types/type.js';
 import type { PlanNode } from './explain.js';
 import type { Env, ParamTypes, Scope } from './expr.js';
+import type { MemoryAccount } from './memory.js';
 
 /** A column of a result. */
 export interface ResultColumn {
@@ -46,6 +47,8 @@ export interface StatementContext {
   readonly env: Env;
   readonly rowIds: RowIdSource;
   readonly sequences: SequenceSource;
+  /** What the statement holds in memory, against the session's limit. */
+  readonly memory: MemoryAccount;
   /** EXPLAIN without ANALYZE: plan the query, read no rows. */
   readonly explainOnly?: boolean;
   /** The enclosing query's scope while a correlated subquery runs. */
@@ -70,6 +73,7 @@ export function statementContext(
   values: readonly unknown[],
   rowIds: RowIdSource,
   sequences: SequenceSource,
+  memory: MemoryAccount,
 ): StatementContext {
   return {
     txn,
@@ -81,5 +85,6 @@ export function statementContext(
     env: { params: values, ctx: typeContext },
     rowIds,
     sequences,
+    memory,
   };
 }

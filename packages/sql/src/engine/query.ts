@@ -27,6 +27,7 @@ import type { MaterializedQuery, QueryResult, ResultColumn, StatementContext } f
 import { sqlError } from './errors.js';
 import { type PlanNode, planNode } from './explain.js';
 import { type BoundExpr, coerce, commonType, ExprBinder, type Scope, type ScopeColumn } from './expr.js';
+import { rowBytes } from './memory.js';
 import { correlatedOf, evaluateCorrelated, planFrom, prepareSubqueries } from './relation.js';
 import { TableCodec } from './table.js';
 import { applyWindows, findWindowCalls } from './window.js';
@@ -248,6 +249,7 @@ async function aggregateRows(
     let grp = groups.get(h);
     if (!grp) {
       grp = newGroup(keys);
+      sc.memory.charge(rowBytes(keys) + 64 * aggs.length, 'grouping');
       groups.set(h, grp);
     }
     for (let j = 0; j < aggs.length; j++)
@@ -610,7 +612,9 @@ async function selectCore(
     for await (const row of input) {
       const rowEnv = await evaluateCorrelated(sc, scope, correlated, row);
       if (rowFilter && rowFilter.eval(row, rowEnv) !== true) continue;
-      rows.push(targets.exprs.map((e) => e.eval(row, rowEnv)));
+      const out = targets.exprs.map((e) => e.eval(row, rowEnv));
+      sc.memory.chargeRow(out, 'collecting the result');
+      rows.push(out);
       keyRows?.push(keys.map((k) => k.expr.eval(row, rowEnv)));
     }
   } else {
@@ -624,7 +628,11 @@ async function selectCore(
     }
     const env = sc.env;
     const base: Datum[][] = [];
-    for await (const row of input) if (!rowFilter || rowFilter.eval(row, env) === true) base.push(row);
+    for await (const row of input) {
+      if (rowFilter && rowFilter.eval(row, env) !== true) continue;
+      sc.memory.chargeRow(row, 'computing window functions');
+      base.push(row);
+    }
     const bindScope: Scope = grouped ? { columns: [] } : scope;
     const w = applyWindows(
       base,

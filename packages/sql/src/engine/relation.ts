@@ -174,20 +174,24 @@ function checkDuplicateAliases(from: readonly FromItem[]): void {
   for (const f of from) visit(f);
 }
 
-function crossJoin(left: Relation, right: Relation): Relation {
+function crossJoin(sc: StatementContext, left: Relation, right: Relation): Relation {
   return {
     scope: { columns: [...left.scope.columns, ...right.scope.columns] },
     plan: planNode('nested loop (cross join)', left.plan, right.plan),
     rows: async function* () {
-      const rightRows = await collect(right);
+      const rightRows = await collect(sc, right, 'building a nested loop join');
       for await (const l of left.rows()) for (const r of rightRows) yield [...l, ...r];
     },
   };
 }
 
-async function collect(rel: Relation): Promise<Datum[][]> {
+/** All of a relation's rows, held in memory (charged to the statement). */
+async function collect(sc: StatementContext, rel: Relation, what: string): Promise<Datum[][]> {
   const out: Datum[][] = [];
-  for await (const r of rel.rows()) out.push(r);
+  for await (const r of rel.rows()) {
+    sc.memory.chargeRow(r, what);
+    out.push(r);
+  }
   return out;
 }
 
@@ -215,7 +219,7 @@ function joinRelations(
   const nl = left.scope.columns.length;
   const nr = right.scope.columns.length;
   const type = j.joinType;
-  if (type === 'cross') return crossJoin(left, right);
+  if (type === 'cross') return crossJoin(sc, left, right);
 
   // USING / NATURAL: the named columns appear once, first (coalesced for a FULL join); the
   // originals stay reachable through their table names only.
@@ -358,7 +362,7 @@ function joinRelations(
     scope,
     plan: planNode(keys.length > 0 ? `hash join (${type})` : `nested loop (${type} join)`, left.plan, right.plan),
     rows: async function* () {
-      const rightRows = await collect(right);
+      const rightRows = await collect(sc, right, 'building a hash join');
       // Build a hash table on the right side (all rows in one bucket when there are no keys).
       const table = new Map<string, number[]>();
       rightRows.forEach((r, i) => {

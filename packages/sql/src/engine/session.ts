@@ -24,6 +24,7 @@ import { runDelete, runInsert, runUpdate } from './dml.js';
 import { sqlError } from './errors.js';
 import { formatPlan, type PlanNode, planNode } from './explain.js';
 import { ExprBinder, ParamTypes } from './expr.js';
+import { MemoryAccount, parseBytes } from './memory.js';
 import { bindTable, runSelect } from './query.js';
 
 /**
@@ -46,6 +47,7 @@ export const DEFAULT_SETTINGS: Readonly<Record<string, string>> = {
   extra_float_digits: '1',
   integer_datetimes: 'on',
   intervalstyle: 'postgres',
+  query_memory_limit: '1GB',
   search_path: '"$user", public',
   server_encoding: 'UTF8',
   server_version: '15.0',
@@ -55,6 +57,7 @@ export const DEFAULT_SETTINGS: Readonly<Record<string, string>> = {
 };
 
 const IMPLICIT_ATTEMPTS = 10;
+const DEFAULT_MEMORY_LIMIT = 1024 ** 3;
 const MICROS_1970_TO_2000 = 946_684_800_000_000n;
 
 /** The pieces of an engine a session runs on. */
@@ -298,6 +301,7 @@ export class Session {
       params,
       this.host.rowIds,
       this.host.sequences,
+      new MemoryAccount(parseBytes(this.settings.get('query_memory_limit') ?? '') ?? DEFAULT_MEMORY_LIMIT),
     );
     switch (stmt.kind) {
       case 'select':
@@ -398,6 +402,9 @@ export class Session {
       return v === null ? '' : typeof v === 'string' ? v : formatText(b.type, v, this.typeContext());
     });
     const value = parts.join(', ');
+    if (name === 'query_memory_limit' && parseBytes(value) === undefined) {
+      throw err('INVALID_PARAMETER_VALUE', `invalid value for parameter "query_memory_limit": "${value}"`);
+    }
     if (name === 'timezone') {
       // Validate now: a bad zone is an error at SET time, as in PostgreSQL.
       formatText(Types.timestamptz, 0n, { timeZone: value });
