@@ -532,7 +532,6 @@ async function selectCore(
   binder: ExprBinder,
   keepUnknown: boolean,
 ): Promise<QueryRows> {
-  if (body.distinctOn.length > 0) throw err('FEATURE_NOT_SUPPORTED', 'DISTINCT ON is not supported yet', body.location);
   const rel = await planFrom(sc, body.from, binder, body.where);
   // Inside a correlated subquery, names not found here are looked up in the enclosing query.
   const scope: Scope = sc.outerScope ? { ...rel.scope, outer: sc.outerScope } : rel.scope;
@@ -608,6 +607,18 @@ async function selectCore(
   let rows: Datum[][] = [];
   let keyRows: Datum[][] | undefined = keys.length > 0 ? [] : undefined;
   const rowFilter = grouped ? having : where;
+  if (body.distinctOn.length > 0 && windowCalls.length > 0) {
+    throw err('FEATURE_NOT_SUPPORTED', 'DISTINCT ON with window functions is not supported yet', body.location);
+  }
+  const onKeys = bindOrderBy(
+    body.distinctOn.map(
+      (expr): SortItem => ({ kind: 'sortItem', expr, direction: 'default', nulls: 'default', location: expr.location }),
+    ),
+    grouped ? { columns: [] } : scope,
+    grouped ? (postBinder as ExprBinder) : binder,
+    targets,
+  );
+  const onValues: Datum[][] = [];
   if (windowCalls.length === 0) {
     for await (const row of input) {
       const rowEnv = await evaluateCorrelated(sc, scope, correlated, row);
@@ -616,6 +627,7 @@ async function selectCore(
       sc.memory.chargeRow(out, 'collecting the result');
       rows.push(out);
       keyRows?.push(keys.map((k) => k.expr.eval(row, rowEnv)));
+      if (onKeys.length > 0) onValues.push(onKeys.map((k) => k.expr.eval(row, rowEnv)));
     }
   } else {
     // Window functions see every row that passed WHERE, GROUP BY and HAVING, so gather them first.
@@ -648,6 +660,40 @@ async function selectCore(
     keyRows = keys.length > 0 ? w.rows.map((r) => keys.map((k) => k.expr.eval(r, env))) : undefined;
   }
   const columns = targets.exprs.map((e, i) => ({ name: targets.names[i] as string, type: e.type }));
+  if (body.distinctOn.length > 0) {
+    // DISTINCT ON: the first row (in ORDER BY order) of each group of equal DISTINCT ON values.
+    for (let i = 0; i < Math.min(onKeys.length, keys.length); i++) {
+      if (
+        exprKey(stmt.orderBy[i]?.expr as Expr) !== exprKey(body.distinctOn[i] as Expr) &&
+        onKeys[i]?.expr !== keys[i]?.expr
+      ) {
+        throw err(
+          'INVALID_COLUMN_REFERENCE',
+          'SELECT DISTINCT ON expressions must match initial ORDER BY expressions',
+          body.location,
+        );
+      }
+    }
+    const onRows = onValues;
+    let order = rows.map((_, i) => i);
+    if (keyRows) {
+      const kr = keyRows;
+      order = sortRows(order, (i) => kr[i] as Datum[], keys);
+    }
+    const seen = new Set<string>();
+    const keep: number[] = [];
+    for (const i of order) {
+      const vals = onRows[i] as Datum[];
+      const h = vals
+        .map((v, c) => (v === null ? '\u0000null' : hashKey((onKeys[c] as SortKey).expr.type, v)))
+        .join('\u0001');
+      if (seen.has(h)) continue;
+      seen.add(h);
+      keep.push(i);
+    }
+    rows = keep.map((i) => rows[i] as Datum[]);
+    if (keyRows) keyRows = keep.map((i) => (keyRows as Datum[][])[i] as Datum[]);
+  }
   if (body.distinct) {
     if (keyRows && keys.some((k) => !targets.exprs.includes(k.expr))) {
       throw err(
