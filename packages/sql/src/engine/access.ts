@@ -151,9 +151,10 @@ async function* rowsFromSpan(
   ix: IndexDesc,
   start: Buffer,
   end: Buffer,
+  needed?: ReadonlySet<number>,
 ): AsyncGenerator<Datum[]> {
   if (ix === bt.table.primaryIndex) {
-    for await (const kv of sc.txn.scan(start, end)) yield bt.codec.decodeRow(kv.key, kv.value);
+    for await (const kv of sc.txn.scan(start, end)) yield bt.codec.decodeRow(kv.key, kv.value, needed);
     return;
   }
   const ic = bt.codec.indexes.find((c) => c.index === ix) as IndexCodec;
@@ -162,7 +163,7 @@ async function* rowsFromSpan(
   for (const pk of pks) {
     const key = bt.codec.primaryKeyOf(pk);
     const raw = await sc.txn.get(key);
-    if (raw) yield bt.codec.decodeRow(key, raw);
+    if (raw) yield bt.codec.decodeRow(key, raw, needed);
   }
 }
 
@@ -173,10 +174,11 @@ export async function* readAccess(
   path: AccessPath,
   env: Env,
   row: readonly Datum[] = [],
+  needed?: ReadonlySet<number>,
 ): AsyncGenerator<Datum[]> {
   if (path.kind === 'full') {
     const span = bt.codec.span();
-    for await (const kv of sc.txn.scan(span.start, span.end)) yield bt.codec.decodeRow(kv.key, kv.value);
+    for await (const kv of sc.txn.scan(span.start, span.end)) yield bt.codec.decodeRow(kv.key, kv.value, needed);
     return;
   }
   const ix = path.index;
@@ -187,11 +189,11 @@ export async function* readAccess(
     if (path.kind === 'point' && ix === bt.table.primaryIndex) {
       const key = bt.codec.primaryKeyOf(values);
       const raw = await sc.txn.get(key);
-      if (raw) yield bt.codec.decodeRow(key, raw);
+      if (raw) yield bt.codec.decodeRow(key, raw, needed);
       return;
     }
     const start = encodeIndexKey(prefix, keyColumns(bt, ix, values.length), values);
-    yield* rowsFromSpan(sc, bt, ix, start, prefixEnd(start) as Buffer);
+    yield* rowsFromSpan(sc, bt, ix, start, prefixEnd(start) as Buffer, needed);
     return;
   }
   const cols = keyColumns(bt, ix, 1);
@@ -214,5 +216,5 @@ export async function* readAccess(
       : keyOf(last.v)
     : (prefixEnd(prefix) as Buffer);
   if (Buffer.compare(start, end) >= 0) return;
-  yield* rowsFromSpan(sc, bt, ix, start, end);
+  yield* rowsFromSpan(sc, bt, ix, start, end, needed);
 }

@@ -28,7 +28,7 @@ import { sqlError } from './errors.js';
 import { type PlanNode, planNode } from './explain.js';
 import { type BoundExpr, coerce, commonType, ExprBinder, type Scope, type ScopeColumn } from './expr.js';
 import { rowBytes } from './memory.js';
-import { correlatedOf, evaluateCorrelated, planFrom, prepareSubqueries } from './relation.js';
+import { columnUsage, correlatedOf, evaluateCorrelated, planFrom, prepareSubqueries } from './relation.js';
 import { TableCodec } from './table.js';
 import { applyWindows, findWindowCalls } from './window.js';
 
@@ -532,7 +532,7 @@ async function selectCore(
   binder: ExprBinder,
   keepUnknown: boolean,
 ): Promise<QueryRows> {
-  const rel = await planFrom(sc, body.from, binder, body.where);
+  const rel = await planFrom(sc, body.from, binder, body.where, columnUsage(stmt));
   // Inside a correlated subquery, names not found here are looked up in the enclosing query.
   const scope: Scope = sc.outerScope ? { ...rel.scope, outer: sc.outerScope } : rel.scope;
   const subqueries = await prepareSubqueries(

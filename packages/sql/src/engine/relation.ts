@@ -41,6 +41,8 @@ export interface Relation {
   rows(): AsyncIterable<Datum[]> | Iterable<Datum[]>;
   /** Set when the relation is one base table (so a WHERE on its key can be a point lookup). */
   readonly table?: BoundTable;
+  /** For a base table: the row positions the query uses (others are not decoded). */
+  readonly neededColumns?: ReadonlySet<number>;
 }
 
 function aliasColumns(
@@ -75,6 +77,7 @@ export async function planFromItem(
   item: FromItem,
   binder: ExprBinder,
   where?: Expr,
+  usage?: ColumnUsage,
 ): Promise<Relation> {
   switch (item.kind) {
     case 'table': {
@@ -101,11 +104,13 @@ export async function planFromItem(
       }
       const bt = await bindTable(sc, item);
       const path = chooseAccess(bt, boundsFromWhere(bt, where, binder));
+      const needed = neededPositions(bt, usage);
       return {
         scope: bt.scope,
         table: bt,
         plan: planNode(describeAccess(bt, path)),
-        rows: () => readAccess(sc, bt, path, sc.env),
+        ...(needed ? { neededColumns: needed } : {}),
+        rows: () => readAccess(sc, bt, path, sc.env, [], needed),
       };
     }
     case 'subquery': {
@@ -122,10 +127,50 @@ export async function planFromItem(
       return { scope, plan: planNode(label), rows: () => sub.rows as Datum[][] };
     }
     case 'join':
-      return planJoin(sc, item, binder, where);
+      return planJoin(sc, item, binder, where, usage);
     default:
       throw err('FEATURE_NOT_SUPPORTED', 'set-returning functions in FROM are not supported yet', item.location);
   }
+}
+
+/**
+ * The column names a statement mentions anywhere (subqueries included), or `all` when it uses
+ * `*`: base tables decode only these columns.
+ */
+export interface ColumnUsage {
+  readonly all: boolean;
+  readonly names: ReadonlySet<string>;
+}
+
+export function columnUsage(stmt: SelectStmt): ColumnUsage {
+  const names = new Set<string>();
+  let all = false;
+  const visit = (v: unknown): void => {
+    if (all || v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x);
+      return;
+    }
+    const node = v as { kind?: string; names?: readonly string[]; using?: readonly string[]; natural?: boolean };
+    if (node.kind === 'star' || (node.kind === 'join' && node.natural)) {
+      all = true;
+      return;
+    }
+    if (node.kind === 'join') for (const n of node.using ?? []) names.add(n);
+    if (node.kind === 'columnRef' && node.names) names.add(node.names[node.names.length - 1] as string);
+    for (const x of Object.values(node)) visit(x);
+  };
+  visit(stmt);
+  return { all, names };
+}
+
+function neededPositions(bt: BoundTable, usage: ColumnUsage | undefined): ReadonlySet<number> | undefined {
+  if (!usage || usage.all) return undefined;
+  const out = new Set<number>();
+  bt.scope.columns.forEach((c, i) => {
+    if (usage.names.has(c.name)) out.add(i);
+  });
+  return out;
 }
 
 /** The relation of a whole FROM list (a comma is a cross join); no FROM is one empty row. */
@@ -134,14 +179,15 @@ export async function planFrom(
   from: readonly FromItem[],
   binder: ExprBinder,
   where?: Expr,
+  usage?: ColumnUsage,
 ): Promise<Relation> {
   if (from.length === 0) return { scope: { columns: [] }, plan: planNode('result (one row)'), rows: () => [[]] };
   checkDuplicateAliases(from);
-  let rel = await planFromItem(sc, from[0] as FromItem, binder, where);
+  let rel = await planFromItem(sc, from[0] as FromItem, binder, where, usage);
   // A comma is a cross join, but the WHERE clause's equalities between the two sides key it.
   const hints = conjunctsOf(where);
   for (const item of from.slice(1)) {
-    const next = await planFromItem(sc, item, binder, where);
+    const next = await planFromItem(sc, item, binder, where, usage);
     rel = joinRelations(
       sc,
       { joinType: 'inner', natural: false, using: [], location: item.location },
@@ -195,9 +241,15 @@ async function collect(sc: StatementContext, rel: Relation, what: string): Promi
   return out;
 }
 
-async function planJoin(sc: StatementContext, j: JoinRef, binder: ExprBinder, where?: Expr): Promise<Relation> {
-  const left = await planFromItem(sc, j.left, binder, where);
-  const right = await planFromItem(sc, j.right, binder, where);
+async function planJoin(
+  sc: StatementContext,
+  j: JoinRef,
+  binder: ExprBinder,
+  where?: Expr,
+  usage?: ColumnUsage,
+): Promise<Relation> {
+  const left = await planFromItem(sc, j.left, binder, where, usage);
+  const right = await planFromItem(sc, j.right, binder, where, usage);
   return joinRelations(sc, j, left, right, binder, []);
 }
 
@@ -347,7 +399,7 @@ function joinRelations(
       rows: async function* () {
         for await (const l of left.rows()) {
           let any = false;
-          for await (const r of readAccess(sc, rt, lookup, env, [...l, ...nullsR])) {
+          for await (const r of readAccess(sc, rt, lookup, env, [...l, ...nullsR], right.neededColumns)) {
             const row = [...l, ...r];
             if (!keysEqual(row) || !matches(row)) continue;
             any = true;

@@ -78,18 +78,35 @@ export class TableCodec {
     );
   }
 
-  decodeRow(key: Uint8Array, value: Uint8Array): Datum[] {
+  /**
+   * A row from its primary index entry. With `needed` (row positions), only those non-key columns
+   * are decoded — the others read as NULL — for queries that use few of a table's columns.
+   */
+  decodeRow(key: Uint8Array, value: Uint8Array, needed?: ReadonlySet<number>): Datum[] {
     const row: Datum[] = new Array(this.table.columns.length).fill(null);
     const pk = decodeIndexKey(key, this.prefix.length, this.pkColumns);
-    this.pkPositions.forEach((p, i) => {
-      row[p] = pk[i] ?? null;
-    });
+    for (let i = 0; i < this.pkPositions.length; i++) row[this.pkPositions[i] as number] = pk[i] ?? null;
+    const { columns, positions } = needed
+      ? this.valueSubset(needed)
+      : { columns: this.valueColumns, positions: this.valuePositions };
+    if (columns.length === 0) return row;
     const vals: Datum[] = [];
-    decodeValue(this.valueColumns, value, vals);
-    this.valuePositions.forEach((p, i) => {
-      row[p] = vals[i] ?? null;
-    });
+    decodeValue(columns, value, vals);
+    for (let i = 0; i < positions.length; i++) row[positions[i] as number] = vals[i] ?? null;
     return row;
+  }
+
+  private subsetCache: { needed: ReadonlySet<number>; columns: ValueColumn[]; positions: number[] } | undefined;
+
+  private valueSubset(needed: ReadonlySet<number>): { columns: ValueColumn[]; positions: number[] } {
+    if (this.subsetCache?.needed === needed) return this.subsetCache;
+    const keep = this.valuePositions.map((p, i) => [p, i] as const).filter(([p]) => needed.has(p));
+    this.subsetCache = {
+      needed,
+      columns: keep.map(([, i]) => this.valueColumns[i] as ValueColumn),
+      positions: keep.map(([p]) => p),
+    };
+    return this.subsetCache;
   }
 
   span(): { start: Buffer; end: Buffer } {
