@@ -268,7 +268,7 @@ describe('LocalKv: the transactional KV API on one store', () => {
     expect(metrics).toMatch(/thinklite_txn_commits_total\{result="committed"\} 50/);
   });
 
-  it('scans exactly the merge of committed data and buffered writes, forward and reverse, with limits', async () => {
+  it('scans (row by row and in batches) exactly the merge of committed data and buffered writes, forward and reverse, with limits', async () => {
     const keyArb = fc.stringMatching(/^[a-f]{1,3}$/);
     const op = fc.oneof(
       fc.record({ kind: fc.constant('put' as const), key: keyArb, value: fc.stringMatching(/^[0-9]{1,2}$/) }),
@@ -302,6 +302,10 @@ describe('LocalKv: the transactional KV API on one store', () => {
           if (reverse) expected.reverse();
           if (maxKeys !== undefined) expected = expected.slice(0, maxKeys);
           expect(await collect(t.scan(k('b'), k('e'), { reverse, maxKeys }))).toEqual(expected);
+          const batched: [string, string][] = [];
+          for await (const batch of t.scanBatches(k('b'), k('e'), { reverse, maxKeys }))
+            for (const kv of batch) batched.push([kv.key.toString(), kv.value.toString()]);
+          expect(batched).toEqual(expected);
         },
       ),
       { numRuns: 300 },

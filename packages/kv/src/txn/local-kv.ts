@@ -363,58 +363,102 @@ class LocalTxn implements KvTxn {
     return mvccGet(this.db.engine, key, this.readTimestamp)?.value;
   }
 
-  async *scan(start: Uint8Array, end: Uint8Array, opts: ScanOptions = {}): AsyncIterable<KeyValue> {
-    await this.ready();
+  /**
+   * The merge of committed rows (at the read timestamp) and this transaction's own writes in
+   * [start, end), as a synchronous generator; `progress.covered` follows the last key looked at,
+   * `progress.exhausted` is set when the span was read to its end.
+   */
+  private *merged(
+    start: Uint8Array,
+    end: Uint8Array,
+    opts: ScanOptions,
+    progress: { covered: Buffer; exhausted: boolean },
+  ): Generator<KeyValue> {
     const reverse = opts.reverse === true;
     const max = opts.maxKeys ?? Number.POSITIVE_INFINITY;
     const own = this.buffer.range(start, end, reverse);
     let oi = 0;
     let emitted = 0;
-    // How far the scan got, for the read spans: forward [start, covered), reverse [covered, end).
-    let covered: Buffer = Buffer.from(reverse ? end : start);
-    let exhausted = false;
     const ahead = (a: Uint8Array, b: Uint8Array) => (reverse ? compareBytes(a, b) > 0 : compareBytes(a, b) < 0);
-    try {
-      let lo: Buffer = Buffer.from(start);
-      let hi: Buffer = Buffer.from(end);
-      for (;;) {
-        const chunk = mvccScan(this.db.engine, lo, hi, this.readTimestamp, { reverse, maxKeys: SCAN_CHUNK });
-        for (const row of chunk.rows) {
-          // Our own writes at keys before this row come first; one at this key replaces it.
-          while (oi < own.length && ahead((own[oi] as BufferedWrite).key, row.key)) {
-            const w = own[oi++] as BufferedWrite;
-            covered = w.key;
-            if (w.value) {
-              yield { key: w.key, value: w.value };
-              if (++emitted >= max) return;
-            }
-          }
-          covered = row.key;
-          const same = oi < own.length && compareBytes((own[oi] as BufferedWrite).key, row.key) === 0;
-          const w = same ? (own[oi++] as BufferedWrite) : undefined;
-          const value = w ? w.value : row.value;
-          if (value) {
-            yield { key: row.key, value };
+    let lo: Buffer = Buffer.from(start);
+    let hi: Buffer = Buffer.from(end);
+    for (;;) {
+      const chunk = mvccScan(this.db.engine, lo, hi, this.readTimestamp, { reverse, maxKeys: SCAN_CHUNK });
+      for (const row of chunk.rows) {
+        // Our own writes at keys before this row come first; one at this key replaces it.
+        while (oi < own.length && ahead((own[oi] as BufferedWrite).key, row.key)) {
+          const w = own[oi++] as BufferedWrite;
+          progress.covered = w.key;
+          if (w.value) {
+            yield { key: w.key, value: w.value };
             if (++emitted >= max) return;
           }
         }
-        if (!chunk.resumeSpan) break;
-        if (reverse) hi = chunk.resumeSpan.end;
-        else lo = chunk.resumeSpan.start;
-      }
-      while (oi < own.length) {
-        const w = own[oi++] as BufferedWrite;
-        covered = w.key;
-        if (w.value) {
-          yield { key: w.key, value: w.value };
+        progress.covered = row.key;
+        const same = oi < own.length && compareBytes((own[oi] as BufferedWrite).key, row.key) === 0;
+        const w = same ? (own[oi++] as BufferedWrite) : undefined;
+        const value = w ? w.value : row.value;
+        if (value) {
+          yield { key: row.key, value };
           if (++emitted >= max) return;
         }
       }
-      exhausted = true;
+      if (!chunk.resumeSpan) break;
+      if (reverse) hi = chunk.resumeSpan.end;
+      else lo = chunk.resumeSpan.start;
+    }
+    while (oi < own.length) {
+      const w = own[oi++] as BufferedWrite;
+      progress.covered = w.key;
+      if (w.value) {
+        yield { key: w.key, value: w.value };
+        if (++emitted >= max) return;
+      }
+    }
+    progress.exhausted = true;
+  }
+
+  /** Records what a scan read: all of the span, or up to where it stopped. */
+  private recordScan(
+    start: Uint8Array,
+    end: Uint8Array,
+    reverse: boolean,
+    progress: { covered: Buffer; exhausted: boolean },
+  ): void {
+    if (progress.exhausted) this.reads.add(start, end);
+    else if (reverse) this.reads.add(progress.covered, end);
+    else this.reads.add(start, keyNext(progress.covered));
+  }
+
+  async *scan(start: Uint8Array, end: Uint8Array, opts: ScanOptions = {}): AsyncIterable<KeyValue> {
+    await this.ready();
+    const reverse = opts.reverse === true;
+    const progress = { covered: Buffer.from(reverse ? end : start), exhausted: false };
+    try {
+      // Row by row, so a caller that stops early (LIMIT) has read only what it took.
+      yield* this.merged(start, end, opts, progress);
     } finally {
-      if (exhausted) this.reads.add(start, end);
-      else if (reverse) this.reads.add(covered, end);
-      else this.reads.add(start, keyNext(covered));
+      this.recordScan(start, end, reverse, progress);
+    }
+  }
+
+  async *scanBatches(start: Uint8Array, end: Uint8Array, opts: ScanOptions = {}): AsyncIterable<KeyValue[]> {
+    await this.ready();
+    const reverse = opts.reverse === true;
+    const progress = { covered: Buffer.from(reverse ? end : start), exhausted: false };
+    try {
+      // A batch handed out counts as read whole, whether or not the caller looks at all of it.
+      let batch: KeyValue[] = [];
+      for (const kv of this.merged(start, end, opts, progress)) {
+        batch.push(kv);
+        if (batch.length >= SCAN_CHUNK) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) yield batch;
+    } finally {
+      this.recordScan(start, end, reverse, progress);
     }
   }
 
