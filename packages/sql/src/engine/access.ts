@@ -144,7 +144,7 @@ function keyColumns(bt: BoundTable, ix: IndexDesc, n: number): IndexKeyColumn[] 
   });
 }
 
-/** Rows of the primary index or, through a secondary index, looked up by primary key. */
+/** Rows of the primary index or, through a secondary index, looked up by primary key; in batches. */
 async function* rowsFromSpan(
   sc: StatementContext,
   bt: BoundTable,
@@ -152,22 +152,31 @@ async function* rowsFromSpan(
   start: Buffer,
   end: Buffer,
   needed?: ReadonlySet<number>,
-): AsyncGenerator<Datum[]> {
+): AsyncGenerator<Datum[][]> {
   if (ix === bt.table.primaryIndex) {
-    for await (const kv of sc.txn.scan(start, end)) yield bt.codec.decodeRow(kv.key, kv.value, needed);
+    for await (const batch of sc.txn.scanBatches(start, end)) {
+      const rows: Datum[][] = new Array(batch.length);
+      for (let i = 0; i < batch.length; i++) {
+        const kv = batch[i] as { key: Buffer; value: Buffer };
+        rows[i] = bt.codec.decodeRow(kv.key, kv.value, needed);
+      }
+      yield rows;
+    }
     return;
   }
   const ic = bt.codec.indexes.find((c) => c.index === ix) as IndexCodec;
-  const pks: Datum[][] = [];
-  for await (const kv of sc.txn.scan(start, end)) pks.push(ic.primaryKeyValues(kv.key, kv.value));
-  for (const pk of pks) {
-    const key = bt.codec.primaryKeyOf(pk);
-    const raw = await sc.txn.get(key);
-    if (raw) yield bt.codec.decodeRow(key, raw, needed);
+  for await (const batch of sc.txn.scanBatches(start, end)) {
+    const rows: Datum[][] = [];
+    for (const kv of batch) {
+      const key = bt.codec.primaryKeyOf(ic.primaryKeyValues(kv.key, kv.value));
+      const raw = await sc.txn.get(key);
+      if (raw) rows.push(bt.codec.decodeRow(key, raw, needed));
+    }
+    if (rows.length > 0) yield rows;
   }
 }
 
-/** Reads the rows an access path selects; `row` feeds the values of a lookup join. */
+/** Reads the rows an access path selects, in batches; `row` feeds the values of a lookup join. */
 export async function* readAccess(
   sc: StatementContext,
   bt: BoundTable,
@@ -175,10 +184,10 @@ export async function* readAccess(
   env: Env,
   row: readonly Datum[] = [],
   needed?: ReadonlySet<number>,
-): AsyncGenerator<Datum[]> {
+): AsyncGenerator<Datum[][]> {
   if (path.kind === 'full') {
     const span = bt.codec.span();
-    for await (const kv of sc.txn.scan(span.start, span.end)) yield bt.codec.decodeRow(kv.key, kv.value, needed);
+    yield* rowsFromSpan(sc, bt, bt.table.primaryIndex, span.start, span.end, needed);
     return;
   }
   const ix = path.index;
@@ -189,7 +198,7 @@ export async function* readAccess(
     if (path.kind === 'point' && ix === bt.table.primaryIndex) {
       const key = bt.codec.primaryKeyOf(values);
       const raw = await sc.txn.get(key);
-      if (raw) yield bt.codec.decodeRow(key, raw, needed);
+      if (raw) yield [bt.codec.decodeRow(key, raw, needed)];
       return;
     }
     const start = encodeIndexKey(prefix, keyColumns(bt, ix, values.length), values);

@@ -70,7 +70,8 @@ export async function* scanTable(
   where: Expr | undefined,
   binder: ExprBinder,
 ): AsyncGenerator<Datum[]> {
-  yield* readAccess(sc, bt, chooseAccess(bt, boundsFromWhere(bt, where, binder)), sc.env);
+  for await (const batch of readAccess(sc, bt, chooseAccess(bt, boundsFromWhere(bt, where, binder)), sc.env))
+    yield* batch;
 }
 
 /** Expands `*` and binds the target list over `scope`. */
@@ -195,7 +196,7 @@ async function aggregateRows(
   sc: StatementContext,
   body: SelectCore,
   scope: Scope,
-  source: AsyncIterable<Datum[]> | Iterable<Datum[]>,
+  source: AsyncIterable<Datum[][]> | Iterable<Datum[][]>,
   where: BoundExpr | undefined,
   aggCalls: FuncCall[],
   binder: ExprBinder,
@@ -240,21 +241,22 @@ async function aggregateRows(
     accs: aggs.map((a) => a.newAccumulator(env)),
     seen: aggs.map((a) => (a.distinct ? new Set<string>() : undefined)),
   });
-  for await (const row of source) {
-    if (where && where.eval(row, env) !== true) continue;
-    const keys = groupExprs.map((g) => g.eval(row, env));
-    const h = keys
-      .map((v, i) => (v === null ? '\u0000null' : hashKey((groupExprs[i] as BoundExpr).type, v)))
-      .join('\u0001');
-    let grp = groups.get(h);
-    if (!grp) {
-      grp = newGroup(keys);
-      sc.memory.charge(rowBytes(keys) + 64 * aggs.length, 'grouping');
-      groups.set(h, grp);
+  for await (const batch of source)
+    for (const row of batch) {
+      if (where && where.eval(row, env) !== true) continue;
+      const keys = groupExprs.map((g) => g.eval(row, env));
+      const h = keys
+        .map((v, i) => (v === null ? '\u0000null' : hashKey((groupExprs[i] as BoundExpr).type, v)))
+        .join('\u0001');
+      let grp = groups.get(h);
+      if (!grp) {
+        grp = newGroup(keys);
+        sc.memory.charge(rowBytes(keys) + 64 * aggs.length, 'grouping');
+        groups.set(h, grp);
+      }
+      for (let j = 0; j < aggs.length; j++)
+        accumulate(aggs[j] as BoundAggregate, grp.accs[j] as never, row, env, grp.seen[j]);
     }
-    for (let j = 0; j < aggs.length; j++)
-      accumulate(aggs[j] as BoundAggregate, grp.accs[j] as never, row, env, grp.seen[j]);
-  }
   // Aggregates without GROUP BY make one row even over no input.
   if (groups.size === 0 && groupExprs.length === 0) groups.set('', newGroup([]));
   const rows = [...groups.values()].map((g) => [...g.keys, ...g.accs.map((a) => a.result())]);
@@ -580,7 +582,7 @@ async function selectCore(
   if (body.distinct) plan = planNode('distinct', plan);
   if (sc.explainOnly) return { columns: [], rows: [], keys: [], plan };
   let targets: { exprs: BoundExpr[]; names: string[] } = { exprs: [], names: [] };
-  let input: AsyncIterable<Datum[]> | Iterable<Datum[]>;
+  let input: AsyncIterable<Datum[][]> | Iterable<Datum[][]>;
   let having: BoundExpr | undefined;
   let keys: SortKey[] = [];
   let postBinder: ExprBinder | undefined;
@@ -592,7 +594,7 @@ async function selectCore(
     input = source;
   } else {
     const g = await aggregateRows(sc, body, scope, source, where, aggCalls, binder);
-    input = g.rows;
+    input = [g.rows];
     postBinder = g.binder;
     having = body.having ? postBinder.bindCondition(body.having, { columns: [] }, 'HAVING') : undefined;
     if (windowCalls.length === 0) {
@@ -620,14 +622,16 @@ async function selectCore(
   );
   const onValues: Datum[][] = [];
   if (windowCalls.length === 0) {
-    for await (const row of input) {
-      const rowEnv = await evaluateCorrelated(sc, scope, correlated, row);
-      if (rowFilter && rowFilter.eval(row, rowEnv) !== true) continue;
-      const out = targets.exprs.map((e) => e.eval(row, rowEnv));
-      sc.memory.chargeRow(out, 'collecting the result');
-      rows.push(out);
-      keyRows?.push(keys.map((k) => k.expr.eval(row, rowEnv)));
-      if (onKeys.length > 0) onValues.push(onKeys.map((k) => k.expr.eval(row, rowEnv)));
+    for await (const batch of input) {
+      for (const row of batch) {
+        const rowEnv = correlated.length > 0 ? await evaluateCorrelated(sc, scope, correlated, row) : sc.env;
+        if (rowFilter && rowFilter.eval(row, rowEnv) !== true) continue;
+        const out = targets.exprs.map((e) => e.eval(row, rowEnv));
+        sc.memory.chargeRow(out, 'collecting the result');
+        rows.push(out);
+        keyRows?.push(keys.map((k) => k.expr.eval(row, rowEnv)));
+        if (onKeys.length > 0) onValues.push(onKeys.map((k) => k.expr.eval(row, rowEnv)));
+      }
     }
   } else {
     // Window functions see every row that passed WHERE, GROUP BY and HAVING, so gather them first.
@@ -640,10 +644,12 @@ async function selectCore(
     }
     const env = sc.env;
     const base: Datum[][] = [];
-    for await (const row of input) {
-      if (rowFilter && rowFilter.eval(row, env) !== true) continue;
-      sc.memory.chargeRow(row, 'computing window functions');
-      base.push(row);
+    for await (const batch of input) {
+      for (const row of batch) {
+        if (rowFilter && rowFilter.eval(row, env) !== true) continue;
+        sc.memory.chargeRow(row, 'computing window functions');
+        base.push(row);
+      }
     }
     const bindScope: Scope = grouped ? { columns: [] } : scope;
     const w = applyWindows(

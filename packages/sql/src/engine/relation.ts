@@ -38,7 +38,8 @@ export interface Relation {
   readonly scope: Scope;
   /** How the rows are produced, for EXPLAIN. */
   readonly plan: PlanNode;
-  rows(): AsyncIterable<Datum[]> | Iterable<Datum[]>;
+  /** The rows, in batches. */
+  rows(): AsyncIterable<Datum[][]> | Iterable<Datum[][]>;
   /** Set when the relation is one base table (so a WHERE on its key can be a point lookup). */
   readonly table?: BoundTable;
   /** For a base table: the row positions the query uses (others are not decoded). */
@@ -85,7 +86,7 @@ export async function planFromItem(
       if (cte) {
         const alias = item.alias ?? { name: item.name[0] as string, columns: [] };
         const scope = { columns: aliasColumns(cte.names, cte.types, alias, item.location) };
-        return { scope, plan: planNode(`CTE scan on ${item.name[0]}`), rows: () => cte.rows as Datum[][] };
+        return { scope, plan: planNode(`CTE scan on ${item.name[0]}`), rows: () => [cte.rows as Datum[][]] };
       }
       const r = await sc.catalog.resolveRelation(sc.database, sc.searchPath, item.name);
       if (r?.kind === 'view') {
@@ -100,7 +101,7 @@ export async function planFromItem(
             item.location,
           ),
         };
-        return { scope, plan: planNode(`view ${r.name} (materialized)`), rows: () => res.rows as Datum[][] };
+        return { scope, plan: planNode(`view ${r.name} (materialized)`), rows: () => [res.rows as Datum[][]] };
       }
       const bt = await bindTable(sc, item);
       const path = chooseAccess(bt, boundsFromWhere(bt, where, binder));
@@ -124,7 +125,7 @@ export async function planFromItem(
         ),
       };
       const label = `subquery${item.alias ? ` ${item.alias.name}` : ''} (materialized)`;
-      return { scope, plan: planNode(label), rows: () => sub.rows as Datum[][] };
+      return { scope, plan: planNode(label), rows: () => [sub.rows as Datum[][]] };
     }
     case 'join':
       return planJoin(sc, item, binder, where, usage);
@@ -181,7 +182,7 @@ export async function planFrom(
   where?: Expr,
   usage?: ColumnUsage,
 ): Promise<Relation> {
-  if (from.length === 0) return { scope: { columns: [] }, plan: planNode('result (one row)'), rows: () => [[]] };
+  if (from.length === 0) return { scope: { columns: [] }, plan: planNode('result (one row)'), rows: () => [[[]]] };
   checkDuplicateAliases(from);
   let rel = await planFromItem(sc, from[0] as FromItem, binder, where, usage);
   // A comma is a cross join, but the WHERE clause's equalities between the two sides key it.
@@ -226,7 +227,11 @@ function crossJoin(sc: StatementContext, left: Relation, right: Relation): Relat
     plan: planNode('nested loop (cross join)', left.plan, right.plan),
     rows: async function* () {
       const rightRows = await collect(sc, right, 'building a nested loop join');
-      for await (const l of left.rows()) for (const r of rightRows) yield [...l, ...r];
+      for await (const batch of left.rows()) {
+        const out: Datum[][] = [];
+        for (const l of batch) for (const r of rightRows) out.push([...l, ...r]);
+        yield out;
+      }
     },
   };
 }
@@ -234,9 +239,11 @@ function crossJoin(sc: StatementContext, left: Relation, right: Relation): Relat
 /** All of a relation's rows, held in memory (charged to the statement). */
 async function collect(sc: StatementContext, rel: Relation, what: string): Promise<Datum[][]> {
   const out: Datum[][] = [];
-  for await (const r of rel.rows()) {
-    sc.memory.chargeRow(r, what);
-    out.push(r);
+  for await (const batch of rel.rows()) {
+    for (const r of batch) {
+      sc.memory.chargeRow(r, what);
+      out.push(r);
+    }
   }
   return out;
 }
@@ -397,15 +404,21 @@ function joinRelations(
       scope,
       plan: planNode(`lookup join (${type}) on ${describeAccess(rt, lookup)}`, left.plan),
       rows: async function* () {
-        for await (const l of left.rows()) {
-          let any = false;
-          for await (const r of readAccess(sc, rt, lookup, env, [...l, ...nullsR], right.neededColumns)) {
-            const row = [...l, ...r];
-            if (!keysEqual(row) || !matches(row)) continue;
-            any = true;
-            yield withUsing(l, r);
+        for await (const batch of left.rows()) {
+          const out: Datum[][] = [];
+          for (const l of batch) {
+            let any = false;
+            for await (const rb of readAccess(sc, rt, lookup, env, [...l, ...nullsR], right.neededColumns)) {
+              for (const r of rb) {
+                const row = [...l, ...r];
+                if (!keysEqual(row) || !matches(row)) continue;
+                any = true;
+                out.push(withUsing(l, r));
+              }
+            }
+            if (!any && type === 'left') out.push(withUsing(l, nullsR));
           }
-          if (!any && type === 'left') yield withUsing(l, nullsR);
+          if (out.length > 0) yield out;
         }
       },
     };
@@ -425,22 +438,28 @@ function joinRelations(
         else table.set(k, [i]);
       });
       const rightMatched = type === 'right' || type === 'full' ? new Uint8Array(rightRows.length) : undefined;
-      for await (const l of left.rows()) {
-        const k = keys.length === 0 ? '' : keyOf([...l, ...nullsR], 'l');
-        let any = false;
-        for (const i of k === undefined ? [] : (table.get(k) ?? [])) {
-          const r = rightRows[i] as Datum[];
-          const row = [...l, ...r];
-          if (!matches(row)) continue;
-          any = true;
-          if (rightMatched) rightMatched[i] = 1;
-          yield withUsing(l, r);
+      for await (const batch of left.rows()) {
+        const out: Datum[][] = [];
+        for (const l of batch) {
+          const k = keys.length === 0 ? '' : keyOf([...l, ...nullsR], 'l');
+          let any = false;
+          for (const i of k === undefined ? [] : (table.get(k) ?? [])) {
+            const r = rightRows[i] as Datum[];
+            const row = [...l, ...r];
+            if (!matches(row)) continue;
+            any = true;
+            if (rightMatched) rightMatched[i] = 1;
+            out.push(withUsing(l, r));
+          }
+          if (!any && (type === 'left' || type === 'full')) out.push(withUsing(l, nullsR));
         }
-        if (!any && (type === 'left' || type === 'full')) yield withUsing(l, nullsR);
+        if (out.length > 0) yield out;
       }
       if (rightMatched) {
+        const out: Datum[][] = [];
         for (let i = 0; i < rightRows.length; i++)
-          if (!rightMatched[i]) yield withUsing(nullsL, rightRows[i] as Datum[]);
+          if (!rightMatched[i]) out.push(withUsing(nullsL, rightRows[i] as Datum[]));
+        if (out.length > 0) yield out;
       }
     },
   };
