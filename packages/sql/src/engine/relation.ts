@@ -1,5 +1,6 @@
 import { isThinkLiteError } from '@thinklite/base';
 import type { Expr, FromItem, JoinRef, SelectStmt } from '../parser/ast.js';
+import { isSystemSchema, systemRelation } from '../system/index.js';
 import { hashKey } from '../types/compare.js';
 import type { Datum } from '../types/datum.js';
 import type { SqlType } from '../types/type.js';
@@ -88,6 +89,20 @@ export async function planFromItem(
         const scope = { columns: aliasColumns(cte.names, cte.types, alias, item.location) };
         return { scope, plan: planNode(`CTE scan on ${item.name[0]}`), rows: () => [cte.rows as Datum[][]] };
       }
+      const system = await systemTable(sc, item.name);
+      if (system) {
+        const alias = item.alias ?? { name: item.name[item.name.length - 1] as string, columns: [] };
+        const scope = {
+          columns: aliasColumns(
+            system.columns.map((c) => c.name),
+            system.columns.map((c) => c.type),
+            alias,
+            item.location,
+          ),
+        };
+        const label = `system table ${item.name.join('.')}`;
+        return { scope, plan: planNode(label), rows: () => [system.rows] };
+      }
       const r = await sc.catalog.resolveRelation(sc.database, sc.searchPath, item.name);
       if (r?.kind === 'view') {
         // A view is its query, run here with no CTEs or enclosing rows of the caller in scope.
@@ -172,6 +187,23 @@ function neededPositions(bt: BoundTable, usage: ColumnUsage | undefined): Readon
     if (usage.names.has(c.name)) out.add(i);
   });
   return out;
+}
+
+/**
+ * A pg_catalog or information_schema table named by `name`: qualified with a system schema, or
+ * (as in PostgreSQL, which searches pg_catalog first) an unqualified pg_catalog table name.
+ */
+async function systemTable(
+  sc: StatementContext,
+  name: readonly string[],
+): Promise<{ columns: { name: string; type: SqlType }[]; rows: Datum[][] } | undefined> {
+  const last = name[name.length - 1] as string;
+  if (name.length >= 2) {
+    const schema = name[name.length - 2] as string;
+    if (name.length === 3 && name[0] !== sc.database.name) return undefined;
+    return isSystemSchema(schema) ? systemRelation(sc, schema, last) : undefined;
+  }
+  return systemRelation(sc, 'pg_catalog', last);
 }
 
 /** The relation of a whole FROM list (a comma is a cross join); no FROM is one empty row. */
