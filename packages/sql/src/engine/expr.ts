@@ -1,5 +1,6 @@
 import { ThinkLiteError } from '@thinklite/base';
 import { bindFunctionCall, bindSqlValueFunction } from '../functions/index.js';
+import { compileRegex, parseRegexFlags } from '../functions/regex.js';
 import type { Expr, SelectStmt, TypeName } from '../parser/ast.js';
 import { type CastMode, castAllowed, castContext, cast as castValue } from '../types/cast.js';
 import { compare, equals } from '../types/compare.js';
@@ -354,6 +355,25 @@ function concat(l: BoundExpr, r: BoundExpr, b: BindContext): BoundExpr {
   };
 }
 
+/** POSIX regular expression matches: `~`, `~*` (case-insensitive) and their negations. */
+function regexMatch(op: string, l: BoundExpr, r: BoundExpr, b: BindContext): BoundExpr {
+  const x = coerce(l, Types.text, 'implicit', b).eval;
+  const p = coerce(r, Types.text, 'implicit', b).eval;
+  const flags = parseRegexFlags(op.includes('*') ? 'i' : '');
+  const negated = op.startsWith('!');
+  return {
+    type: Types.bool,
+    name: '?column?',
+    eval: (row, env) => {
+      const v = x(row, env);
+      if (v === null) return null;
+      const pattern = p(row, env);
+      if (pattern === null) return null;
+      return compileRegex(pattern as string, flags, false).test(v as string) !== negated;
+    },
+  };
+}
+
 /** LIKE / ILIKE patterns to a regular expression: `%` any run, `_` one character, `\` escapes. */
 function likeRegex(pattern: string, insensitive: boolean, escapeChar = '\\'): RegExp {
   let re = '^';
@@ -489,6 +509,7 @@ export class ExprBinder {
         const r2 = this.refresh(e.right, r, scope);
         if (COMPARISONS.has(e.op)) return comparison(e.op, l2, r2, b, e.location);
         if (e.op === '||') return concat(l2, r2, b);
+        if (e.op === '~' || e.op === '!~' || e.op === '~*' || e.op === '!~*') return regexMatch(e.op, l2, r2, b);
         if (e.op === '+' || e.op === '-' || e.op === '*' || e.op === '/' || e.op === '%') {
           return arithmetic(e.op, l2, r2, b, e.location);
         }
