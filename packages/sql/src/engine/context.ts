@@ -34,6 +34,8 @@ export interface RowIdSource {
 /** nextval(): sequences advance outside the statement's transaction, as in PostgreSQL. */
 export interface SequenceSource {
   next(sequence: SequenceDesc): Promise<bigint>;
+  /** setval(): the value the sequence last handed out. */
+  store(sequence: SequenceDesc, last: bigint): Promise<void>;
 }
 
 /** Everything a statement runs with. */
@@ -49,6 +51,10 @@ export interface StatementContext {
   readonly sequences: SequenceSource;
   /** What the statement holds in memory, against the session's limit. */
   readonly memory: MemoryAccount;
+  /** The statement's nextval/currval/setval calls, resolved to their sequences. */
+  readonly sequenceCalls?: ReadonlyMap<object, SequenceDesc>;
+  /** Run before each row is evaluated (fetches the sequence values the row may take). */
+  readonly beforeRow?: () => Promise<void>;
   /** EXPLAIN without ANALYZE: plan the query, read no rows. */
   readonly explainOnly?: boolean;
   /** The enclosing query's scope while a correlated subquery runs. */

@@ -18,6 +18,7 @@ import type {
   CreateDatabaseStmt,
   CreateIndexStmt,
   CreateSchemaStmt,
+  CreateSequenceStmt,
   CreateTableStmt,
   CreateViewStmt,
   DropStmt,
@@ -669,4 +670,55 @@ export async function truncate(sc: StatementContext, stmt: TruncateStmt): Promis
       for (const c of t.columns) if (c.sequenceId !== undefined) sc.txn.del(sequenceKey(c.sequenceId));
   }
   return done('TRUNCATE TABLE');
+}
+
+const SEQUENCE_BOUNDS: Record<string, [bigint, bigint]> = {
+  int2: [-32768n, 32767n],
+  int4: [-2147483648n, 2147483647n],
+  int8: [-9223372036854775808n, 9223372036854775807n],
+};
+
+export async function createSequence(sc: StatementContext, stmt: CreateSequenceStmt): Promise<QueryResult> {
+  if (stmt.temporary) throw err('FEATURE_NOT_SUPPORTED', 'temporary sequences are not supported yet', stmt.location);
+  const { schema, name } = await targetSchema(sc, stmt.name, stmt.location);
+  if (await sc.catalog.relation(sc.database.id, schema.id, name)) {
+    if (stmt.ifNotExists) return done('CREATE SEQUENCE');
+    throw err('DUPLICATE_TABLE', `relation "${name}" already exists`, stmt.location);
+  }
+  const o = stmt.options;
+  const type = o.as ? typeFromName(o.as) : Types.int8;
+  const bounds = SEQUENCE_BOUNDS[type.kind];
+  if (!bounds)
+    throw err('INVALID_PARAMETER_VALUE', 'sequence type must be smallint, integer, or bigint', stmt.location);
+  const increment = o.increment ?? 1n;
+  if (increment === 0n) throw err('INVALID_PARAMETER_VALUE', 'INCREMENT must not be zero', stmt.location);
+  const minValue = o.minValue ?? (increment > 0n ? 1n : bounds[0]);
+  const maxValue = o.maxValue ?? (increment > 0n ? bounds[1] : -1n);
+  const start = o.start ?? (increment > 0n ? minValue : maxValue);
+  if (minValue >= maxValue) {
+    throw err(
+      'INVALID_PARAMETER_VALUE',
+      `MINVALUE (${minValue}) must be less than MAXVALUE (${maxValue})`,
+      stmt.location,
+    );
+  }
+  if (start < minValue || start > maxValue) {
+    throw err(
+      'INVALID_PARAMETER_VALUE',
+      `START value (${start}) cannot be ${start < minValue ? 'less than MINVALUE' : 'greater than MAXVALUE'} (${start < minValue ? minValue : maxValue})`,
+      stmt.location,
+    );
+  }
+  await sc.catalog.create<SequenceDesc>({
+    kind: 'sequence',
+    name,
+    databaseId: sc.database.id,
+    schemaId: schema.id,
+    increment,
+    minValue,
+    maxValue,
+    start,
+    cycle: o.cycle === true,
+  });
+  return done('CREATE SEQUENCE');
 }

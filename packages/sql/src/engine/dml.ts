@@ -18,6 +18,7 @@ import { type BoundExpr, coerce, type Env, ExprBinder, type Scope } from './expr
 import { checkReferences, onParentChange } from './fk.js';
 import { type BoundTable, bindTable, bindTargets, runSelect, scanTable } from './query.js';
 import { correlatedOf, evaluateCorrelated, prepareSubqueries } from './relation.js';
+import { nextvalSites, resolveSequenceCalls } from './sequences.js';
 
 /** INSERT, UPDATE and DELETE on one table, with RETURNING and ON CONFLICT. */
 
@@ -118,8 +119,15 @@ async function defaultValue(sc: StatementContext, c: ColumnDesc, binder: ExprBin
     const v = await sc.sequences.next(seq);
     return cast(v, Types.int8, c.type, sc.typeContext, 'assignment');
   }
-  if (c.defaultExpr !== undefined)
-    return assign(binder.bind(c.defaultExpr, { columns: [] }), c, binder).eval([], sc.env);
+  if (c.defaultExpr !== undefined) {
+    // A DEFAULT may call nextval('seq') (as pg_dump writes SERIAL columns): fetch its values first.
+    const calls = await resolveSequenceCalls(sc, [c.defaultExpr]);
+    if (calls.size === 0) return assign(binder.bind(c.defaultExpr, { columns: [] }), c, binder).eval([], sc.env);
+    const cache = sc.env.sequences;
+    if (cache) for (const [seq, n] of nextvalSites(calls)) await cache.ensure(seq, n);
+    const withSeq = new ExprBinder({ ...binder.b, sequenceCalls: calls });
+    return assign(withSeq.bind(c.defaultExpr, { columns: [] }), c, withSeq).eval([], sc.env);
+  }
   if (c.hidden && c.name === 'rowid') return sc.rowIds.next();
   return null;
 }
@@ -136,6 +144,7 @@ export async function runInsert(sc: StatementContext, stmt: InsertStmt): Promise
     params: sc.params,
     ctx: sc.typeContext,
     subqueries: await prepareSubqueries(sc, [...valueExprs, ...stmt.returning.map((t) => t.expr)], { columns: [] }),
+    ...(sc.sequenceCalls ? { sequenceCalls: sc.sequenceCalls } : {}),
   });
   const cols = bt.table.columns;
   let targets: number[];
@@ -172,6 +181,7 @@ export async function runInsert(sc: StatementContext, stmt: InsertStmt): Promise
       if (r.length < targets.length && stmt.columns.length > 0) {
         throw err('SYNTAX_ERROR', 'INSERT has more target columns than expressions', stmt.source.location);
       }
+      if (sc.beforeRow) await sc.beforeRow();
       sourceRows.push(
         r.map((e, j) => {
           if (isDefault(e)) return undefined;
@@ -377,6 +387,7 @@ async function dmlBinder(
     params: sc.params,
     ctx: sc.typeContext,
     subqueries: await prepareSubqueries(sc, exprs, bt.scope),
+    ...(sc.sequenceCalls ? { sequenceCalls: sc.sequenceCalls } : {}),
   });
 }
 
@@ -394,6 +405,7 @@ export async function runUpdate(sc: StatementContext, stmt: UpdateStmt): Promise
   const targets = await targetRows(sc, bt, stmt.where, binder);
   const out: Datum[][] = [];
   for (const { row: old, env } of targets) {
+    if (sc.beforeRow) await sc.beforeRow();
     const next = [...old];
     for (const s of sets) next[s.position] = s.expr.eval(old, env);
     checkRow(sc, bt, next, checks);

@@ -1,4 +1,5 @@
 import { ThinkLiteError } from '@thinklite/base';
+import type { SequenceDesc } from '../catalog/descriptors.js';
 import { bindFunctionCall, bindSqlValueFunction } from '../functions/index.js';
 import { compileRegex, parseRegexFlags } from '../functions/regex.js';
 import type { Expr, SelectStmt, TypeName } from '../parser/ast.js';
@@ -20,6 +21,7 @@ import {
 } from '../types/type.js';
 import { sqlError } from './errors.js';
 import { paramDatum } from './params.js';
+import { bindSequenceCall, SEQUENCE_FUNCTIONS, type SequenceCache } from './sequences.js';
 
 /**
  * Bound expressions: the parser's expressions with names resolved to row positions and every
@@ -37,6 +39,8 @@ export interface Env {
   readonly outer?: readonly (readonly Datum[])[];
   /** This row's results of the correlated subqueries, computed before the row is evaluated. */
   readonly applied?: ReadonlyMap<object, SubqueryResult>;
+  /** The session's sequence values (nextval, currval). */
+  readonly sequences?: SequenceCache;
   readonly ctx: TypeContext;
 }
 
@@ -94,6 +98,8 @@ export interface BindContext {
   readonly ctx: TypeContext;
   /** Results of the statement's uncorrelated subqueries, run before binding (by AST node). */
   readonly subqueries?: ReadonlyMap<object, SubqueryResult>;
+  /** The statement's sequence function calls, resolved before binding (by AST node). */
+  readonly sequenceCalls?: ReadonlyMap<object, SequenceDesc>;
 }
 
 /**
@@ -698,6 +704,13 @@ export class ExprBinder {
         }
         // Named arguments are passed as their values; the function library reads the names.
         const args = e.args.map((a) => this.bind(a.kind === 'namedArg' ? a.value : a, scope));
+        if (SEQUENCE_FUNCTIONS.has(e.name[e.name.length - 1] as string)) {
+          const seq = b.sequenceCalls?.get(e);
+          if (!seq && e.name[e.name.length - 1] !== 'lastval') {
+            throw err('FEATURE_NOT_SUPPORTED', `${e.name.join('.')}() is not supported here`, e.location);
+          }
+          return bindSequenceCall(e, seq, args);
+        }
         return bindFunctionCall(e, args, b);
       }
       case 'sqlValueFunction':

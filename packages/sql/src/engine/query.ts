@@ -624,6 +624,7 @@ async function selectCore(
   if (windowCalls.length === 0) {
     for await (const batch of input) {
       for (const row of batch) {
+        if (sc.beforeRow) await sc.beforeRow();
         const rowEnv = correlated.length > 0 ? await evaluateCorrelated(sc, scope, correlated, row) : sc.env;
         if (rowFilter && rowFilter.eval(row, rowEnv) !== true) continue;
         const out = targets.exprs.map((e) => e.eval(row, rowEnv));
@@ -731,7 +732,11 @@ async function selectCore(
  */
 export async function runSelect(sc: StatementContext, stmt: SelectStmt, keepUnknown = false): Promise<QueryResult> {
   if (stmt.with) sc = await withCtes(sc, stmt.with);
-  const binder = new ExprBinder({ params: sc.params, ctx: sc.typeContext });
+  const binder = new ExprBinder({
+    params: sc.params,
+    ctx: sc.typeContext,
+    ...(sc.sequenceCalls ? { sequenceCalls: sc.sequenceCalls } : {}),
+  });
   const body = stmt.body;
   let q: QueryRows;
   if (body.kind === 'selectCore') q = await selectCore(sc, stmt, body, binder, keepUnknown);

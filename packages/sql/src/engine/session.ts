@@ -19,13 +19,23 @@ import {
   type StatementContext,
   statementContext,
 } from './context.js';
-import { createDatabase, createIndex, createSchema, createTable, createView, drop, truncate } from './ddl.js';
+import {
+  createDatabase,
+  createIndex,
+  createSchema,
+  createSequence,
+  createTable,
+  createView,
+  drop,
+  truncate,
+} from './ddl.js';
 import { runDelete, runInsert, runUpdate } from './dml.js';
 import { sqlError } from './errors.js';
 import { formatPlan, type PlanNode, planNode } from './explain.js';
 import { ExprBinder, ParamTypes } from './expr.js';
 import { MemoryAccount, parseBytes } from './memory.js';
 import { bindTable, runSelect } from './query.js';
+import { nextvalSites, resolveSequenceCalls, SequenceCache } from './sequences.js';
 
 /**
  * A SQL session: one connection's state — its database, settings and transaction — running
@@ -80,6 +90,7 @@ export class Session {
   private savepoints: { name: string; sp: Savepoint }[] = [];
   readonly settings = new Map<string, string>(Object.entries(DEFAULT_SETTINGS));
   private databaseDesc: DatabaseDesc | undefined;
+  private readonly sequenceCache: SequenceCache;
   private readonly log: Logger;
 
   constructor(
@@ -88,6 +99,7 @@ export class Session {
     readonly user = 'thinklite',
   ) {
     this.log = host.logger.child({ component: 'session', database });
+    this.sequenceCache = new SequenceCache(host.sequences);
   }
 
   /** 'idle', 'open' (inside BEGIN) or 'failed' (inside BEGIN, after an error): ReadyForQuery's I/T/E. */
@@ -292,7 +304,7 @@ export class Session {
 
   private async run(txn: KvTxn, stmt: StatementNode, params: readonly unknown[]): Promise<QueryResult> {
     const db = await this.database_(txn);
-    const sc = statementContext(
+    const base = statementContext(
       txn,
       db,
       this.searchPath(),
@@ -303,6 +315,28 @@ export class Session {
       this.host.sequences,
       new MemoryAccount(parseBytes(this.settings.get('query_memory_limit') ?? '') ?? DEFAULT_MEMORY_LIMIT),
     );
+    // Sequence calls are resolved before the statement runs; each row first fetches the values it may take.
+    const cache = this.sequenceCache;
+    const calls = await resolveSequenceCalls(base, [stmt]);
+    const sites = nextvalSites(calls);
+    const sc: StatementContext = {
+      ...base,
+      env: { ...base.env, sequences: cache },
+      ...(calls.size > 0 ? { sequenceCalls: calls } : {}),
+      ...(sites.size > 0
+        ? {
+            beforeRow: async () => {
+              for (const [seq, n] of sites) await cache.ensure(seq, n);
+            },
+          }
+        : {}),
+    };
+    const result = await this.dispatch(sc, stmt, params);
+    await cache.flush(sc);
+    return result;
+  }
+
+  private async dispatch(sc: StatementContext, stmt: StatementNode, params: readonly unknown[]): Promise<QueryResult> {
     switch (stmt.kind) {
       case 'select':
         if (stmt.asOfSystemTime && this.txn && !this.txn.readOnly) {
@@ -330,6 +364,8 @@ export class Session {
         return createView(sc, stmt, (q) => runSelect(sc, q));
       case 'truncate':
         return truncate(sc, stmt);
+      case 'createSequence':
+        return createSequence(sc, stmt);
       case 'alterTable':
         return alterTable(sc, stmt);
       case 'explain':
@@ -463,6 +499,13 @@ export function kvSequences(kv: KvDb): SequenceSource {
         buf.writeBigInt64BE(next);
         txn.put(key, buf);
         return next;
+      });
+    },
+    async store(seq: SequenceDesc, last: bigint): Promise<void> {
+      await kv.txn(async (txn) => {
+        const buf = Buffer.alloc(8);
+        buf.writeBigInt64BE(last);
+        txn.put(sequenceKey(seq.id), buf);
       });
     },
   };
