@@ -1,6 +1,6 @@
 import type { KvTxn } from '@thinklite/kv';
 import { Catalog } from '../catalog/catalog.js';
-import type { DatabaseDesc, SequenceDesc } from '../catalog/descriptors.js';
+import type { DatabaseDesc, DescriptorId, SequenceDesc } from '../catalog/descriptors.js';
 import type { TypeContext } from '../types/datetime.js';
 import type { Datum } from '../types/datum.js';
 import type { SqlType } from '../types/type.js';
@@ -24,6 +24,8 @@ export interface QueryResult {
   readonly rows: readonly (readonly Datum[])[];
   /** For a query: the plan it ran (EXPLAIN). */
   readonly plan?: PlanNode;
+  /** For INSERT, UPDATE and DELETE: the table written (for automatic statistics). */
+  readonly writtenTable?: DescriptorId;
 }
 
 /** Generates rowids for tables without a primary key: unique and increasing in one store. */
@@ -57,6 +59,8 @@ export interface StatementContext {
   readonly beforeRow?: () => Promise<void>;
   /** EXPLAIN without ANALYZE: plan the query, read no rows. */
   readonly explainOnly?: boolean;
+  /** Under EXPLAIN [ANALYZE]: annotate plans with estimates from the statistics. */
+  readonly explaining?: boolean;
   /** The enclosing query's scope while a correlated subquery runs. */
   readonly outerScope?: Scope;
   /** The WITH queries in scope, materialized, by name. */

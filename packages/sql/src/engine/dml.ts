@@ -87,8 +87,15 @@ function result(
   n: number,
   ret: { exprs: BoundExpr[]; columns: ResultColumn[] } | undefined,
   rows: Datum[][],
+  table: BoundTable,
 ): QueryResult {
-  return { command: tag, rowCount: n, columns: ret?.columns ?? [], rows: ret ? rows : [] };
+  return {
+    command: tag,
+    rowCount: n,
+    columns: ret?.columns ?? [],
+    rows: ret ? rows : [],
+    writtenTable: table.table.id,
+  };
 }
 
 /** A column's value in a new row: coerced to its type in assignment context, modifiers applied. */
@@ -245,7 +252,7 @@ export async function runInsert(sc: StatementContext, stmt: InsertStmt): Promise
     count++;
     if (ret) out.push(ret.exprs.map((x) => x.eval(row, sc.env)));
   }
-  return result(`INSERT 0 ${count}`, count, ret, out);
+  return result(`INSERT 0 ${count}`, count, ret, out, bt);
 }
 
 interface ConflictHandling {
@@ -414,7 +421,7 @@ export async function runUpdate(sc: StatementContext, stmt: UpdateStmt): Promise
     await bt.codec.update(sc.txn, old, next);
     if (ret) out.push(ret.exprs.map((x) => x.eval(next, env)));
   }
-  return result(`UPDATE ${targets.length}`, targets.length, ret, out);
+  return result(`UPDATE ${targets.length}`, targets.length, ret, out, bt);
 }
 
 export async function runDelete(sc: StatementContext, stmt: DeleteStmt): Promise<QueryResult> {
@@ -429,5 +436,5 @@ export async function runDelete(sc: StatementContext, stmt: DeleteStmt): Promise
     await bt.codec.delete(sc.txn, row);
     if (ret) out.push(ret.exprs.map((x) => x.eval(row, env)));
   }
-  return result(`DELETE ${targets.length}`, targets.length, ret, out);
+  return result(`DELETE ${targets.length}`, targets.length, ret, out, bt);
 }

@@ -4,6 +4,7 @@ import { Catalog } from '../catalog/catalog.js';
 import { initParser } from '../parser/parse.js';
 import type { RowIdSource, SequenceSource } from './context.js';
 import { clockRowIds, kvSequences, Session, type SessionHost } from './session.js';
+import { analyzeTable, readStats } from './stats.js';
 
 /** The SQL engine over a transactional KV store: it bootstraps the catalog and opens sessions. */
 export class SqlEngine implements SessionHost {
@@ -26,5 +27,44 @@ export class SqlEngine implements SessionHost {
 
   session(database = 'thinklite'): Session {
     return new Session(this, database);
+  }
+
+  /** Rows written per table since its statistics were last gathered. */
+  private readonly changed = new Map<number, number>();
+  private readonly analyzing = new Set<number>();
+  private readonly inFlight = new Set<Promise<void>>();
+
+  /**
+   * Keeps statistics roughly current: once the rows written to a table since it was last
+   * analyzed pass a tenth of its row count (plus 100), it is analyzed again in the background.
+   */
+  tableWritten(_database: string, tableId: number, rows: number): void {
+    const n = (this.changed.get(tableId) ?? 0) + rows;
+    this.changed.set(tableId, n);
+    if (this.analyzing.has(tableId)) return;
+    const task = (async () => {
+      this.analyzing.add(tableId);
+      try {
+        await this.kv.txn(async (txn) => {
+          const before = await readStats(txn, tableId);
+          if (n < 0.1 * (before?.rowCount ?? 0) + 100) return;
+          const t = await new Catalog(txn).byId(tableId);
+          if (t?.kind !== 'table') return;
+          this.changed.set(tableId, 0);
+          await analyzeTable(txn, t);
+        });
+      } catch (e) {
+        this.logger.warn({ err: e, tableId }, 'automatic ANALYZE failed');
+      } finally {
+        this.analyzing.delete(tableId);
+      }
+    })();
+    this.inFlight.add(task);
+    void task.finally(() => this.inFlight.delete(task));
+  }
+
+  /** Resolves when no automatic ANALYZE is running (for tests and orderly shutdown). */
+  async backgroundIdle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 }

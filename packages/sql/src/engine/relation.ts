@@ -26,6 +26,7 @@ import {
   type SubqueryResult,
 } from './expr.js';
 import { type BoundTable, bindTable, runSelect } from './query.js';
+import { estimateRows, readStats } from './stats.js';
 
 /**
  * FROM clauses: tables, subqueries, CTE references and joins, as relations — a scope (the columns
@@ -121,10 +122,15 @@ export async function planFromItem(
       const bt = await bindTable(sc, item);
       const path = chooseAccess(bt, boundsFromWhere(bt, where, binder));
       const needed = neededPositions(bt, usage);
+      let label = describeAccess(bt, path);
+      if (sc.explaining) {
+        const est = estimateRows(path, await readStats(sc.txn, bt.table.id));
+        if (est !== undefined) label += ` (estimated rows=${est})`;
+      }
       return {
         scope: bt.scope,
         table: bt,
-        plan: planNode(describeAccess(bt, path)),
+        plan: planNode(label),
         ...(needed ? { neededColumns: needed } : {}),
         rows: () => readAccess(sc, bt, path, sc.env, [], needed),
       };

@@ -1,7 +1,7 @@
 import { isThinkLiteError, type Logger, silentLogger, ThinkLiteError, type Timestamp } from '@thinklite/base';
 import type { KvDb, KvTxn, Savepoint, TxnOptions } from '@thinklite/kv';
 import { Catalog, DEFAULT_SCHEMA } from '../catalog/catalog.js';
-import type { DatabaseDesc, SequenceDesc } from '../catalog/descriptors.js';
+import type { DatabaseDesc, SequenceDesc, TableDesc } from '../catalog/descriptors.js';
 import { sequenceKey } from '../catalog/keys.js';
 import type { SessionFields } from '../functions/index.js';
 import type { Expr, IsolationLevel, Statement, StatementNode } from '../parser/ast.js';
@@ -36,6 +36,7 @@ import { ExprBinder, ParamTypes } from './expr.js';
 import { MemoryAccount, parseBytes } from './memory.js';
 import { bindTable, runSelect } from './query.js';
 import { nextvalSites, resolveSequenceCalls, SequenceCache } from './sequences.js';
+import { analyzeTable } from './stats.js';
 
 /**
  * A SQL session: one connection's state — its database, settings and transaction — running
@@ -72,6 +73,8 @@ const MICROS_1970_TO_2000 = 946_684_800_000_000n;
 
 /** The pieces of an engine a session runs on. */
 export interface SessionHost {
+  /** Called after a commit with the rows written to a table (automatic statistics). */
+  tableWritten?(database: string, tableId: number, rows: number): void;
   readonly kv: KvDb;
   readonly rowIds: RowIdSource;
   readonly sequences: SequenceSource;
@@ -177,6 +180,7 @@ export class Session {
           return done('ROLLBACK');
         }
         await txn.commit();
+        this.reportWrites();
         return done('COMMIT');
       }
       case 'rollback': {
@@ -220,7 +224,9 @@ export class Session {
     if (this.txn) {
       if (this.failed) throw this.abortedError();
       try {
-        return await this.run(this.txn, stmt, params);
+        const r = await this.run(this.txn, stmt, params);
+        this.noteWrites(r);
+        return r;
       } catch (e) {
         this.failed = true;
         throw e;
@@ -234,6 +240,8 @@ export class Session {
       try {
         const r = await this.run(txn, stmt, params);
         await txn.commit();
+        this.noteWrites(r);
+        this.reportWrites();
         return r;
       } catch (e) {
         await txn.rollback();
@@ -272,7 +280,21 @@ export class Session {
     return { wall, logical: 0 };
   }
 
+  /** Rows this transaction wrote, per table, reported at commit (for automatic statistics). */
+  private writes = new Map<number, number>();
+
+  private noteWrites(r: QueryResult): void {
+    if (r.writtenTable !== undefined && r.rowCount > 0)
+      this.writes.set(r.writtenTable, (this.writes.get(r.writtenTable) ?? 0) + r.rowCount);
+  }
+
+  private reportWrites(): void {
+    for (const [table, rows] of this.writes) this.host.tableWritten?.(this.database, table, rows);
+    this.writes.clear();
+  }
+
   private endTxn(): void {
+    this.writes.clear();
     this.txn = undefined;
     this.failed = false;
     this.savepoints = [];
@@ -366,6 +388,29 @@ export class Session {
         return truncate(sc, stmt);
       case 'createSequence':
         return createSequence(sc, stmt);
+      case 'analyze': {
+        const targets =
+          stmt.tables.length > 0
+            ? stmt.tables
+            : (await sc.catalog.all())
+                .filter((d): d is TableDesc => d.kind === 'table' && d.databaseId === sc.database.id)
+                .map((t) => ({ table: [t.name], columns: [], desc: t }));
+        for (const target of targets) {
+          const t =
+            'desc' in target
+              ? (target.desc as TableDesc)
+              : await sc.catalog.resolveTable(sc.database, sc.searchPath, target.table);
+          const ids = target.columns.map((n) => {
+            const c = t.columns.find((x) => x.name === n && !x.hidden);
+            if (!c) throw err('UNDEFINED_COLUMN', `column "${n}" of relation "${t.name}" does not exist`);
+            return c.id;
+          });
+          await analyzeTable(sc.txn, t, ids.length > 0 ? ids : undefined);
+        }
+        return done('ANALYZE');
+      }
+      case 'vacuum':
+        return done('VACUUM'); // nothing to vacuum: MVCC garbage is collected by the storage layer
       case 'alterTable':
         return alterTable(sc, stmt);
       case 'explain':
@@ -389,7 +434,10 @@ export class Session {
     let root: PlanNode;
     const started = performance.now();
     if (inner.kind === 'select') {
-      const r = await runSelect(stmt.analyze ? sc : { ...sc, explainOnly: true }, inner);
+      const r = await runSelect(
+        stmt.analyze ? { ...sc, explaining: true } : { ...sc, explainOnly: true, explaining: true },
+        inner,
+      );
       root = r.plan ?? planNode('query');
     } else if (inner.kind === 'insert' || inner.kind === 'update' || inner.kind === 'delete') {
       const target = inner.table.name.join('.');
