@@ -137,6 +137,7 @@ export class ThinkLite {
     if (this.closed) return;
     this.closed = true;
     if (this.session.transactionStatus !== 'idle') await this.session.execute('ROLLBACK');
+    await this.engine.backgroundIdle(); // an automatic ANALYZE may still be running
     await this.kv.close();
     await this.storage.close();
   }
