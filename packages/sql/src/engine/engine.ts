@@ -4,7 +4,7 @@ import { Catalog } from '../catalog/catalog.js';
 import { initParser } from '../parser/parse.js';
 import type { RowIdSource, SequenceSource } from './context.js';
 import { clockRowIds, kvSequences, Session, type SessionHost } from './session.js';
-import { analyzeTable, readStats } from './stats.js';
+import { computeStats, readStats, storeStats, type TableStats } from './stats.js';
 
 /** The SQL engine over a transactional KV store: it bootstraps the catalog and opens sessions. */
 export class SqlEngine implements SessionHost {
@@ -45,14 +45,22 @@ export class SqlEngine implements SessionHost {
     const task = (async () => {
       this.analyzing.add(tableId);
       try {
-        await this.kv.txn(async (txn) => {
-          const before = await readStats(txn, tableId);
+        // Read from a read-only snapshot, which never conflicts with the writers it follows, then
+        // store the result in a transaction of its own that reads nothing.
+        const snapshot = this.kv.begin({ readOnly: true });
+        let stats: TableStats | undefined;
+        try {
+          const before = await readStats(snapshot, tableId);
           if (n < 0.1 * (before?.rowCount ?? 0) + 100) return;
-          const t = await new Catalog(txn).byId(tableId);
+          const t = await new Catalog(snapshot).byId(tableId);
           if (t?.kind !== 'table') return;
           this.changed.set(tableId, 0);
-          await analyzeTable(txn, t);
-        });
+          stats = await computeStats(snapshot, t);
+        } finally {
+          await snapshot.rollback();
+        }
+        const done = stats;
+        if (done) await this.kv.txn(async (txn) => storeStats(txn, tableId, done));
       } catch (e) {
         this.logger.warn({ err: e, tableId }, 'automatic ANALYZE failed');
       } finally {

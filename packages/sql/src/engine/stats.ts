@@ -41,6 +41,22 @@ export async function analyzeTable(
   columnIds?: readonly number[],
   now = Date.now(),
 ): Promise<TableStats> {
+  const stats = await computeStats(txn, table, columnIds, now);
+  storeStats(txn, table.id, stats);
+  return stats;
+}
+
+export function storeStats(txn: KvTxn, tableId: DescriptorId, stats: TableStats): void {
+  txn.put(statsKey(tableId), Buffer.from(JSON.stringify(stats), 'utf8'));
+}
+
+/** Scans a table for its statistics (only `columnIds` when given), writing nothing. */
+export async function computeStats(
+  txn: KvTxn,
+  table: TableDesc,
+  columnIds?: readonly number[],
+  now = Date.now(),
+): Promise<TableStats> {
   const codec = new TableCodec(table);
   const cols = table.columns.filter((c) => !c.hidden && (!columnIds || columnIds.includes(c.id)));
   const positions = cols.map((c) => codec.position(c.id));
@@ -66,9 +82,7 @@ export async function analyzeTable(
       nullFraction: rows === 0 ? 0 : (nulls[i] as number) / rows,
     };
   });
-  const stats: TableStats = { rowCount: rows, columns, analyzedAt: now };
-  txn.put(statsKey(table.id), Buffer.from(JSON.stringify(stats), 'utf8'));
-  return stats;
+  return { rowCount: rows, columns, analyzedAt: now };
 }
 
 /**
