@@ -3,6 +3,7 @@ import type { SequenceDesc } from '../catalog/descriptors.js';
 import { bindFunctionCall, bindSqlValueFunction } from '../functions/index.js';
 import { compileRegex, parseRegexFlags } from '../functions/regex.js';
 import type { Expr, SelectStmt, TypeName } from '../parser/ast.js';
+import { type OidTypeName, oidFromText, oidTypeName } from '../system/reg.js';
 import { type CastMode, castAllowed, castContext, cast as castValue } from '../types/cast.js';
 import { compare, equals } from '../types/compare.js';
 import type { TypeContext } from '../types/datetime.js';
@@ -507,6 +508,9 @@ export class ExprBinder {
         };
       }
       case 'binaryOp': {
+        if (e.opSchema !== undefined && e.opSchema !== 'pg_catalog') {
+          throw err('UNDEFINED_FUNCTION', `operator does not exist: ${e.opSchema}.${e.op}`, e.location);
+        }
         const l = this.bind(e.left, scope);
         const r = this.bind(e.right, scope);
         this.inferParam(e.left, r.type);
@@ -684,6 +688,8 @@ export class ExprBinder {
         };
       }
       case 'cast': {
+        const oidType = oidTypeName(e.type.names[e.type.names.length - 1] as string);
+        if (oidType && e.type.arrayBounds.length === 0) return this.bindOidCast(e, oidType, scope);
         const target = typeFromName(e.type);
         const inner = this.bind(e.expr, scope);
         if (e.expr.kind === 'param') this.b.params.infer(e.expr.number, target);
@@ -715,9 +721,46 @@ export class ExprBinder {
       }
       case 'sqlValueFunction':
         return bindSqlValueFunction(e, b);
+      case 'collate': {
+        // Only the default collations exist: they do not change how text compares here.
+        const name = e.collation[e.collation.length - 1] as string;
+        if (!['default', 'C', 'POSIX', 'c', 'posix'].includes(name)) {
+          throw err(
+            'UNDEFINED_OBJECT',
+            `collation "${e.collation.join('.')}" for encoding "UTF8" does not exist`,
+            e.location,
+          );
+        }
+        return this.bind(e.expr, scope);
+      }
       default:
         throw err('FEATURE_NOT_SUPPORTED', `${e.kind} expressions are not supported yet`, e.location);
     }
+  }
+
+  /** `x::regclass` and the other object-identifier types: int8 values; text is looked up by name. */
+  private bindOidCast(e: Extract<Expr, { kind: 'cast' }>, type: OidTypeName, scope: Scope): BoundExpr {
+    const b = this.b;
+    const inner = this.bind(e.expr, scope);
+    if (e.expr.kind === 'param') this.b.params.infer(e.expr.number, Types.text);
+    const name = inner.columnIndex !== undefined ? inner.name : type;
+    const kind = inner.type.kind;
+    if (kind === 'int2' || kind === 'int4' || kind === 'int8') {
+      return { ...coerce(inner, Types.int8, 'explicit', b), name };
+    }
+    const text = coerce(this.refresh(e.expr, inner, scope), Types.text, 'explicit', b);
+    if (text.constant) {
+      const v = text.constant.value;
+      return constant(Types.int8, v === null ? null : oidFromText(type, v as string, b.ctx), name);
+    }
+    return {
+      type: Types.int8,
+      name,
+      eval: (row, env) => {
+        const v = text.eval(row, env);
+        return v === null ? null : oidFromText(type, v as string, env.ctx);
+      },
+    };
   }
 
   private subqueryResult(e: Expr): SubqueryResult {

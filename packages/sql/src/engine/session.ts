@@ -6,6 +6,9 @@ import { sequenceKey } from '../catalog/keys.js';
 import type { SessionFields } from '../functions/index.js';
 import type { Expr, IsolationLevel, Statement, StatementNode } from '../parser/ast.js';
 import { parse } from '../parser/parse.js';
+import '../system/functions.js';
+import { CatalogModel } from '../system/model.js';
+import { needsCatalogModel } from '../system/reg.js';
 import type { TypeContext } from '../types/datetime.js';
 import type { Interval } from '../types/interval.js';
 import { formatText, parseText } from '../types/text-io.js';
@@ -337,6 +340,10 @@ export class Session {
       this.host.sequences,
       new MemoryAccount(parseBytes(this.settings.get('query_memory_limit') ?? '') ?? DEFAULT_MEMORY_LIMIT),
     );
+    // The catalog's information functions and `::regclass` casts evaluate synchronously over one read of the catalog.
+    if (needsCatalogModel(stmt)) {
+      (base.typeContext as { catalogModel?: CatalogModel }).catalogModel = await CatalogModel.load(base);
+    }
     // Sequence calls are resolved before the statement runs; each row first fetches the values it may take.
     const cache = this.sequenceCache;
     const calls = await resolveSequenceCalls(base, [stmt]);

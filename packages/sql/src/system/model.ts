@@ -215,9 +215,10 @@ export function columnName(t: TableDesc, id: number): string {
 
 /**
  * pg_indexes.indexdef / pg_get_indexdef: `CREATE [UNIQUE] INDEX name ON schema.table USING btree
- * (col [DESC] [NULLS FIRST|LAST], …) [INCLUDE (…)]`, always schema-qualified as PostgreSQL prints it.
+ * (col [DESC] [NULLS FIRST|LAST], …) [INCLUDE (…)]`, schema-qualified as PostgreSQL prints it unless
+ * `schema` is undefined (the pretty form of a visible table).
  */
-export function indexDef(schema: string, t: TableDesc, ix: IndexDesc): string {
+export function indexDef(schema: string | undefined, t: TableDesc, ix: IndexDesc): string {
   const cols = ix.columns.map((c) => {
     let s = quoteIdent(columnName(t, c.columnId));
     if (c.direction === 'desc') s += ' DESC';
@@ -229,9 +230,7 @@ export function indexDef(schema: string, t: TableDesc, ix: IndexDesc): string {
   });
   const include =
     ix.storing.length > 0 ? ` INCLUDE (${ix.storing.map((id) => quoteIdent(columnName(t, id))).join(', ')})` : '';
-  return `CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(ix.name)} ON ${quoteIdent(schema)}.${quoteIdent(
-    t.name,
-  )} USING btree (${cols.join(', ')})${include}`;
+  return `CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(ix.name)} ON ${schema === undefined ? '' : `${quoteIdent(schema)}.`}${quoteIdent(t.name)} USING btree (${cols.join(', ')})${include}`;
 }
 
 /** The data type of a sequence: its owning column's type, else bigint (ThinkLite's default). */
