@@ -41,7 +41,7 @@ describe('EXPLAIN', () => {
       ),
     ).toEqual([
       'limit',
-      '  ->  sort (1 key)',
+      '  ->  sort (1 key, top-N 1)',
       '        ->  hash aggregate (group by 1 key, 1 aggregate)',
       '              ->  lookup join (inner) on point lookup on c@c_pkey',
       '                    ->  full scan of o@o_pkey',
@@ -57,6 +57,8 @@ describe('EXPLAIN', () => {
     const lines = await plan('EXPLAIN ANALYZE SELECT * FROM o WHERE qty > 2');
     expect(lines[0]).toBe('filter (WHERE)  (actual rows=2)');
     expect(lines[lines.length - 1]).toMatch(/^Execution Time: \d+\.\d{3} ms$/);
+    // Every step reports the rows it produced.
+    expect(lines[1]).toBe('  ->  full scan of o@o_pkey  (actual rows=3)');
     await s.execute('EXPLAIN DELETE FROM o WHERE id = 10');
     const [count] = await s.execute('SELECT count(*) FROM o');
     expect(count?.rows[0]?.[0]).toBe(3n);
@@ -65,5 +67,38 @@ describe('EXPLAIN', () => {
       '  ->  filter (WHERE)',
       '        ->  point lookup on o@o_pkey',
     ]);
+  });
+
+  it('ANALYZE counts the rows of every step of a join, an aggregation and a sort', async () => {
+    const lines = await plan(
+      'EXPLAIN ANALYZE SELECT c.region, count(*) FROM c JOIN o ON o.cid = c.id WHERE o.qty > 1 GROUP BY c.region HAVING count(*) > 1 ORDER BY 1',
+    );
+    expect(lines.slice(0, -1)).toEqual([
+      'sort (1 key)  (actual rows=0)',
+      '  ->  filter (HAVING)  (actual rows=0)',
+      '        ->  hash aggregate (group by 1 key, 2 aggregates)  (actual rows=2)',
+      '              ->  filter (WHERE)  (actual rows=2)',
+      '                    ->  lookup join (inner) on index scan of o@o_cid_idx (1 key column fixed)  (actual rows=3)',
+      '                          ->  full scan of c@c_pkey  (actual rows=2)',
+    ]);
+  });
+
+  it('LIMIT stops the scan early; with ORDER BY it keeps only the first rows (top-N)', async () => {
+    await s.execute('CREATE TABLE big (id int PRIMARY KEY, v int)');
+    await s.execute('INSERT INTO big SELECT g, g % 7 FROM generate_series(1, 5000) g');
+    const limited = await plan('EXPLAIN ANALYZE SELECT * FROM big LIMIT 3');
+    expect(limited[0]).toBe('limit  (actual rows=3)');
+    // The scan stopped after the batch that held the third row, far short of 5,000.
+    const scanned = Number(/actual rows=(\d+)/.exec(limited[1] ?? '')?.[1]);
+    expect(scanned).toBeGreaterThanOrEqual(3);
+    expect(scanned).toBeLessThan(5000);
+    const [top] = await s.execute('SELECT id, v FROM big ORDER BY v DESC, id LIMIT 4 OFFSET 2');
+    expect(top?.rows).toEqual([
+      [20, 6],
+      [27, 6],
+      [34, 6],
+      [41, 6],
+    ]);
+    expect((await plan('EXPLAIN SELECT id FROM big ORDER BY v LIMIT 5'))[1]).toBe('  ->  sort (1 key, top-N 5)');
   });
 });

@@ -13,6 +13,7 @@ import { type ArithOp, findOperator, negateValue } from '../types/operators.js';
 import { formatText, parseText } from '../types/text-io.js';
 import {
   arrayOf,
+  elemOf,
   resolveTypeName,
   type SqlType,
   type TypeCategory,
@@ -272,6 +273,18 @@ function boolArg(e: BoundExpr, b: BindContext, what: string): BoundExpr {
 const COMPARISONS = new Set(['=', '<>', '!=', '<', '<=', '>', '>=']);
 
 /** The test of comparison operator `op` on two non-null values of type `t`. */
+/** An array being subscripted (42804 for any other type). */
+function subscriptable(arr: BoundExpr, location: number): BoundExpr {
+  if (arr.type.kind !== 'array') {
+    throw err(
+      'DATATYPE_MISMATCH',
+      `cannot subscript type ${typeName(arr.type)} because it does not support subscripting`,
+      location,
+    );
+  }
+  return arr;
+}
+
 function comparisonTest(op: string, t: SqlType, location: number): (x: Datum, y: Datum) => boolean {
   switch (op) {
     case '=':
@@ -691,6 +704,9 @@ export class ExprBinder {
         const oidType = oidTypeName(e.type.names[e.type.names.length - 1] as string);
         if (oidType && e.type.arrayBounds.length === 0) return this.bindOidCast(e, oidType, scope);
         const target = typeFromName(e.type);
+        if (e.expr.kind === 'array' && e.expr.elements.length === 0 && target.kind === 'array') {
+          return constant(target, [], 'array');
+        }
         const inner = this.bind(e.expr, scope);
         if (e.expr.kind === 'param') this.b.params.infer(e.expr.number, target);
         const bound = coerce(this.refresh(e.expr, inner, scope), target, 'explicit', b);
@@ -721,6 +737,61 @@ export class ExprBinder {
       }
       case 'sqlValueFunction':
         return bindSqlValueFunction(e, b);
+      case 'quantified':
+        return this.bindQuantified(e, scope);
+      case 'array': {
+        if (e.elements.some((x) => x.kind === 'array')) {
+          throw err('FEATURE_NOT_SUPPORTED', 'multidimensional arrays are not supported yet', e.location);
+        }
+        if (e.elements.length === 0) {
+          throw err('INDETERMINATE_DATATYPE', 'cannot determine type of empty array', e.location, {
+            hint: 'Explicitly cast to the desired type, for example ARRAY[]::integer[].',
+          });
+        }
+        const els = e.elements.map((x) => this.bind(x, scope));
+        let t: SqlType = Types.unknown;
+        for (const x of els) t = commonType(t, x.type, e.location, 'ARRAY');
+        if (t.kind === 'unknown') t = Types.text;
+        if (t.kind === 'array') {
+          throw err('FEATURE_NOT_SUPPORTED', 'multidimensional arrays are not supported yet', e.location);
+        }
+        const fs = els.map((x) => coerce(x, t, 'implicit', b).eval);
+        return { type: arrayOf(t), name: 'array', eval: (row, env) => fs.map((f) => f(row, env)) };
+      }
+      case 'subscript': {
+        const arr = subscriptable(this.bind(e.expr, scope), e.location);
+        const idx = coerce(this.bind(e.index, scope), Types.int4, 'implicit', b, 'array subscript').eval;
+        const af = arr.eval;
+        return {
+          type: elemOf(arr.type),
+          name: arr.columnIndex !== undefined ? arr.name : '?column?',
+          eval: (row, env) => {
+            const a = af(row, env) as readonly Datum[] | null;
+            const i = idx(row, env) as number | null;
+            if (a === null || i === null) return null;
+            return a[i - 1] ?? null;
+          },
+        };
+      }
+      case 'slice': {
+        const arr = subscriptable(this.bind(e.expr, scope), e.location);
+        const bound = (x: Expr | undefined) =>
+          x ? coerce(this.bind(x, scope), Types.int4, 'implicit', b, 'array subscript').eval : undefined;
+        const lo = bound(e.lower);
+        const hi = bound(e.upper);
+        const af = arr.eval;
+        return {
+          type: arr.type,
+          name: arr.columnIndex !== undefined ? arr.name : '?column?',
+          eval: (row, env) => {
+            const a = af(row, env) as readonly Datum[] | null;
+            const l = lo ? (lo(row, env) as number | null) : 1;
+            const h = hi ? (hi(row, env) as number | null) : (a?.length ?? 0);
+            if (a === null || l === null || h === null) return null;
+            return a.slice(Math.max(l, 1) - 1, Math.max(h, 0));
+          },
+        };
+      }
       case 'collate': {
         // Only the default collations exist: they do not change how text compares here.
         const name = e.collation[e.collation.length - 1] as string;
@@ -736,6 +807,54 @@ export class ExprBinder {
       default:
         throw err('FEATURE_NOT_SUPPORTED', `${e.kind} expressions are not supported yet`, e.location);
     }
+  }
+
+  /**
+   * `x op ANY|ALL (array)`: ANY is true if some comparison is, else NULL if one was NULL, else false
+   * (an empty array: false); ALL is false if some comparison is, else NULL if one was NULL, else true.
+   */
+  private bindQuantified(e: Extract<Expr, { kind: 'quantified' }>, scope: Scope): BoundExpr {
+    const b = this.b;
+    let l = this.bind(e.left, scope);
+    let r = this.bind(e.right, scope);
+    if (r.type.kind !== 'array') {
+      if (r.type.kind !== 'unknown') {
+        throw err('WRONG_OBJECT_TYPE', `op ANY/ALL (array) requires array on right side`, e.location);
+      }
+      const elem = l.type.kind === 'unknown' ? Types.text : l.type;
+      this.inferParam(e.right, arrayOf(elem));
+      r = coerce(this.refresh(e.right, r, scope), arrayOf(elem), 'implicit', b);
+    }
+    const elemType = elemOf(r.type);
+    this.inferParam(e.left, elemType);
+    l = this.refresh(e.left, l, scope);
+    const t = commonType(l.type, elemType, e.location, e.op);
+    const lf = coerce(l, t, 'implicit', b).eval;
+    const toT =
+      t.kind === elemType.kind ? undefined : (v: Datum, env: Env) => castValue(v, elemType, t, env.ctx, 'implicit');
+    const test = comparisonTest(e.op, t, e.location);
+    const rf = r.eval;
+    const any = e.quantifier === 'any';
+    return {
+      type: Types.bool,
+      name: '?column?',
+      eval: (row, env) => {
+        const arr = rf(row, env) as readonly Datum[] | null;
+        if (arr === null) return null;
+        if (arr.length === 0) return !any;
+        const x = lf(row, env);
+        let sawNull = false;
+        for (const raw of arr) {
+          const y = raw === null || !toT ? raw : toT(raw, env);
+          if (x === null || y === null) {
+            sawNull = true;
+            continue;
+          }
+          if (test(x, y) === any) return any;
+        }
+        return sawNull ? null : !any;
+      },
+    };
   }
 
   /** `x::regclass` and the other object-identifier types: int8 values; text is looked up by name. */

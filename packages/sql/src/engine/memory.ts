@@ -34,6 +34,11 @@ export class MemoryAccount {
   chargeRow(row: readonly Datum[], what: string): void {
     this.charge(rowBytes(row), what);
   }
+
+  /** Gives back what rows no longer held had been charged (a top-N sort discarding rows). */
+  release(bytes: number): void {
+    this.used = Math.max(0, this.used - bytes);
+  }
 }
 
 /** A rough size of a value in memory. */

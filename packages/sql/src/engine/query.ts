@@ -147,6 +147,43 @@ function bindOrderBy(
   });
 }
 
+/** The rows of `source` that pass the WHERE clause, counted into its plan node (EXPLAIN ANALYZE). */
+async function* countRows(
+  node: PlanNode,
+  source: AsyncIterable<Datum[][]> | Iterable<Datum[][]>,
+  where: BoundExpr | undefined,
+  sc: StatementContext,
+) {
+  node.rows = 0;
+  for await (const batch of source) {
+    const kept = where ? batch.filter((row) => where.eval(row, sc.env) === true) : batch;
+    node.rows += kept.length;
+    if (kept.length > 0) yield kept;
+  }
+}
+
+/**
+ * The first `n` rows in ORDER BY order (with their keys), releasing the memory of the others. The
+ * sort is stable and the rows kept stay ahead of later arrivals, so pruning this way repeatedly
+ * keeps exactly the rows a full sort would put first.
+ */
+function firstRows(
+  sc: StatementContext,
+  rows: Datum[][],
+  keyRows: Datum[][],
+  keys: readonly SortKey[],
+  n: number,
+): [Datum[][], Datum[][]] {
+  const order = sortRows(
+    rows.map((_, i) => i),
+    (i) => keyRows[i] as Datum[],
+    keys,
+  );
+  for (const i of order.slice(n)) sc.memory.release(rowBytes(rows[i] as Datum[]));
+  const kept = order.slice(0, n);
+  return [kept.map((i) => rows[i] as Datum[]), kept.map((i) => keyRows[i] as Datum[])];
+}
+
 function sortRows<T>(rows: T[], keysOf: (r: T) => Datum[], keys: readonly SortKey[]): T[] {
   const decorated = rows.map((r, i) => ({ r, k: keysOf(r), i }));
   decorated.sort((a, b) => {
@@ -309,6 +346,8 @@ interface QueryRows {
   keys: SortKey[];
   keyRows?: Datum[][];
   plan: PlanNode;
+  /** Set when only the first this many rows in ORDER BY order were kept (a top-N sort). */
+  topN?: number;
 }
 
 /** Materializes the WITH queries of a statement into the context (recursive ones iterated). */
@@ -527,12 +566,18 @@ function valuesRows(
 }
 
 /** SELECT … FROM … WHERE … GROUP BY … HAVING, with the ORDER BY keys computed per row. */
+/**
+ * One SELECT … FROM … WHERE … GROUP BY … HAVING, with its targets and ORDER BY keys evaluated.
+ * `wanted` (OFFSET + LIMIT, when there is a LIMIT) lets it stop reading once it has that many
+ * rows (no ORDER BY), or keep only the first that many while sorting (a top-N sort).
+ */
 async function selectCore(
   sc: StatementContext,
   stmt: SelectStmt,
   body: SelectCore,
   binder: ExprBinder,
   keepUnknown: boolean,
+  wanted?: () => number | undefined,
 ): Promise<QueryRows> {
   const rel = await planFrom(sc, body.from, binder, body.where, columnUsage(stmt));
   // Inside a correlated subquery, names not found here are looked up in the enclosing query.
@@ -568,19 +613,33 @@ async function selectCore(
   const windowCalls = [...body.targets.map((t) => t.expr), ...stmt.orderBy.map((o) => o.expr)].flatMap((e) =>
     findWindowCalls(e),
   );
+  // The plan's steps; under EXPLAIN ANALYZE each records the rows it produced.
   let plan = rel.plan;
-  if (body.where) plan = planNode('filter (WHERE)', plan);
+  const whereNode = body.where ? planNode('filter (WHERE)', plan) : undefined;
+  plan = whereNode ?? plan;
+  let aggNode: PlanNode | undefined;
+  let havingNode: PlanNode | undefined;
   if (grouped) {
     const n = body.groupBy.length;
     const by = n > 0 ? `group by ${n} key${n > 1 ? 's' : ''}` : 'one group';
-    plan = planNode(`hash aggregate (${by}, ${aggCalls.length} aggregate${aggCalls.length === 1 ? '' : 's'})`, plan);
-    if (body.having) plan = planNode('filter (HAVING)', plan);
+    aggNode = planNode(`hash aggregate (${by}, ${aggCalls.length} aggregate${aggCalls.length === 1 ? '' : 's'})`, plan);
+    plan = aggNode;
+    if (body.having) plan = havingNode = planNode('filter (HAVING)', plan);
   }
-  if (windowCalls.length > 0) {
-    plan = planNode(`window (${windowCalls.length} function${windowCalls.length === 1 ? '' : 's'})`, plan);
-  }
-  if (body.distinct) plan = planNode('distinct', plan);
-  if (sc.explainOnly) return { columns: [], rows: [], keys: [], plan };
+  const windowNode =
+    windowCalls.length > 0
+      ? planNode(`window (${windowCalls.length} function${windowCalls.length === 1 ? '' : 's'})`, plan)
+      : undefined;
+  plan = windowNode ?? plan;
+  const distinctNode = body.distinct || body.distinctOn.length > 0 ? planNode('distinct', plan) : undefined;
+  plan = distinctNode ?? plan;
+  // LIMIT push-down: rows past the LIMIT are never read, or (with ORDER BY) never kept.
+  const want = windowCalls.length === 0 && !body.distinct && body.distinctOn.length === 0 ? wanted?.() : undefined;
+  const stopAt = want !== undefined && stmt.orderBy.length === 0 ? want : undefined;
+  const topN = want !== undefined && stmt.orderBy.length > 0 ? want : undefined;
+  if (sc.explainOnly) return { columns: [], rows: [], keys: [], plan, ...(topN !== undefined ? { topN } : {}) };
+  const filterNode = grouped ? havingNode : whereNode;
+  if (filterNode) filterNode.rows = 0;
   let targets: { exprs: BoundExpr[]; names: string[] } = { exprs: [], names: [] };
   let input: AsyncIterable<Datum[][]> | Iterable<Datum[][]>;
   let having: BoundExpr | undefined;
@@ -593,7 +652,16 @@ async function selectCore(
     }
     input = source;
   } else {
-    const g = await aggregateRows(sc, body, scope, source, where, aggCalls, binder);
+    const g = await aggregateRows(
+      sc,
+      body,
+      scope,
+      whereNode ? countRows(whereNode, source, where, sc) : source,
+      undefined,
+      aggCalls,
+      binder,
+    );
+    if (aggNode) aggNode.rows = g.rows.length;
     input = [g.rows];
     postBinder = g.binder;
     having = body.having ? postBinder.bindCondition(body.having, { columns: [] }, 'HAVING') : undefined;
@@ -622,18 +690,25 @@ async function selectCore(
   );
   const onValues: Datum[][] = [];
   if (windowCalls.length === 0) {
-    for await (const batch of input) {
+    scan: for await (const batch of input) {
       for (const row of batch) {
+        if (stopAt !== undefined && rows.length >= stopAt) break scan;
         if (sc.beforeRow) await sc.beforeRow();
         const rowEnv = correlated.length > 0 ? await evaluateCorrelated(sc, scope, correlated, row) : sc.env;
         if (rowFilter && rowFilter.eval(row, rowEnv) !== true) continue;
+        if (filterNode) filterNode.rows = (filterNode.rows ?? 0) + 1;
         const out = targets.exprs.map((e) => e.eval(row, rowEnv));
         sc.memory.chargeRow(out, 'collecting the result');
         rows.push(out);
         keyRows?.push(keys.map((k) => k.expr.eval(row, rowEnv)));
         if (onKeys.length > 0) onValues.push(onKeys.map((k) => k.expr.eval(row, rowEnv)));
+        if (topN !== undefined && rows.length >= Math.max(2 * topN, 1024)) {
+          [rows, keyRows] = firstRows(sc, rows, keyRows as Datum[][], keys, topN);
+        }
       }
     }
+    if (topN !== undefined && rows.length > topN)
+      [rows, keyRows] = firstRows(sc, rows, keyRows as Datum[][], keys, topN);
   } else {
     // Window functions see every row that passed WHERE, GROUP BY and HAVING, so gather them first.
     if (correlated.length > 0) {
@@ -648,6 +723,7 @@ async function selectCore(
     for await (const batch of input) {
       for (const row of batch) {
         if (rowFilter && rowFilter.eval(row, env) !== true) continue;
+        if (filterNode) filterNode.rows = (filterNode.rows ?? 0) + 1;
         sc.memory.chargeRow(row, 'computing window functions');
         base.push(row);
       }
@@ -663,6 +739,7 @@ async function selectCore(
     );
     targets = bindTargets(body.targets, bindScope, w.binder, keepUnknown);
     keys = bindOrderBy(stmt.orderBy, bindScope, w.binder, targets);
+    if (windowNode) windowNode.rows = w.rows.length;
     rows = w.rows.map((r) => targets.exprs.map((e) => e.eval(r, env)));
     keyRows = keys.length > 0 ? w.rows.map((r) => keys.map((k) => k.expr.eval(r, env))) : undefined;
   }
@@ -723,7 +800,9 @@ async function selectCore(
     rows = keep.map((i) => rows[i] as Datum[]);
     if (keyRows) keyRows = keep.map((i) => (keyRows as Datum[][])[i] as Datum[]);
   }
-  return keyRows ? { columns, rows, keys, keyRows, plan } : { columns, rows, keys, plan };
+  if (distinctNode) distinctNode.rows = rows.length;
+  const q: QueryRows = { columns, rows, keys, plan, ...(topN !== undefined ? { topN } : {}) };
+  return keyRows ? { ...q, keyRows } : q;
 }
 
 /**
@@ -739,7 +818,20 @@ export async function runSelect(sc: StatementContext, stmt: SelectStmt, keepUnkn
   });
   const body = stmt.body;
   let q: QueryRows;
-  if (body.kind === 'selectCore') q = await selectCore(sc, stmt, body, binder, keepUnknown);
+  // LIMIT and OFFSET are evaluated once, after the query is bound (as PostgreSQL reports errors).
+  let bounds: { offset: number; limit: number | undefined } | undefined;
+  const limits = () => {
+    bounds ??= {
+      offset: limitValue(stmt.offset, sc, binder, 'OFFSET') ?? 0,
+      limit: limitValue(stmt.limit, sc, binder, 'LIMIT'),
+    };
+    return bounds;
+  };
+  const wanted = () => {
+    const { offset, limit } = limits();
+    return limit === undefined ? undefined : offset + limit;
+  };
+  if (body.kind === 'selectCore') q = await selectCore(sc, stmt, body, binder, keepUnknown, wanted);
   else {
     const base = body.kind === 'values' ? valuesRows(sc, body, binder, keepUnknown) : await setOperation(sc, body);
     q = { ...base, keys: [] };
@@ -761,12 +853,15 @@ export async function runSelect(sc: StatementContext, stmt: SelectStmt, keepUnkn
     const indexed = rows.map((r, i) => ({ r, k: (q.keyRows as Datum[][])[i] as Datum[] }));
     rows = sortRows(indexed, (x) => x.k, q.keys).map((x) => x.r);
   }
-  const offset = limitValue(stmt.offset, sc, binder, 'OFFSET') ?? 0;
-  const limit = limitValue(stmt.limit, sc, binder, 'LIMIT');
+  const { offset, limit } = limits();
   if (offset > 0 || limit !== undefined) rows = rows.slice(offset, limit === undefined ? undefined : offset + limit);
   let plan = q.plan;
-  if (stmt.orderBy.length > 0)
-    plan = planNode(`sort (${stmt.orderBy.length} key${stmt.orderBy.length > 1 ? 's' : ''})`, plan);
+  if (stmt.orderBy.length > 0) {
+    const n = stmt.orderBy.length;
+    const topN = q.topN !== undefined ? `, top-N ${q.topN}` : '';
+    plan = planNode(`sort (${n} key${n > 1 ? 's' : ''}${topN})`, plan);
+    plan.rows = q.rows.length;
+  }
   if (stmt.limit || stmt.offset) plan = planNode('limit', plan);
   plan.rows = rows.length;
   return { command: `SELECT ${rows.length}`, rowCount: rows.length, columns: q.columns, rows, plan };

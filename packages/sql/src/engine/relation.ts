@@ -1,9 +1,9 @@
 import { isThinkLiteError } from '@thinklite/base';
-import type { Expr, FromItem, JoinRef, SelectStmt } from '../parser/ast.js';
+import type { Expr, FromItem, FunctionRef, JoinRef, SelectStmt } from '../parser/ast.js';
 import { isSystemSchema, systemRelation } from '../system/index.js';
 import { hashKey } from '../types/compare.js';
 import type { Datum } from '../types/datum.js';
-import type { SqlType } from '../types/type.js';
+import { type SqlType, Types } from '../types/type.js';
 import {
   type AccessPath,
   boundsFromWhere,
@@ -26,6 +26,7 @@ import {
   type SubqueryResult,
 } from './expr.js';
 import { type BoundTable, bindTable, runSelect } from './query.js';
+import { bindTableFunction } from './srf.js';
 import { estimateRows, readStats } from './stats.js';
 
 /**
@@ -76,6 +77,30 @@ function aliasColumns(
  * still applied after the joins).
  */
 export async function planFromItem(
+  sc: StatementContext,
+  item: FromItem,
+  binder: ExprBinder,
+  where?: Expr,
+  usage?: ColumnUsage,
+): Promise<Relation> {
+  return counted(sc, await fromItem(sc, item, binder, where, usage));
+}
+
+/** Under EXPLAIN ANALYZE, a relation that counts the rows it produces into its plan node. */
+function counted(sc: StatementContext, rel: Relation): Relation {
+  if (!sc.explaining || sc.explainOnly) return rel;
+  return { ...rel, rows: () => countRows(rel.plan, rel.rows()) };
+}
+
+async function* countRows(node: PlanNode, source: AsyncIterable<Datum[][]> | Iterable<Datum[][]>) {
+  node.rows = 0;
+  for await (const batch of source) {
+    node.rows += batch.length;
+    yield batch;
+  }
+}
+
+async function fromItem(
   sc: StatementContext,
   item: FromItem,
   binder: ExprBinder,
@@ -150,9 +175,42 @@ export async function planFromItem(
     }
     case 'join':
       return planJoin(sc, item, binder, where, usage);
-    default:
-      throw err('FEATURE_NOT_SUPPORTED', 'set-returning functions in FROM are not supported yet', item.location);
+    case 'function':
+      return functionRelation(sc, item, binder);
   }
+}
+
+/** A function in FROM (see srf.ts), named as PostgreSQL names its columns. */
+function functionRelation(sc: StatementContext, item: FunctionRef, binder: ExprBinder): Relation {
+  const fn = bindTableFunction(item, binder, sc.outerScope ? { columns: [], outer: sc.outerScope } : { columns: [] });
+  const tableName = item.alias?.name ?? fn.name;
+  // A one-column function takes the alias as its column name too (`generate_series(1, 3) AS n`).
+  const names = fn.columns.map((c) => (fn.columns.length === 1 && item.alias ? item.alias.name : c.name));
+  const types = fn.columns.map((c) => c.type);
+  if (item.ordinality) {
+    names.push('ordinality');
+    types.push(Types.int8);
+  }
+  const alias = { name: tableName, columns: item.alias?.columns ?? [] };
+  const scope = { columns: aliasColumns(names, types, alias, item.location) };
+  return {
+    scope,
+    plan: planNode(`function scan on ${fn.name}`),
+    rows: function* () {
+      const args = fn.args.map((a) => a.eval([], sc.env));
+      let n = 0n;
+      let batch: Datum[][] = [];
+      for (const row of fn.rows(args, sc)) {
+        if (item.ordinality) row.push(++n);
+        batch.push(row);
+        if (batch.length >= 1024) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) yield batch;
+    },
+  };
 }
 
 /**
@@ -227,13 +285,16 @@ export async function planFrom(
   const hints = conjunctsOf(where);
   for (const item of from.slice(1)) {
     const next = await planFromItem(sc, item, binder, where, usage);
-    rel = joinRelations(
+    rel = counted(
       sc,
-      { joinType: 'inner', natural: false, using: [], location: item.location },
-      rel,
-      next,
-      binder,
-      hints,
+      joinRelations(
+        sc,
+        { joinType: 'inner', natural: false, using: [], location: item.location },
+        rel,
+        next,
+        binder,
+        hints,
+      ),
     );
   }
   return rel;
