@@ -265,6 +265,12 @@ export const ERROR_CATALOGUE = {
   ),
   INTERVAL_FIELD_OVERFLOW: spec('22015', 400, 'OUT_OF_RANGE', 'An interval field is out of range.'),
   DIVISION_BY_ZERO: spec('22012', 400, 'INVALID_ARGUMENT', 'Division (or modulo) by zero.'),
+  INVALID_PRECEDING_OR_FOLLOWING_SIZE: spec(
+    '22013',
+    400,
+    'INVALID_ARGUMENT',
+    'A window frame offset is negative (or NaN).',
+  ),
   INVALID_PARAMETER_VALUE: spec(
     '22023',
     400,
