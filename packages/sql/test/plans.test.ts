@@ -90,6 +90,94 @@ describe('plans with and without indexes', () => {
     );
   });
 
+  it('return the same rows with each join algorithm (hash, merge, lookup / nested loop)', async () => {
+    const methods = [
+      ['on', 'off', 'off'],
+      ['off', 'on', 'off'],
+      ['off', 'off', 'on'],
+    ] as const;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(rowArb, { maxLength: 25 }),
+        fc.array(rowArb, { maxLength: 12 }),
+        where,
+        fc.boolean(),
+        async (trows, urows, w, analyze) => {
+          const s = await session();
+          for (const ddl of [...SCHEMA, ...INDEXES]) await s.execute(ddl);
+          await s.execute('CREATE TABLE v (k int, n int, note text, PRIMARY KEY (k, n))');
+          for (const [i, r] of trows.entries()) {
+            await s.execute('INSERT INTO t VALUES ($1, $2, $3, $4)', [i, r.a, r.b, `c${i % 10 === 7 ? i : i % 10}`]);
+          }
+          for (const [i, r] of urows.entries()) {
+            await s.execute('INSERT INTO u VALUES ($1, $2, $3)', [i, r.a, `n${i}`]);
+            await s.execute('INSERT INTO v VALUES ($1, $2, $3)', [i % 4, i, `v${i}`]);
+          }
+          if (analyze) await s.execute('ANALYZE');
+          const queries = [
+            `SELECT t.id, u.k FROM t JOIN u ON u.k = t.a WHERE ${w}`,
+            `SELECT t.id, u.k FROM t LEFT JOIN u ON u.a = t.b WHERE ${w}`,
+            `SELECT t.id, u.k FROM t RIGHT JOIN u ON u.a = t.b AND t.id > 2`,
+            `SELECT t.id, u.k FROM t FULL JOIN u ON u.a = t.a AND u.k <> t.id`,
+            `SELECT t.id, u.k FROM u JOIN t ON t.a = u.a AND t.b = u.k WHERE ${w}`,
+            `SELECT t.id, v.n FROM t JOIN v ON v.k = t.id WHERE ${w}`,
+            `SELECT u.k, v.n FROM u FULL JOIN v ON v.k = u.k AND v.n = u.a`,
+            `SELECT t.id, u.k, v.n FROM t, u, v WHERE u.k = t.id AND v.k = u.k AND ${w}`,
+          ];
+          const expected = new Map<string, string[]>();
+          for (const [hash, merge, loop] of methods) {
+            await s.execute(`SET enable_hashjoin = ${hash}`);
+            await s.execute(`SET enable_mergejoin = ${merge}`);
+            await s.execute(`SET enable_nestloop = ${loop}`);
+            for (const q of queries) {
+              const got = await rows(s, q);
+              if (!expected.has(q)) expected.set(q, got);
+              else expect(got, `${q} (hash ${hash}, merge ${merge}, nested loop ${loop})`).toEqual(expected.get(q));
+            }
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('the join methods the settings leave are the ones EXPLAIN shows', async () => {
+    const s = await session();
+    await s.execute('CREATE TABLE a (id int PRIMARY KEY, x int)');
+    await s.execute('CREATE TABLE b (id int PRIMARY KEY, y int)');
+    const first = async () =>
+      String((await s.execute('EXPLAIN SELECT * FROM a JOIN b ON b.id = a.id'))[0]?.rows[0]?.[0]);
+    expect(await first()).toBe('lookup join (inner) on point lookup on b@b_pkey');
+    await s.execute('SET enable_nestloop = off');
+    expect(await first()).toBe('merge join (inner; left ordered, right ordered)');
+    await s.execute('SET enable_mergejoin = false');
+    expect(await first()).toBe('hash join (inner)');
+    await s.execute('SET enable_hashjoin = no');
+    // Everything off: the cheapest still runs the join, as in PostgreSQL.
+    expect(await first()).toBe('lookup join (inner) on point lookup on b@b_pkey');
+    expect((await s.execute('SHOW enable_hashjoin'))[0]?.rows).toEqual([['off']]);
+    await expect(s.execute("SET enable_hashjoin = 'maybe'")).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
+    await s.execute('RESET enable_nestloop');
+    expect(await first()).toBe('lookup join (inner) on point lookup on b@b_pkey');
+  });
+
+  it('statistics choose between a lookup join and a hash join', async () => {
+    const s = await session();
+    await s.execute('CREATE TABLE big (id int PRIMARY KEY, small_id int)');
+    await s.execute('CREATE TABLE small (id int PRIMARY KEY, name text)');
+    await s.execute('INSERT INTO big SELECT g, g % 10 FROM generate_series(1, 3000) g');
+    await s.execute("INSERT INTO small SELECT g, 'n' || g FROM generate_series(0, 9) g");
+    const plan = async (q: string) => ((await s.execute(`EXPLAIN ${q}`))[0]?.rows ?? []).map((r) => String(r[0]));
+    const q = 'SELECT count(*) FROM big JOIN small ON small.id = big.small_id';
+    await s.execute('ANALYZE');
+    // 3,000 seeks into a 10-row table cost more than hashing it once.
+    expect((await plan(q))[1]).toBe('  ->  hash join (inner)');
+    // A few left rows: seeking each is cheaper than reading the other table.
+    expect((await plan('SELECT * FROM small JOIN big ON big.id = small.id'))[0]).toMatch(/^lookup join/);
+    const [n] = await s.execute(q);
+    expect(n?.rows).toEqual([[3000n]]);
+  });
+
   it('use parameters of other integer types in key lookups', async () => {
     const s = await session();
     await s.execute('CREATE TABLE k (id bigint PRIMARY KEY, v text)');

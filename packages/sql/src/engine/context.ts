@@ -65,7 +65,19 @@ export interface StatementContext {
   readonly outerScope?: Scope;
   /** The WITH queries in scope, materialized, by name. */
   readonly ctes?: ReadonlyMap<string, MaterializedQuery>;
+  /** The join methods the session allows (enable_hashjoin, …); all when absent. */
+  readonly planner?: PlannerSettings;
 }
+
+/** PostgreSQL's enable_* planner settings ThinkLite honours. */
+export interface PlannerSettings {
+  readonly hashJoin: boolean;
+  readonly mergeJoin: boolean;
+  /** Nested loops, including the index nested-loop (lookup) join. */
+  readonly nestLoop: boolean;
+}
+
+export const DEFAULT_PLANNER_SETTINGS: PlannerSettings = { hashJoin: true, mergeJoin: true, nestLoop: true };
 
 /** A query's result kept for reuse (a CTE). */
 export interface MaterializedQuery {

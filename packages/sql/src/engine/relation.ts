@@ -13,7 +13,7 @@ import {
   describeAccess,
   readAccess,
 } from './access.js';
-import type { StatementContext } from './context.js';
+import { DEFAULT_PLANNER_SETTINGS, type StatementContext } from './context.js';
 import { sqlError } from './errors.js';
 import { type PlanNode, planNode } from './explain.js';
 import {
@@ -25,6 +25,7 @@ import {
   type ScopeColumn,
   type SubqueryResult,
 } from './expr.js';
+import { type MergeJoinSpec, mergeJoin } from './merge-join.js';
 import { type BoundTable, bindTable, runSelect } from './query.js';
 import { bindTableFunction } from './srf.js';
 import { estimateRows, readStats } from './stats.js';
@@ -47,6 +48,15 @@ export interface Relation {
   readonly table?: BoundTable;
   /** For a base table: the row positions the query uses (others are not decoded). */
   readonly neededColumns?: ReadonlySet<number>;
+  /** Estimated rows, from the statistics ANALYZE keeps (undefined when unknown). */
+  estimate?(): Promise<number | undefined>;
+  /** Positions of columns the rows arrive in ascending order of (never NULL), outermost first. */
+  readonly order?: readonly number[];
+}
+
+/** A relation of rows already held: its estimate is their count. */
+function heldRows(scope: Scope, plan: PlanNode, rows: readonly (readonly Datum[])[]): Relation {
+  return { scope, plan, rows: () => [rows as Datum[][]], estimate: async () => rows.length };
 }
 
 function aliasColumns(
@@ -86,6 +96,19 @@ export async function planFromItem(
   return counted(sc, await fromItem(sc, item, binder, where, usage));
 }
 
+/**
+ * The columns a scan's rows come in ascending order of: the primary key's, when the scan reads
+ * the primary index (whole, a range, or a key prefix) and every key column ascends. (Secondary
+ * indexes hold NULLs, whose place in key order the merge join does not assume.)
+ */
+function scanOrder(bt: BoundTable, path: AccessPath): number[] | undefined {
+  const pk = bt.table.primaryIndex;
+  if (path.kind !== 'full' && path.index !== pk) return undefined;
+  if (pk.columns.some((c) => c.direction === 'desc')) return undefined;
+  const positions = pk.columns.map((c) => bt.table.columns.findIndex((col) => col.id === c.columnId));
+  return positions.every((p) => p >= 0) ? positions : undefined;
+}
+
 /** Under EXPLAIN ANALYZE, a relation that counts the rows it produces into its plan node. */
 function counted(sc: StatementContext, rel: Relation): Relation {
   if (!sc.explaining || sc.explainOnly) return rel;
@@ -113,7 +136,7 @@ async function fromItem(
       if (cte) {
         const alias = item.alias ?? { name: item.name[0] as string, columns: [] };
         const scope = { columns: aliasColumns(cte.names, cte.types, alias, item.location) };
-        return { scope, plan: planNode(`CTE scan on ${item.name[0]}`), rows: () => [cte.rows as Datum[][]] };
+        return heldRows(scope, planNode(`CTE scan on ${item.name[0]}`), cte.rows);
       }
       const system = await systemTable(sc, item.name);
       if (system) {
@@ -127,7 +150,7 @@ async function fromItem(
           ),
         };
         const label = `system table ${item.name.join('.')}`;
-        return { scope, plan: planNode(label), rows: () => [system.rows] };
+        return heldRows(scope, planNode(label), system.rows);
       }
       const r = await sc.catalog.resolveRelation(sc.database, sc.searchPath, item.name);
       if (r?.kind === 'view') {
@@ -142,21 +165,29 @@ async function fromItem(
             item.location,
           ),
         };
-        return { scope, plan: planNode(`view ${r.name} (materialized)`), rows: () => [res.rows as Datum[][]] };
+        return heldRows(scope, planNode(`view ${r.name} (materialized)`), res.rows);
       }
       const bt = await bindTable(sc, item);
       const path = chooseAccess(bt, boundsFromWhere(bt, where, binder));
       const needed = neededPositions(bt, usage);
       let label = describeAccess(bt, path);
+      let estimated: Promise<number | undefined> | undefined;
+      const estimate = () => {
+        estimated ??= readStats(sc.txn, bt.table.id).then((stats) => estimateRows(path, stats));
+        return estimated;
+      };
       if (sc.explaining) {
-        const est = estimateRows(path, await readStats(sc.txn, bt.table.id));
+        const est = await estimate();
         if (est !== undefined) label += ` (estimated rows=${est})`;
       }
+      const order = scanOrder(bt, path);
       return {
         scope: bt.scope,
         table: bt,
         plan: planNode(label),
         ...(needed ? { neededColumns: needed } : {}),
+        ...(order ? { order } : {}),
+        estimate,
         rows: () => readAccess(sc, bt, path, sc.env, [], needed),
       };
     }
@@ -171,7 +202,7 @@ async function fromItem(
         ),
       };
       const label = `subquery${item.alias ? ` ${item.alias.name}` : ''} (materialized)`;
-      return { scope, plan: planNode(label), rows: () => [sub.rows as Datum[][]] };
+      return heldRows(scope, planNode(label), sub.rows);
     }
     case 'join':
       return planJoin(sc, item, binder, where, usage);
@@ -287,7 +318,7 @@ export async function planFrom(
     const next = await planFromItem(sc, item, binder, where, usage);
     rel = counted(
       sc,
-      joinRelations(
+      await joinRelations(
         sc,
         { joinType: 'inner', natural: false, using: [], location: item.location },
         rel,
@@ -356,7 +387,7 @@ async function planJoin(
 ): Promise<Relation> {
   const left = await planFromItem(sc, j.left, binder, where, usage);
   const right = await planFromItem(sc, j.right, binder, where, usage);
-  return joinRelations(sc, j, left, right, binder, []);
+  return await joinRelations(sc, j, left, right, binder, []);
 }
 
 /** What joinRelations needs of a join: its type and conditions. */
@@ -366,14 +397,14 @@ type JoinSpec = Pick<JoinRef, 'joinType' | 'natural' | 'using' | 'location'> & P
  * Joins two relations. `hints` are extra conditions (the WHERE clause of a comma join) whose
  * equalities between the two sides can key the join; the caller still applies them afterwards.
  */
-function joinRelations(
+async function joinRelations(
   sc: StatementContext,
   j: JoinSpec,
   left: Relation,
   right: Relation,
   binder: ExprBinder,
   hints: readonly Expr[],
-): Relation {
+): Promise<Relation> {
   const nl = left.scope.columns.length;
   const nr = right.scope.columns.length;
   const type = j.joinType;
@@ -488,10 +519,13 @@ function joinRelations(
     }
     return row;
   };
-  // A base table on the right whose key or index the join's equalities fix: look the matches up
-  // for each left row (an index nested-loop "lookup join") instead of hashing the whole table.
+  // A base table on the right whose key or index the join's equalities fix can be looked up for
+  // each left row (an index nested-loop "lookup join") instead of read whole.
   const lookup = (type === 'inner' || type === 'left') && right.table ? lookupPath(right.table, keys, nl) : undefined;
-  if (lookup && right.table) {
+  const merge = keys.length > 0 ? mergeOrder(left, right, keys, nl) : undefined;
+  const method = keys.length === 0 ? 'nested loop' : await chooseJoin(sc, left, right, lookup !== undefined, merge);
+  const estimate = joinEstimate(left, right, method === 'lookup' && lookup?.kind === 'point');
+  if (method === 'lookup' && lookup && right.table) {
     const rt = right.table;
     const keysEqual = (row: Datum[]) =>
       keys.every((k) => {
@@ -502,6 +536,8 @@ function joinRelations(
     return {
       scope,
       plan: planNode(`lookup join (${type}) on ${describeAccess(rt, lookup)}`, left.plan),
+      estimate,
+      ...(left.order ? { order: left.order } : {}),
       rows: async function* () {
         for await (const batch of left.rows()) {
           const out: Datum[][] = [];
@@ -522,9 +558,33 @@ function joinRelations(
       },
     };
   }
+  if (method === 'merge' && merge) {
+    const spec: MergeJoinSpec = {
+      type: type as 'inner' | 'left' | 'right' | 'full',
+      keys: merge.keys,
+      nl,
+      nr,
+      leftSorted: merge.leftSorted,
+      rightSorted: merge.rightSorted,
+      matches,
+      output: withUsing,
+    };
+    const sortedness = (sorted: boolean) => (sorted ? 'ordered' : 'sorted');
+    return {
+      scope,
+      plan: planNode(
+        `merge join (${type}; left ${sortedness(merge.leftSorted)}, right ${sortedness(merge.rightSorted)})`,
+        left.plan,
+        right.plan,
+      ),
+      estimate,
+      rows: () => mergeJoin(sc, spec, left.rows(), right.rows()),
+    };
+  }
   return {
     scope,
     plan: planNode(keys.length > 0 ? `hash join (${type})` : `nested loop (${type} join)`, left.plan, right.plan),
+    estimate,
     rows: async function* () {
       const rightRows = await collect(sc, right, 'building a hash join');
       // Build a hash table on the right side (all rows in one bucket when there are no keys).
@@ -561,6 +621,90 @@ function joinRelations(
         if (out.length > 0) yield out;
       }
     },
+  };
+}
+
+type JoinKey = { l: BoundExpr; r: BoundExpr; type: SqlType };
+
+/**
+ * The join keys in the order a merge join walks them, and which inputs already arrive in that
+ * order: an input is ordered when its order's leading columns are exactly the key columns (plain
+ * columns of the key's own type, so the scan's key order is the comparison's order).
+ */
+function mergeOrder(
+  left: Relation,
+  right: Relation,
+  keys: readonly JoinKey[],
+  nl: number,
+): { keys: JoinKey[]; leftSorted: boolean; rightSorted: boolean } {
+  const leftCol = (k: JoinKey) => (k.l.type.kind === k.type.kind ? k.l.columnIndex : undefined);
+  const rightCol = (k: JoinKey) =>
+    k.r.type.kind === k.type.kind && k.r.columnIndex !== undefined ? k.r.columnIndex - nl : undefined;
+  /** The keys permuted to follow `order`, if its first keys.length columns are the key columns. */
+  const follow = (order: readonly number[] | undefined, col: (k: JoinKey) => number | undefined) => {
+    if (!order || order.length < keys.length) return undefined;
+    const out: JoinKey[] = [];
+    for (const pos of order.slice(0, keys.length)) {
+      const k = keys.find((x) => col(x) === pos && !out.includes(x));
+      if (!k) return undefined;
+      out.push(k);
+    }
+    return out;
+  };
+  const byLeft = follow(left.order, leftCol);
+  const byRight = follow(right.order, rightCol);
+  const chosen = byLeft ?? byRight ?? [...keys];
+  const sortedBy = (order: readonly number[] | undefined, col: (k: JoinKey) => number | undefined) =>
+    order !== undefined && chosen.every((k, i) => col(k) === order[i]);
+  return { keys: chosen, leftSorted: sortedBy(left.order, leftCol), rightSorted: sortedBy(right.order, rightCol) };
+}
+
+/** What PostgreSQL adds to the cost of a join method its enable_* setting turns off. */
+const DISABLED = 1e10;
+
+/**
+ * The join method of least estimated cost, in units of one row read or hashed. With statistics:
+ * a hash join reads and hashes the right side and probes once per left row (2.5·R + L); a lookup
+ * join seeks once per left row (4·L) and never reads the rest of the right table; a merge join
+ * reads both (R + L/2), plus n·log n to sort an input not already in key order. Without them the
+ * rule is: a lookup join if an index allows one, else a merge join of inputs both in key order,
+ * else a hash join. enable_hashjoin / enable_mergejoin / enable_nestloop = off discourage a
+ * method as in PostgreSQL (it is still used when nothing else can run the join).
+ */
+async function chooseJoin(
+  sc: StatementContext,
+  left: Relation,
+  right: Relation,
+  canLookup: boolean,
+  merge: { leftSorted: boolean; rightSorted: boolean } | undefined,
+): Promise<'lookup' | 'merge' | 'hash'> {
+  const enabled = sc.planner ?? DEFAULT_PLANNER_SETTINGS;
+  const L = await left.estimate?.();
+  const R = await right.estimate?.();
+  const sortCost = (n: number) => 0.3 * n * Math.log2(n + 2);
+  const known = L !== undefined && R !== undefined;
+  const costs: ['lookup' | 'merge' | 'hash', number][] = [];
+  if (canLookup) costs.push(['lookup', (known ? 4 * L : 0) + (enabled.nestLoop ? 0 : DISABLED)]);
+  if (merge) {
+    const base = known
+      ? R + L / 2 + (merge.leftSorted ? 0 : sortCost(L)) + (merge.rightSorted ? 0 : sortCost(R))
+      : merge.leftSorted && merge.rightSorted
+        ? 0.5
+        : 2;
+    costs.push(['merge', base + (enabled.mergeJoin ? 0 : DISABLED)]);
+  }
+  costs.push(['hash', (known ? 2.5 * R + L : 1) + (enabled.hashJoin ? 0 : DISABLED)]);
+  costs.sort((a, b) => a[1] - b[1]);
+  return (costs[0] as ['lookup' | 'merge' | 'hash', number])[0];
+}
+
+/** Estimated rows of a join: the left side's for a lookup of a unique key, else the larger side's. */
+function joinEstimate(left: Relation, right: Relation, uniqueLookup: boolean): () => Promise<number | undefined> {
+  return async () => {
+    const L = await left.estimate?.();
+    if (uniqueLookup) return L;
+    const R = await right.estimate?.();
+    return L === undefined || R === undefined ? undefined : Math.max(L, R);
   };
 }
 

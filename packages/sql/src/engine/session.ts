@@ -58,6 +58,9 @@ export const DEFAULT_SETTINGS: Readonly<Record<string, string>> = {
   client_encoding: 'UTF8',
   datestyle: 'ISO, MDY',
   default_transaction_isolation: 'serializable',
+  enable_hashjoin: 'on',
+  enable_mergejoin: 'on',
+  enable_nestloop: 'on',
   extra_float_digits: '1',
   integer_datetimes: 'on',
   intervalstyle: 'postgres',
@@ -69,6 +72,19 @@ export const DEFAULT_SETTINGS: Readonly<Record<string, string>> = {
   statement_timeout: '0',
   timezone: 'UTC',
 };
+
+const BOOLEAN_SETTINGS: ReadonlySet<string> = new Set(['enable_hashjoin', 'enable_mergejoin', 'enable_nestloop']);
+
+/** A Boolean setting's value as PostgreSQL reads it (on/off, true/false, yes/no, 1/0, prefixes). */
+function parseBoolSetting(text: string): boolean | undefined {
+  const v = text.trim().toLowerCase();
+  if (v === '') return undefined;
+  if (v === '1' || (v.length >= 2 && 'on'.startsWith(v)) || 'true'.startsWith(v) || 'yes'.startsWith(v)) {
+    return true;
+  }
+  if (v === '0' || (v.length >= 2 && 'off'.startsWith(v)) || 'false'.startsWith(v) || 'no'.startsWith(v)) return false;
+  return undefined;
+}
 
 const IMPLICIT_ATTEMPTS = 10;
 const DEFAULT_MEMORY_LIMIT = 1024 ** 3;
@@ -350,6 +366,11 @@ export class Session {
     const sites = nextvalSites(calls);
     const sc: StatementContext = {
       ...base,
+      planner: {
+        hashJoin: this.settings.get('enable_hashjoin') !== 'off',
+        mergeJoin: this.settings.get('enable_mergejoin') !== 'off',
+        nestLoop: this.settings.get('enable_nestloop') !== 'off',
+      },
       env: { ...base.env, sequences: cache },
       ...(calls.size > 0 ? { sequenceCalls: calls } : {}),
       ...(sites.size > 0
@@ -495,6 +516,14 @@ export class Session {
     const value = parts.join(', ');
     if (name === 'query_memory_limit' && parseBytes(value) === undefined) {
       throw err('INVALID_PARAMETER_VALUE', `invalid value for parameter "query_memory_limit": "${value}"`);
+    }
+    if (BOOLEAN_SETTINGS.has(name)) {
+      const on = parseBoolSetting(value);
+      if (on === undefined) {
+        throw err('INVALID_PARAMETER_VALUE', `parameter "${name}" requires a Boolean value`);
+      }
+      this.settings.set(name, on ? 'on' : 'off');
+      return done('SET');
     }
     if (name === 'timezone') {
       // Validate now: a bad zone is an error at SET time, as in PostgreSQL.
