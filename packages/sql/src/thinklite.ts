@@ -2,9 +2,11 @@ import * as fs from 'node:fs';
 import { createLogger, createRegistry, type Logger, type Registry, ThinkLiteError } from '@thinklite/base';
 import { LocalKv } from '@thinklite/kv';
 import { LmdbEngine } from '@thinklite/storage';
-import type { QueryResult } from './engine/context.js';
+import type { QueryResult, ResultColumn } from './engine/context.js';
 import { SqlEngine } from './engine/engine.js';
 import type { Session } from './engine/session.js';
+import type { Statement } from './parser/ast.js';
+import { parse } from './parser/parse.js';
 import type { Datum } from './types/datum.js';
 import { type SqlType, typeName, typeOid } from './types/type.js';
 
@@ -33,20 +35,21 @@ export interface Result<Row = Record<string, Datum>> {
   readonly values: (readonly Datum[])[];
 }
 
-function toResult(r: QueryResult): Result {
-  const columns = r.columns.map((c) => ({
-    name: c.name,
-    type: typeName(c.type),
-    typeOid: typeOid(c.type),
-    sqlType: c.type,
-  }));
-  const rows = r.rows.map((values) => {
-    const o: Record<string, Datum> = {};
-    columns.forEach((c, i) => {
-      o[c.name] = values[i] ?? null;
-    });
-    return o;
+function toColumns(columns: readonly ResultColumn[]): Column[] {
+  return columns.map((c) => ({ name: c.name, type: typeName(c.type), typeOid: typeOid(c.type), sqlType: c.type }));
+}
+
+function toRow(columns: readonly Column[], values: readonly Datum[]): Record<string, Datum> {
+  const o: Record<string, Datum> = {};
+  columns.forEach((c, i) => {
+    o[c.name] = values[i] ?? null;
   });
+  return o;
+}
+
+function toResult(r: QueryResult): Result {
+  const columns = toColumns(r.columns);
+  const rows = r.rows.map((values) => toRow(columns, values));
   return { command: r.command, rowCount: r.rowCount, columns, rows, values: r.rows.map((v) => [...v]) };
 }
 
@@ -97,8 +100,17 @@ export class ThinkLite {
     }
   }
 
+  /** Set while a stream() loop is open: the session runs one statement at a time. */
+  private streaming = false;
+
   private check(): void {
     if (this.closed) throw new ThinkLiteError('STORE_CLOSED', 'the database is closed');
+    if (this.streaming) {
+      throw new ThinkLiteError(
+        'OBJECT_IN_USE',
+        'another statement is still streaming its rows: finish or leave its stream() loop first',
+      );
+    }
   }
 
   /** Runs SQL (several statements allowed) and returns the last statement's result. */
@@ -112,6 +124,79 @@ export class ThinkLite {
   /** The rows of one query. */
   async query<Row = Record<string, Datum>>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
     return (await this.execute(sql, params)).rows as Row[];
+  }
+
+  /**
+   * The rows of one query as it produces them: a query with nothing to sort or deduplicate never
+   * holds its result, so a result larger than memory streams through. Leaving the loop early
+   * stops the query (inside a transaction, the transaction goes on).
+   *
+   *     for await (const row of db.stream('SELECT * FROM events WHERE kind = $1', ['click'])) …
+   */
+  async *stream<Row = Record<string, Datum>>(sql: string, params: readonly unknown[] = []): AsyncGenerator<Row> {
+    this.check();
+    const statements = parse(sql);
+    if (statements.length !== 1) {
+      throw new ThinkLiteError('SYNTAX_ERROR', 'stream() runs exactly one statement');
+    }
+    this.streaming = true;
+    let columns: Column[] = [];
+    const queue: (readonly (readonly Datum[])[])[] = [];
+    let stopped = false;
+    let finished = false;
+    let failure: unknown;
+    let wakeConsumer: (() => void) | undefined;
+    let wakeProducer: (() => void) | undefined;
+    const wake = (which: 'consumer' | 'producer') => {
+      const w = which === 'consumer' ? wakeConsumer : wakeProducer;
+      if (which === 'consumer') wakeConsumer = undefined;
+      else wakeProducer = undefined;
+      w?.();
+    };
+    const producer = this.session
+      .stream(statements[0] as Statement, params, {
+        start: (cols) => {
+          columns = toColumns(cols);
+        },
+        rows: async (batch) => {
+          if (stopped) return false;
+          queue.push(batch);
+          wake('consumer');
+          // Backpressure: at most two batches wait for the reader.
+          if (queue.length >= 2) await new Promise<void>((resolve) => (wakeProducer = resolve));
+          return !stopped;
+        },
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => {
+          failure = e;
+        },
+      )
+      .finally(() => {
+        finished = true;
+        wake('consumer');
+      });
+    try {
+      for (;;) {
+        const batch = queue.shift();
+        if (batch) {
+          wake('producer');
+          for (const values of batch) yield toRow(columns, values) as Row;
+          continue;
+        }
+        if (finished) {
+          if (failure !== undefined) throw failure;
+          return;
+        }
+        await new Promise<void>((resolve) => (wakeConsumer = resolve));
+      }
+    } finally {
+      stopped = true;
+      wake('producer');
+      await producer;
+      this.streaming = false;
+    }
   }
 
   prepare(sql: string): PreparedStatement {

@@ -140,4 +140,71 @@ describe('the embedded database (ThinkLite.open)', () => {
     await expect(ThinkLite.open(file)).rejects.toMatchObject({ code: 'STORE_FOREIGN_DIRECTORY' });
     expect(fs.readFileSync(file, 'utf8')).toBe('hello');
   });
+
+  it('streams a result larger than the memory limit, and stops the query when the loop is left', async () => {
+    const db = await ThinkLite.open(tempPath('stream.tlite'));
+    await db.execute("SET query_memory_limit = '1MB'");
+    // Held whole, 300,000 rows pass 1 MB; streamed, only a batch at a time is held.
+    await expect(db.execute("SELECT g, repeat('x', 20) FROM generate_series(1, 300000) g")).rejects.toMatchObject({
+      code: 'OUT_OF_MEMORY',
+    });
+    let n = 0;
+    let sum = 0;
+    for await (const row of db.stream<{ g: number }>(
+      "SELECT g, repeat('x', 20) AS pad FROM generate_series(1, 300000) g WHERE g % 3 = 0 OFFSET 1",
+    )) {
+      n++;
+      sum += row.g;
+    }
+    expect(n).toBe(99999);
+    expect(sum).toBe(15000150000 - 3);
+    // Leaving early stops a query that would otherwise run for a billion rows.
+    const firstRows: number[] = [];
+    for await (const row of db.stream<{ g: number }>('SELECT g FROM generate_series(1, 1000000000) g')) {
+      firstRows.push(row.g);
+      if (firstRows.length === 5) break;
+    }
+    expect(firstRows).toEqual([1, 2, 3, 4, 5]);
+    // Sorted results come whole, in order; errors mid-stream reach the loop.
+    const sorted: number[] = [];
+    for await (const row of db.stream<{ g: number }>('SELECT g FROM generate_series(1, 5) g ORDER BY g DESC LIMIT 3')) {
+      sorted.push(row.g);
+    }
+    expect(sorted).toEqual([5, 4, 3]);
+    const seen: number[] = [];
+    await expect(
+      (async () => {
+        for await (const row of db.stream<{ r: number }>(
+          'SELECT 10 / (500 - g) AS r FROM generate_series(1, 1000) g',
+        )) {
+          seen.push(row.r);
+        }
+      })(),
+    ).rejects.toMatchObject({ code: 'DIVISION_BY_ZERO' });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.length).toBeLessThan(500);
+    await db.close();
+  });
+
+  it('streams inside a transaction, which goes on after the loop is left', async () => {
+    const db = await ThinkLite.open(tempPath('stream-txn.tlite'));
+    await db.execute('CREATE TABLE t (id int PRIMARY KEY)');
+    await db.execute('INSERT INTO t SELECT g FROM generate_series(1, 2000) g');
+    await db.transaction(async (tx) => {
+      await tx.execute('DELETE FROM t WHERE id > 1000');
+      let n = 0;
+      for await (const _ of tx.stream('SELECT id FROM t')) if (++n === 600) break;
+      expect(n).toBe(600);
+      // The session refuses a second statement while a stream is open …
+      const open = tx.stream('SELECT id FROM t');
+      await open.next();
+      await expect(tx.execute('SELECT 1')).rejects.toMatchObject({ code: 'OBJECT_IN_USE' });
+      await open.return(undefined);
+      // … and the transaction saw its own delete and is still usable.
+      expect((await tx.execute('SELECT count(*) AS n FROM t')).rows[0]?.n).toBe(1000n);
+    });
+    expect((await db.execute('SELECT count(*) AS n FROM t')).rows[0]?.n).toBe(1000n);
+    for await (const row of db.stream('INSERT INTO t VALUES (5000) RETURNING id')) expect(row.id).toBe(5000);
+    await db.close();
+  });
 });

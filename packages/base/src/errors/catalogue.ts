@@ -359,6 +359,12 @@ export const ERROR_CATALOGUE = {
     'INVALID_ARGUMENT',
     'A statement exceeds a limit (too many columns, a value too large, nesting too deep).',
   ),
+  OBJECT_IN_USE: spec(
+    '55006',
+    409,
+    'FAILED_PRECONDITION',
+    'The object is in use (a session is busy with another statement).',
+  ),
   QUERY_CANCELED: spec('57014', 408, 'CANCELLED', 'The statement was cancelled by the client or by its timeout.'),
   OBJECT_NOT_IN_PREREQUISITE_STATE: spec(
     '55000',

@@ -28,6 +28,16 @@ export interface QueryResult {
   readonly writtenTable?: DescriptorId;
 }
 
+/**
+ * Where a streamed statement's rows go: `start` once with the columns, then `rows` per batch; a
+ * batch is the sink's to keep. `rows` may wait (backpressure); returning false asks for no more
+ * rows (the query stops reading and ends normally, like a portal closed early).
+ */
+export interface RowSink {
+  start(columns: readonly ResultColumn[]): void;
+  rows(batch: readonly (readonly Datum[])[]): Promise<boolean | undefined> | boolean | undefined;
+}
+
 /** Generates rowids for tables without a primary key: unique and increasing in one store. */
 export interface RowIdSource {
   next(): bigint;

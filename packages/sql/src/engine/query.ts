@@ -23,7 +23,7 @@ import {
   findAggregates,
   isAggregateCall,
 } from './aggregate.js';
-import type { MaterializedQuery, QueryResult, ResultColumn, StatementContext } from './context.js';
+import type { MaterializedQuery, QueryResult, ResultColumn, RowSink, StatementContext } from './context.js';
 import { sqlError } from './errors.js';
 import { type PlanNode, planNode } from './explain.js';
 import { type BoundExpr, coerce, commonType, ExprBinder, type Scope, type ScopeColumn } from './expr.js';
@@ -348,7 +348,12 @@ interface QueryRows {
   plan: PlanNode;
   /** Set when only the first this many rows in ORDER BY order were kept (a top-N sort). */
   topN?: number;
+  /** Set when the rows went to a sink as they were produced (OFFSET and LIMIT applied): their count. */
+  streamed?: number;
 }
+
+/** Rows handed out in batches of about this many. */
+const STREAM_BATCH = 256;
 
 /** Materializes the WITH queries of a statement into the context (recursive ones iterated). */
 async function withCtes(sc: StatementContext, w: NonNullable<SelectStmt['with']>): Promise<StatementContext> {
@@ -568,8 +573,9 @@ function valuesRows(
 /** SELECT … FROM … WHERE … GROUP BY … HAVING, with the ORDER BY keys computed per row. */
 /**
  * One SELECT … FROM … WHERE … GROUP BY … HAVING, with its targets and ORDER BY keys evaluated.
- * `wanted` (OFFSET + LIMIT, when there is a LIMIT) lets it stop reading once it has that many
- * rows (no ORDER BY), or keep only the first that many while sorting (a top-N sort).
+ * `limits` (OFFSET and LIMIT) let it stop reading once it has OFFSET + LIMIT rows (no ORDER BY),
+ * or keep only the first that many while sorting (a top-N sort). With a `sink` and nothing to
+ * sort or deduplicate, rows go to the sink as they are produced, OFFSET and LIMIT applied here.
  */
 async function selectCore(
   sc: StatementContext,
@@ -577,7 +583,8 @@ async function selectCore(
   body: SelectCore,
   binder: ExprBinder,
   keepUnknown: boolean,
-  wanted?: () => number | undefined,
+  limits?: () => { offset: number; limit: number | undefined },
+  sink?: RowSink,
 ): Promise<QueryRows> {
   const rel = await planFrom(sc, body.from, binder, body.where, columnUsage(stmt));
   // Inside a correlated subquery, names not found here are looked up in the enclosing query.
@@ -634,7 +641,10 @@ async function selectCore(
   const distinctNode = body.distinct || body.distinctOn.length > 0 ? planNode('distinct', plan) : undefined;
   plan = distinctNode ?? plan;
   // LIMIT push-down: rows past the LIMIT are never read, or (with ORDER BY) never kept.
-  const want = windowCalls.length === 0 && !body.distinct && body.distinctOn.length === 0 ? wanted?.() : undefined;
+  const plain = windowCalls.length === 0 && !body.distinct && body.distinctOn.length === 0;
+  const bounds = plain ? limits?.() : undefined;
+  const want = bounds?.limit === undefined ? undefined : bounds.offset + bounds.limit;
+  const stream = plain && stmt.orderBy.length === 0 ? sink : undefined;
   const stopAt = want !== undefined && stmt.orderBy.length === 0 ? want : undefined;
   const topN = want !== undefined && stmt.orderBy.length > 0 ? want : undefined;
   if (sc.explainOnly) return { columns: [], rows: [], keys: [], plan, ...(topN !== undefined ? { topN } : {}) };
@@ -689,6 +699,32 @@ async function selectCore(
     targets,
   );
   const onValues: Datum[][] = [];
+  if (stream) {
+    // Streaming: each row goes out as it is made; nothing is held but the batch being filled.
+    const columns = targets.exprs.map((e, i) => ({ name: targets.names[i] as string, type: e.type }));
+    stream.start(columns);
+    const skip = bounds?.offset ?? 0;
+    let seen = 0;
+    let batch: Datum[][] = [];
+    scan: for await (const input_ of input) {
+      for (const row of input_) {
+        if (stopAt !== undefined && seen >= stopAt) break scan;
+        if (sc.beforeRow) await sc.beforeRow();
+        const rowEnv = correlated.length > 0 ? await evaluateCorrelated(sc, scope, correlated, row) : sc.env;
+        if (rowFilter && rowFilter.eval(row, rowEnv) !== true) continue;
+        if (filterNode) filterNode.rows = (filterNode.rows ?? 0) + 1;
+        if (seen++ < skip) continue;
+        batch.push(targets.exprs.map((e) => e.eval(row, rowEnv)));
+        if (batch.length >= STREAM_BATCH) {
+          const more = await stream.rows(batch);
+          batch = [];
+          if (more === false) break scan;
+        }
+      }
+    }
+    if (batch.length > 0) await stream.rows(batch);
+    return { columns, rows: [], keys: [], plan, streamed: Math.max(0, seen - skip) };
+  }
   if (windowCalls.length === 0) {
     scan: for await (const batch of input) {
       for (const row of batch) {
@@ -809,7 +845,16 @@ async function selectCore(
  * Runs a SELECT (or VALUES, or a set operation) to completion. `keepUnknown` leaves untyped
  * literal columns untyped, for an arm of a set operation.
  */
-export async function runSelect(sc: StatementContext, stmt: SelectStmt, keepUnknown = false): Promise<QueryResult> {
+/**
+ * Runs a SELECT. With a `sink`, the rows go to it in batches (as they are produced when nothing
+ * has to be sorted or deduplicated first) and the result carries only their count.
+ */
+export async function runSelect(
+  sc: StatementContext,
+  stmt: SelectStmt,
+  keepUnknown = false,
+  sink?: RowSink,
+): Promise<QueryResult> {
   if (stmt.with) sc = await withCtes(sc, stmt.with);
   const binder = new ExprBinder({
     params: sc.params,
@@ -827,11 +872,7 @@ export async function runSelect(sc: StatementContext, stmt: SelectStmt, keepUnkn
     };
     return bounds;
   };
-  const wanted = () => {
-    const { offset, limit } = limits();
-    return limit === undefined ? undefined : offset + limit;
-  };
-  if (body.kind === 'selectCore') q = await selectCore(sc, stmt, body, binder, keepUnknown, wanted);
+  if (body.kind === 'selectCore') q = await selectCore(sc, stmt, body, binder, keepUnknown, limits, sink);
   else {
     const base = body.kind === 'values' ? valuesRows(sc, body, binder, keepUnknown) : await setOperation(sc, body);
     q = { ...base, keys: [] };
@@ -847,6 +888,12 @@ export async function runSelect(sc: StatementContext, stmt: SelectStmt, keepUnkn
       q.keys = bindOrderBy(stmt.orderBy, scope, binder, targets);
       q.keyRows = base.rows.map((r) => q.keys.map((k) => k.expr.eval(r, sc.env)));
     }
+  }
+  if (q.streamed !== undefined) {
+    let plan = q.plan;
+    if (stmt.limit || stmt.offset) plan = planNode('limit', plan);
+    plan.rows = q.streamed;
+    return { command: `SELECT ${q.streamed}`, rowCount: q.streamed, columns: q.columns, rows: [], plan };
   }
   let rows = q.rows;
   if (q.keys.length > 0 && q.keyRows) {
@@ -864,5 +911,15 @@ export async function runSelect(sc: StatementContext, stmt: SelectStmt, keepUnkn
   }
   if (stmt.limit || stmt.offset) plan = planNode('limit', plan);
   plan.rows = rows.length;
-  return { command: `SELECT ${rows.length}`, rowCount: rows.length, columns: q.columns, rows, plan };
+  const result = { command: `SELECT ${rows.length}`, rowCount: rows.length, columns: q.columns, rows, plan };
+  return sink ? deliver(sink, result) : result;
+}
+
+/** Hands a result's rows to a sink in batches; the result keeps only their count. */
+export async function deliver(sink: RowSink, r: QueryResult): Promise<QueryResult> {
+  sink.start(r.columns);
+  for (let i = 0; i < r.rows.length; i += STREAM_BATCH) {
+    if ((await sink.rows(r.rows.slice(i, i + STREAM_BATCH))) === false) break;
+  }
+  return { ...r, rows: [] };
 }

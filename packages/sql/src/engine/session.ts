@@ -18,6 +18,7 @@ import { alterTable } from './alter.js';
 import {
   type QueryResult,
   type RowIdSource,
+  type RowSink,
   type SequenceSource,
   type StatementContext,
   statementContext,
@@ -37,7 +38,7 @@ import { sqlError } from './errors.js';
 import { formatPlan, type PlanNode, planNode } from './explain.js';
 import { ExprBinder, ParamTypes } from './expr.js';
 import { MemoryAccount, parseBytes } from './memory.js';
-import { bindTable, runSelect } from './query.js';
+import { bindTable, deliver, runSelect } from './query.js';
 import { nextvalSites, resolveSequenceCalls, SequenceCache } from './sequences.js';
 import { analyzeTable } from './stats.js';
 
@@ -160,9 +161,13 @@ export class Session {
     return out;
   }
 
-  async executeStatement(stmt: Statement | StatementNode, params: readonly unknown[] = []): Promise<QueryResult> {
+  async executeStatement(
+    stmt: Statement | StatementNode,
+    params: readonly unknown[] = [],
+    sink?: RowSink,
+  ): Promise<QueryResult> {
     try {
-      return await this.executeStatement_(stmt, params);
+      return await this.executeStatement_(stmt, params, sink);
     } catch (e) {
       if (e instanceof ThinkLiteError) throw e;
       // A bug, not bad input: still one coded error, and the session goes on.
@@ -177,7 +182,30 @@ export class Session {
     }
   }
 
-  private async executeStatement_(stmt: Statement | StatementNode, params: readonly unknown[]): Promise<QueryResult> {
+  /**
+   * Runs one statement, its rows going to `sink` in batches as they are produced (a query with
+   * nothing to sort or deduplicate never holds its result); the result returned then carries only
+   * the count. An implicit transaction is retried on 40001 only while no row has gone out.
+   */
+  async stream(stmt: Statement | StatementNode, params: readonly unknown[], sink: RowSink): Promise<QueryResult> {
+    let started = false;
+    const once: RowSink = {
+      start: (columns) => {
+        if (!started) sink.start(columns);
+        started = true;
+      },
+      rows: (batch) => sink.rows(batch),
+    };
+    const r = await this.executeStatement(stmt, params, once);
+    // Statements other than SELECT (INSERT … RETURNING, SHOW, EXPLAIN) return their rows whole.
+    return r.rows.length > 0 || (r.columns.length > 0 && !started) ? deliver(once, r) : r;
+  }
+
+  private async executeStatement_(
+    stmt: Statement | StatementNode,
+    params: readonly unknown[],
+    sink?: RowSink,
+  ): Promise<QueryResult> {
     switch (stmt.kind) {
       case 'begin':
         if (this.txn) return done('BEGIN'); // PostgreSQL warns and carries on
@@ -243,7 +271,7 @@ export class Session {
     if (this.txn) {
       if (this.failed) throw this.abortedError();
       try {
-        const r = await this.run(this.txn, stmt, params);
+        const r = await this.run(this.txn, stmt, params, sink);
         this.noteWrites(r);
         return r;
       } catch (e) {
@@ -254,17 +282,25 @@ export class Session {
     // A historical read runs alone in a read-only transaction at its timestamp.
     const asOf =
       stmt.kind === 'select' && stmt.asOfSystemTime ? this.asOfTimestamp(stmt.asOfSystemTime, params) : undefined;
+    let sent = false;
+    const tracked: RowSink | undefined = sink && {
+      start: (columns) => sink.start(columns),
+      rows: (batch) => {
+        sent = true;
+        return sink.rows(batch);
+      },
+    };
     for (let attempt = 1; ; attempt++) {
       const txn = this.host.kv.begin(asOf ? { asOf } : {});
       try {
-        const r = await this.run(txn, stmt, params);
+        const r = await this.run(txn, stmt, params, tracked);
         await txn.commit();
         this.noteWrites(r);
         this.reportWrites();
         return r;
       } catch (e) {
         await txn.rollback();
-        if (!(isThinkLiteError(e) && e.retryable) || attempt >= IMPLICIT_ATTEMPTS) throw e;
+        if (!(isThinkLiteError(e) && e.retryable) || attempt >= IMPLICIT_ATTEMPTS || sent) throw e;
         this.log.debug({ attempt, err: e.message }, 'implicit transaction retried');
       }
     }
@@ -343,7 +379,7 @@ export class Session {
     return d;
   }
 
-  private async run(txn: KvTxn, stmt: StatementNode, params: readonly unknown[]): Promise<QueryResult> {
+  private async run(txn: KvTxn, stmt: StatementNode, params: readonly unknown[], sink?: RowSink): Promise<QueryResult> {
     const db = await this.database_(txn);
     const base = statementContext(
       txn,
@@ -381,18 +417,23 @@ export class Session {
           }
         : {}),
     };
-    const result = await this.dispatch(sc, stmt, params);
+    const result = await this.dispatch(sc, stmt, params, sink);
     await cache.flush(sc);
     return result;
   }
 
-  private async dispatch(sc: StatementContext, stmt: StatementNode, params: readonly unknown[]): Promise<QueryResult> {
+  private async dispatch(
+    sc: StatementContext,
+    stmt: StatementNode,
+    params: readonly unknown[],
+    sink?: RowSink,
+  ): Promise<QueryResult> {
     switch (stmt.kind) {
       case 'select':
         if (stmt.asOfSystemTime && this.txn && !this.txn.readOnly) {
           throw err('FEATURE_NOT_SUPPORTED', 'AS OF SYSTEM TIME inside a transaction must be given to BEGIN');
         }
-        return runSelect(sc, stmt);
+        return runSelect(sc, stmt, false, sink);
       case 'insert':
         return runInsert(sc, stmt);
       case 'update':
