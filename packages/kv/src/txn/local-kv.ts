@@ -368,54 +368,22 @@ class LocalTxn implements KvTxn {
    * [start, end), as a synchronous generator; `progress.covered` follows the last key looked at,
    * `progress.exhausted` is set when the span was read to its end.
    */
+  /** `mergedBatches` row by row, stopping after `maxKeys`; what was read ends at the last row taken. */
   private *merged(
     start: Uint8Array,
     end: Uint8Array,
     opts: ScanOptions,
     progress: { covered: Buffer; exhausted: boolean },
   ): Generator<KeyValue> {
-    const reverse = opts.reverse === true;
     const max = opts.maxKeys ?? Number.POSITIVE_INFINITY;
-    const own = this.buffer.range(start, end, reverse);
-    let oi = 0;
     let emitted = 0;
-    const ahead = (a: Uint8Array, b: Uint8Array) => (reverse ? compareBytes(a, b) > 0 : compareBytes(a, b) < 0);
-    let lo: Buffer = Buffer.from(start);
-    let hi: Buffer = Buffer.from(end);
-    for (;;) {
-      const chunk = mvccScan(this.db.engine, lo, hi, this.readTimestamp, { reverse, maxKeys: SCAN_CHUNK });
-      for (const row of chunk.rows) {
-        // Our own writes at keys before this row come first; one at this key replaces it.
-        while (oi < own.length && ahead((own[oi] as BufferedWrite).key, row.key)) {
-          const w = own[oi++] as BufferedWrite;
-          progress.covered = w.key;
-          if (w.value) {
-            yield { key: w.key, value: w.value };
-            if (++emitted >= max) return;
-          }
-        }
-        progress.covered = row.key;
-        const same = oi < own.length && compareBytes((own[oi] as BufferedWrite).key, row.key) === 0;
-        const w = same ? (own[oi++] as BufferedWrite) : undefined;
-        const value = w ? w.value : row.value;
-        if (value) {
-          yield { key: row.key, value };
-          if (++emitted >= max) return;
-        }
-      }
-      if (!chunk.resumeSpan) break;
-      if (reverse) hi = chunk.resumeSpan.end;
-      else lo = chunk.resumeSpan.start;
-    }
-    while (oi < own.length) {
-      const w = own[oi++] as BufferedWrite;
-      progress.covered = w.key;
-      if (w.value) {
-        yield { key: w.key, value: w.value };
+    for (const batch of this.mergedBatches(start, end, opts.reverse === true, progress)) {
+      for (const kv of batch) {
+        progress.covered = kv.key as Buffer;
+        yield kv;
         if (++emitted >= max) return;
       }
     }
-    progress.exhausted = true;
   }
 
   /** Records what a scan read: all of the span, or up to where it stopped. */
@@ -448,6 +416,10 @@ class LocalTxn implements KvTxn {
     const progress = { covered: Buffer.from(reverse ? end : start), exhausted: false };
     try {
       // A batch handed out counts as read whole, whether or not the caller looks at all of it.
+      if (opts.maxKeys === undefined) {
+        yield* this.mergedBatches(start, end, reverse, progress);
+        return;
+      }
       let batch: KeyValue[] = [];
       for (const kv of this.merged(start, end, opts, progress)) {
         batch.push(kv);
@@ -460,6 +432,62 @@ class LocalTxn implements KvTxn {
     } finally {
       this.recordScan(start, end, reverse, progress);
     }
+  }
+
+  /**
+   * The committed rows of a span merged with this transaction's own writes, a storage chunk at a
+   * time: a chunk none of our own writes falls inside is handed out as the storage layer returned
+   * it, without looking at its rows one by one.
+   */
+  private *mergedBatches(
+    start: Uint8Array,
+    end: Uint8Array,
+    reverse: boolean,
+    progress: { covered: Buffer; exhausted: boolean },
+  ): Generator<KeyValue[]> {
+    const own = this.buffer.range(start, end, reverse);
+    let oi = 0;
+    const ahead = (a: Uint8Array, b: Uint8Array) => (reverse ? compareBytes(a, b) > 0 : compareBytes(a, b) < 0);
+    let lo: Buffer = Buffer.from(start);
+    let hi: Buffer = Buffer.from(end);
+    for (;;) {
+      const chunk = mvccScan(this.db.engine, lo, hi, this.readTimestamp, { reverse, maxKeys: SCAN_CHUNK });
+      const rows: readonly KeyValue[] = chunk.rows;
+      const last = rows[rows.length - 1];
+      if (last && (oi >= own.length || ahead(last.key, (own[oi] as BufferedWrite).key))) {
+        progress.covered = last.key;
+        yield rows as KeyValue[];
+      } else if (last) {
+        const out: KeyValue[] = [];
+        for (const row of rows) {
+          // Our own writes at keys before this row come first; one at this key replaces it.
+          while (oi < own.length && ahead((own[oi] as BufferedWrite).key, row.key)) {
+            const w = own[oi++] as BufferedWrite;
+            if (w.value) out.push({ key: w.key, value: w.value });
+          }
+          const same = oi < own.length && compareBytes((own[oi] as BufferedWrite).key, row.key) === 0;
+          const w = same ? (own[oi++] as BufferedWrite) : undefined;
+          const value = w ? w.value : row.value;
+          if (value) out.push({ key: row.key, value });
+        }
+        progress.covered = last.key;
+        if (out.length > 0) yield out;
+      }
+      if (!chunk.resumeSpan) break;
+      if (reverse) hi = chunk.resumeSpan.end;
+      else lo = chunk.resumeSpan.start;
+    }
+    let tail: KeyValue[] = [];
+    while (oi < own.length) {
+      const w = own[oi++] as BufferedWrite;
+      if (w.value) tail.push({ key: w.key, value: w.value });
+      if (tail.length >= SCAN_CHUNK || oi === own.length) {
+        progress.covered = w.key;
+        if (tail.length > 0) yield tail;
+        tail = [];
+      }
+    }
+    progress.exhausted = true;
   }
 
   put(key: Uint8Array, value: Uint8Array): void {

@@ -1,7 +1,7 @@
 import type { Expr, FuncCall } from '../parser/ast.js';
 import { compare, hashKey } from '../types/compare.js';
 import type { Datum } from '../types/datum.js';
-import { Numeric } from '../types/numeric.js';
+import { Numeric, pow10 } from '../types/numeric.js';
 import { checkInt } from '../types/scalar.js';
 import { arrayOf, type SqlType, Types, typeName } from '../types/type.js';
 import { sqlError } from './errors.js';
@@ -93,6 +93,56 @@ function toNumeric(t: SqlType, v: Datum): Numeric {
   return Numeric.fromFloat8(v as number);
 }
 
+/**
+ * An exact numeric sum, the same as folding Numeric.add over the inputs from zero, without a new
+ * Numeric per input: the finite inputs' coefficients at the largest scale seen, and which special
+ * values (NaN, ±Infinity) were seen.
+ */
+class NumericSum {
+  private coef = 0n;
+  private scale = 0;
+  private nan = false;
+  private pinf = false;
+  private ninf = false;
+
+  add(v: Numeric): void {
+    if (v.kind !== 'finite') {
+      if (v.kind === 'nan') this.nan = true;
+      else if (v.kind === 'pinf') this.pinf = true;
+      else this.ninf = true;
+      return;
+    }
+    const s = v.scale;
+    if (s === this.scale) this.coef += v.coef;
+    else if (s > this.scale) {
+      this.coef = this.coef * pow10(s - this.scale) + v.coef;
+      this.scale = s;
+    } else this.coef += v.coef * pow10(this.scale - s);
+  }
+
+  /** Adds an integer (scale 0). */
+  addInt(v: bigint): void {
+    this.coef += this.scale === 0 ? v : v * pow10(this.scale);
+  }
+
+  result(): Numeric {
+    if (this.nan || (this.pinf && this.ninf)) return Numeric.NaN;
+    if (this.pinf) return Numeric.POSITIVE_INFINITY;
+    if (this.ninf) return Numeric.NEGATIVE_INFINITY;
+    return Numeric.of(this.coef, this.scale);
+  }
+}
+
+function addToSum(sum: NumericSum, t: SqlType, v: Datum): void {
+  if (v instanceof Numeric) sum.add(v);
+  else if (typeof v === 'bigint') sum.addInt(v);
+  else if (typeof v === 'number' && (t.kind === 'int2' || t.kind === 'int4')) sum.addInt(BigInt(v));
+  else sum.add(toNumeric(t, v));
+}
+
+/** Below this magnitude a running int2/int4 sum in a double stays exact after one more input. */
+const SMALL_SUM_LIMIT = 2 ** 52;
+
 export function bindAggregate(call: FuncCall, scope: Scope, binder: ExprBinder): BoundAggregate {
   const name = call.name[call.name.length - 1] as string;
   const loc = call.location;
@@ -118,8 +168,13 @@ export function bindAggregate(call: FuncCall, scope: Scope, binder: ExprBinder):
         type: Types.int8,
         args,
         newAccumulator: () => {
-          let n = 0n;
-          return { add: () => void n++, result: () => n };
+          let n = 0;
+          return {
+            add: () => {
+              n++;
+            },
+            result: () => BigInt(n),
+          };
         },
       };
     case 'sum': {
@@ -131,12 +186,37 @@ export function bindAggregate(call: FuncCall, scope: Scope, binder: ExprBinder):
         type: rt,
         args,
         newAccumulator: () => {
+          if (rt.kind === 'int8') {
+            // int2/int4 inputs: summed in a double while that is exact, carried into a bigint.
+            let seen = false;
+            let small = 0;
+            let big = 0n;
+            return {
+              add: (v) => {
+                seen = true;
+                small += v as number;
+                if (small >= SMALL_SUM_LIMIT || small <= -SMALL_SUM_LIMIT) {
+                  big = checkInt('int8', big + BigInt(small)) as bigint;
+                  small = 0;
+                }
+              },
+              result: () => (seen ? checkInt('int8', big + BigInt(small)) : null),
+            };
+          }
+          if (rt.kind === 'numeric') {
+            let sum: NumericSum | undefined;
+            return {
+              add: (v) => {
+                sum ??= new NumericSum();
+                addToSum(sum, t, v);
+              },
+              result: () => (sum ? sum.result() : null),
+            };
+          }
           let acc: Datum = null;
           return {
             add: (v) => {
-              if (rt.kind === 'int8') acc = checkInt('int8', ((acc as bigint | null) ?? 0n) + BigInt(v as number));
-              else if (rt.kind === 'numeric') acc = ((acc as Numeric | null) ?? Numeric.ZERO).add(toNumeric(t, v));
-              else if (rt.kind === 'float8') acc = ((acc as number | null) ?? 0) + (v as number);
+              if (rt.kind === 'float8') acc = ((acc as number | null) ?? 0) + (v as number);
               else {
                 const iv = v as { months: number; days: number; micros: bigint };
                 const a = (acc as typeof iv | null) ?? { months: 0, days: 0, micros: 0n };
@@ -162,14 +242,14 @@ export function bindAggregate(call: FuncCall, scope: Scope, binder: ExprBinder):
         newAccumulator: () => {
           let n = 0;
           let fsum = 0;
-          let nsum = Numeric.ZERO;
+          const nsum = new NumericSum();
           return {
             add: (v) => {
               n++;
               if (isFloat) fsum += v as number;
-              else nsum = nsum.add(toNumeric(t, v));
+              else addToSum(nsum, t, v);
             },
-            result: () => (n === 0 ? null : isFloat ? fsum / n : nsum.div(Numeric.fromInt(n))),
+            result: () => (n === 0 ? null : isFloat ? fsum / n : nsum.result().div(Numeric.fromInt(n))),
           };
         },
       };
@@ -279,6 +359,11 @@ export function accumulate(
   if (agg.filter && agg.filter.eval(row, env) !== true) return;
   if (agg.star) {
     acc.add(true);
+    return;
+  }
+  if (agg.args.length === 1 && !seen) {
+    const v = (agg.args[0] as BoundExpr).eval(row, env);
+    if (v !== null && v !== undefined) acc.add(v);
     return;
   }
   const vals = agg.args.map((a) => a.eval(row, env));

@@ -3,10 +3,19 @@ import type { KvTxn } from '@thinklite/kv';
 import { type ColumnDesc, type IndexDesc, PRIMARY_INDEX_ID, type TableDesc } from '../catalog/descriptors.js';
 import { indexPrefix, indexSpan } from '../catalog/keys.js';
 import { decodeIndexKey, encodeIndexKey, type IndexKeyColumn } from '../rowcodec/key.js';
-import { decodeValue, encodeValue, type ValueColumn } from '../rowcodec/value.js';
+import { decodeValue, decodeValueInto, encodeValue, type ValueColumn } from '../rowcodec/value.js';
 import { DEFAULT_CONTEXT } from '../types/datetime.js';
 import type { Datum } from '../types/datum.js';
 import { formatText } from '../types/text-io.js';
+
+/** The columns `TableCodec.decodeRow` decodes. */
+interface DecodePlan {
+  /** Whether the primary key columns are decoded. */
+  readonly key: boolean;
+  /** The value columns to decode (increasing id), and the row position of each. */
+  readonly columns: readonly ValueColumn[];
+  readonly positions: readonly number[];
+}
 
 /**
  * How a table's rows and index entries sit in the key space (docs/architecture.md §8):
@@ -24,6 +33,7 @@ export class TableCodec {
   private readonly valuePositions: number[];
   private readonly valueColumns: ValueColumn[];
   private readonly prefix: Buffer;
+  private readonly fullPlan: DecodePlan;
   readonly indexes: readonly IndexCodec[];
 
   constructor(readonly table: TableDesc) {
@@ -36,6 +46,7 @@ export class TableCodec {
     this.valuePositions = rest.map((c) => this.position(c.id));
     this.valueColumns = rest.map((c) => ({ id: c.id, type: c.type }));
     this.prefix = indexPrefix(table.id, PRIMARY_INDEX_ID);
+    this.fullPlan = { key: true, columns: this.valueColumns, positions: this.valuePositions };
     this.indexes = table.indexes.map((ix) => new IndexCodec(this, ix));
   }
 
@@ -79,34 +90,36 @@ export class TableCodec {
   }
 
   /**
-   * A row from its primary index entry. With `needed` (row positions), only those non-key columns
-   * are decoded — the others read as NULL — for queries that use few of a table's columns.
+   * A row from its primary index entry. With `needed` (row positions), only those columns are
+   * decoded — the others read as NULL — for queries that use few of a table's columns; the key is
+   * not decoded at all when none of its columns is needed.
    */
   decodeRow(key: Uint8Array, value: Uint8Array, needed?: ReadonlySet<number>): Datum[] {
-    const row: Datum[] = new Array(this.table.columns.length).fill(null);
-    const pk = decodeIndexKey(key, this.prefix.length, this.pkColumns);
-    for (let i = 0; i < this.pkPositions.length; i++) row[this.pkPositions[i] as number] = pk[i] ?? null;
-    const { columns, positions } = needed
-      ? this.valueSubset(needed)
-      : { columns: this.valueColumns, positions: this.valuePositions };
-    if (columns.length === 0) return row;
-    const vals: Datum[] = [];
-    decodeValue(columns, value, vals);
-    for (let i = 0; i < positions.length; i++) row[positions[i] as number] = vals[i] ?? null;
+    const plan = needed ? this.decodePlan(needed) : this.fullPlan;
+    const width = this.table.columns.length;
+    const row: Datum[] = new Array(width);
+    for (let i = 0; i < width; i++) row[i] = null;
+    if (plan.key) {
+      const pk = decodeIndexKey(key, this.prefix.length, this.pkColumns);
+      for (let i = 0; i < this.pkPositions.length; i++) row[this.pkPositions[i] as number] = pk[i] ?? null;
+    }
+    if (plan.columns.length > 0) decodeValueInto(plan.columns, plan.positions, value, row);
     return row;
   }
 
-  private subsetCache: { needed: ReadonlySet<number>; columns: ValueColumn[]; positions: number[] } | undefined;
+  private planCache: (DecodePlan & { needed: ReadonlySet<number> }) | undefined;
 
-  private valueSubset(needed: ReadonlySet<number>): { columns: ValueColumn[]; positions: number[] } {
-    if (this.subsetCache?.needed === needed) return this.subsetCache;
+  /** What `decodeRow` reads for `needed`: the key or not, and which value columns where. */
+  private decodePlan(needed: ReadonlySet<number>): DecodePlan {
+    if (this.planCache?.needed === needed) return this.planCache;
     const keep = this.valuePositions.map((p, i) => [p, i] as const).filter(([p]) => needed.has(p));
-    this.subsetCache = {
+    this.planCache = {
       needed,
+      key: this.pkPositions.some((p) => needed.has(p)),
       columns: keep.map(([, i]) => this.valueColumns[i] as ValueColumn),
       positions: keep.map(([p]) => p),
     };
-    return this.subsetCache;
+    return this.planCache;
   }
 
   span(): { start: Buffer; end: Buffer } {

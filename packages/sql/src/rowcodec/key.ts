@@ -1,5 +1,14 @@
 import { ThinkLiteError } from '@thinklite/base';
-import { decodeKey, encodeKey, type KeyColumn, type KeyType, type KeyValue } from '@thinklite/storage';
+import {
+  ByteReader,
+  decodeKeyValue,
+  encodeKey,
+  type KeyColumn,
+  type KeyType,
+  type KeyValue,
+  readIntBig,
+  readIntNumber,
+} from '@thinklite/storage';
 import type { Datum } from '../types/datum.js';
 import type { Interval } from '../types/interval.js';
 import { Numeric } from '../types/numeric.js';
@@ -118,6 +127,10 @@ export function encodeIndexKey(
   return Buffer.concat([prefix, encodeKey(storageColumns(columns), kv)]);
 }
 
+/** The first byte of a NULL key column, whatever its direction. */
+const NULL_LOW = 0x00;
+const NULL_HIGH = 0xff;
+
 /** The key values after `prefixLength` bytes (more may follow when `allowTrailing`). */
 export function decodeIndexKey(
   key: Uint8Array,
@@ -125,6 +138,22 @@ export function decodeIndexKey(
   columns: readonly IndexKeyColumn[],
   allowTrailing = false,
 ): Datum[] {
-  const kv = decodeKey(storageColumns(columns), key.subarray(prefixLength), allowTrailing);
-  return kv.map((v, i) => fromKeyValue((columns[i] as IndexKeyColumn).type, v));
+  const r = new ByteReader(key, prefixLength);
+  const out: Datum[] = new Array(columns.length);
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i] as IndexKeyColumn;
+    const kind = c.type.kind;
+    const first = key[r.pos];
+    let v: KeyValue;
+    // Ascending integers, the usual primary key, straight from the storage layer's int decoding
+    // (what decodeKeyValue does for them, without its per-call set-up).
+    if (c.direction === 'asc' && r.pos < key.length && first !== NULL_LOW && first !== NULL_HIGH) {
+      if (kind === 'int4' || kind === 'int2') v = readIntNumber(r);
+      else if (kind === 'int8') v = readIntBig(r);
+      else v = decodeKeyValue(r, { type: keyTypeOf(c.type), direction: c.direction });
+    } else v = decodeKeyValue(r, { type: keyTypeOf(c.type), direction: c.direction });
+    out[i] = fromKeyValue(c.type, v);
+  }
+  if (!allowTrailing && r.remaining !== 0) r.fail(`${r.remaining} trailing bytes after ${columns.length} columns`);
+  return out;
 }

@@ -26,6 +26,9 @@ const TAG_JSONB = 10; // its canonical text
 const TAG_ARRAY = 11; // varint count, then per element a tag (0: NULL) and payload
 const TAG_NULL_ELEMENT = 0;
 
+/** Integers below this magnitude are zigzag-encoded without bigint arithmetic. */
+const SMALL_LIMIT = 2 ** 51;
+
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder('utf-8', { fatal: true });
 
@@ -65,6 +68,11 @@ class Writer {
   }
 
   zigzag(v: bigint | number): void {
+    if (typeof v === 'number' && Number.isInteger(v) && v < SMALL_LIMIT && v > -SMALL_LIMIT) {
+      // |v| < 2^51: the zigzag form (< 2^52) is exact in a double.
+      this.uvarintSmall(v >= 0 ? v * 2 : -v * 2 - 1);
+      return;
+    }
     const x = BigInt(v);
     this.uvarint(x >= 0n ? x << 1n : (-x << 1n) - 1n);
   }
@@ -88,8 +96,8 @@ class Writer {
 }
 
 class Reader {
-  private i = 0;
-  constructor(private readonly buf: Uint8Array) {}
+  i = 0;
+  constructor(readonly buf: Uint8Array) {}
 
   get done(): boolean {
     return this.i >= this.buf.length;
@@ -131,6 +139,36 @@ class Reader {
   zigzag(): bigint {
     const u = this.uvarint();
     return u & 1n ? -((u + 1n) >> 1n) : u >> 1n;
+  }
+
+  /**
+   * A zigzag varint as a number when it fits 52 bits (exact in a double), else undefined with
+   * the position unchanged, for the bigint path to read it.
+   */
+  zigzagSmall(): number | undefined {
+    const buf = this.buf;
+    let i = this.i;
+    let x = 0;
+    let mul = 1;
+    for (;;) {
+      if (i >= buf.length) return undefined; // truncated: the bigint path reports it
+      const b = buf[i++] as number;
+      x += (b & 0x7f) * mul;
+      if (b < 0x80) break;
+      mul *= 128;
+      if (mul > 2 ** 45) return undefined; // an eighth byte: possibly beyond 2^52
+    }
+    this.i = i;
+    // x < 2^52 here (at most 7 bytes of 7 bits, plus the multiplications above).
+    return x % 2 === 1 ? -(x + 1) / 2 : x / 2;
+  }
+
+  /** Skips a varint of any length. */
+  skipVarint(): void {
+    let n = 0;
+    while (this.u8() >= 0x80) {
+      if (++n > 20) this.fail('varint too long');
+    }
   }
 
   f64(): number {
@@ -232,56 +270,106 @@ function writeDatum(w: Writer, type: SqlType, v: Exclude<Datum, null>): void {
   }
 }
 
+function wrongTag(r: Reader, type: SqlType, tag: number): never {
+  return r.fail(`tag ${tag} for a ${type.kind} column`);
+}
+
+/** A zigzag varint as a number (int2, int4, date). */
+function readIntNumber(r: Reader): number {
+  const v = r.zigzagSmall();
+  return v === undefined ? Number(r.zigzag()) : v;
+}
+
+/** A zigzag varint as a bigint (int8, timestamps). */
+function readIntBig(r: Reader): bigint {
+  const v = r.zigzagSmall();
+  return v === undefined ? r.zigzag() : BigInt(v);
+}
+
+const CH_MINUS = 0x2d;
+const CH_DOT = 0x2e;
+const CH_0 = 0x30;
+const CH_9 = 0x39;
+
+/**
+ * A numeric from its stored text (Numeric.toString's form). The common case — an optional '-',
+ * digits, an optional '.' and digits, 15 digits at most — is read without a string or regexp;
+ * anything else (NaN, ±Infinity, long values) goes through Numeric.parse.
+ */
+function readNumeric(r: Reader): Numeric {
+  const len = r.uvarintSmall();
+  const b = r.buf;
+  const from = r.i;
+  const to = from + len;
+  if (to > b.length) r.fail('truncated bytes');
+  r.i = to;
+  let i = from;
+  const neg = i < to && b[i] === CH_MINUS;
+  if (neg) i++;
+  let m = 0;
+  let digits = 0;
+  let scale = -1;
+  let ok = i < to && (b[i] as number) >= CH_0 && (b[i] as number) <= CH_9;
+  for (; ok && i < to; i++) {
+    const c = b[i] as number;
+    if (c >= CH_0 && c <= CH_9) {
+      m = m * 10 + (c - CH_0);
+      digits++;
+      if (scale >= 0) scale++;
+    } else if (c === CH_DOT && scale < 0 && i + 1 < to) scale = 0;
+    else ok = false;
+  }
+  if (!ok || digits > 15) return Numeric.parse(utf8d.decode(b.subarray(from, to)));
+  return Numeric.of(BigInt(neg ? -m : m), scale < 0 ? 0 : scale);
+}
+
 function readDatum(r: Reader, type: SqlType, tag: number): Datum {
-  const expect = (t: number) => {
-    if (tag !== t) r.fail(`tag ${tag} for a ${type.kind} column`);
-  };
   switch (type.kind) {
     case 'bool':
-      if (tag !== TAG_TRUE && tag !== TAG_FALSE) r.fail(`tag ${tag} for a bool column`);
+      if (tag !== TAG_TRUE && tag !== TAG_FALSE) wrongTag(r, type, tag);
       return tag === TAG_TRUE;
     case 'int2':
     case 'int4':
-      expect(TAG_INT);
-      return Number(r.zigzag());
+      if (tag !== TAG_INT) wrongTag(r, type, tag);
+      return readIntNumber(r);
     case 'int8':
     case 'timestamp':
     case 'timestamptz':
-      expect(TAG_INT);
-      return r.zigzag();
+      if (tag !== TAG_INT) wrongTag(r, type, tag);
+      return readIntBig(r);
     case 'date':
       if (tag === TAG_POS_INFINITY) return Number.POSITIVE_INFINITY;
       if (tag === TAG_NEG_INFINITY) return Number.NEGATIVE_INFINITY;
-      expect(TAG_INT);
-      return Number(r.zigzag());
+      if (tag !== TAG_INT) wrongTag(r, type, tag);
+      return readIntNumber(r);
     case 'float4':
     case 'float8':
-      expect(TAG_FLOAT);
+      if (tag !== TAG_FLOAT) wrongTag(r, type, tag);
       return r.f64();
     case 'numeric':
-      expect(TAG_NUMERIC);
-      return Numeric.parse(utf8d.decode(r.bytes()));
+      if (tag !== TAG_NUMERIC) wrongTag(r, type, tag);
+      return readNumeric(r);
     case 'text':
     case 'varchar':
     case 'bpchar':
     case 'json':
     case 'unknown':
-      expect(TAG_BYTES);
+      if (tag !== TAG_BYTES) wrongTag(r, type, tag);
       return utf8d.decode(r.bytes());
     case 'bytea':
-      expect(TAG_BYTES);
+      if (tag !== TAG_BYTES) wrongTag(r, type, tag);
       return new Uint8Array(r.bytes());
     case 'uuid':
-      expect(TAG_BYTES);
+      if (tag !== TAG_BYTES) wrongTag(r, type, tag);
       return uuidText(r.bytes());
     case 'interval':
-      expect(TAG_INTERVAL);
+      if (tag !== TAG_INTERVAL) wrongTag(r, type, tag);
       return { months: Number(r.zigzag()), days: Number(r.zigzag()), micros: r.zigzag() };
     case 'jsonb':
-      expect(TAG_JSONB);
+      if (tag !== TAG_JSONB) wrongTag(r, type, tag);
       return parseJsonb(utf8d.decode(r.bytes()));
     case 'array': {
-      expect(TAG_ARRAY);
+      if (tag !== TAG_ARRAY) wrongTag(r, type, tag);
       const elem = type.elem as SqlType;
       const n = r.uvarintSmall();
       const out: Datum[] = [];
@@ -334,6 +422,35 @@ export function decodeValue(columns: readonly ValueColumn[], raw: Uint8Array, ou
   }
 }
 
+/**
+ * Decodes into `row[positions[i]]` the value of `columns[i]`, for the columns present in the
+ * encoding; the caller has set those positions to NULL. Other columns are skipped undecoded.
+ */
+export function decodeValueInto(
+  columns: readonly ValueColumn[],
+  positions: readonly number[],
+  raw: Uint8Array,
+  row: Datum[],
+): void {
+  const r = new Reader(raw);
+  const buf = raw;
+  const nc = columns.length;
+  let id = 0;
+  let ci = 0;
+  while (r.i < buf.length && ci < nc) {
+    const d = buf[r.i] as number;
+    if (d < 0x80) {
+      r.i++;
+      id += d;
+    } else id += r.uvarintSmall();
+    const tag = r.u8();
+    let c = columns[ci] as ValueColumn;
+    while (c.id < id && ++ci < nc) c = columns[ci] as ValueColumn;
+    if (c.id === id) row[positions[ci] as number] = readDatum(r, c.type, tag);
+    else skipDatum(r, tag);
+  }
+}
+
 /** Skips the payload of a column that is no longer in the table. */
 function skipDatum(r: Reader, tag: number): void {
   switch (tag) {
@@ -344,7 +461,7 @@ function skipDatum(r: Reader, tag: number): void {
     case TAG_NULL_ELEMENT:
       return;
     case TAG_INT:
-      r.uvarint();
+      r.skipVarint();
       return;
     case TAG_FLOAT:
       r.f64();
@@ -355,9 +472,9 @@ function skipDatum(r: Reader, tag: number): void {
       r.bytes();
       return;
     case TAG_INTERVAL:
-      r.uvarint();
-      r.uvarint();
-      r.uvarint();
+      r.skipVarint();
+      r.skipVarint();
+      r.skipVarint();
       return;
     case TAG_ARRAY: {
       const n = r.uvarintSmall();
