@@ -229,6 +229,9 @@ function limitValue(
  * the expressions above the aggregation, in which group keys and aggregate calls are columns of
  * those rows and any other column reference is a grouping error (42803).
  */
+/** Types whose equal values are always the same JavaScript value (see aggregateRows). */
+const IDENTITY_KEY_KINDS: ReadonlySet<string> = new Set(['int2', 'int4', 'int8', 'text', 'varchar', 'bool', 'date']);
+
 async function aggregateRows(
   sc: StatementContext,
   body: SelectCore,
@@ -278,18 +281,33 @@ async function aggregateRows(
     accs: aggs.map((a) => a.newAccumulator(env)),
     seen: aggs.map((a) => (a.distinct ? new Set<string>() : undefined)),
   });
+  // One key whose values are equal exactly when they are the same JavaScript value (integers,
+  // text, bool, date; NULL included) groups by the value itself, not by a built hash string.
+  const single = groupExprs.length === 1 && IDENTITY_KEY_KINDS.has((groupExprs[0] as BoundExpr).type.kind);
+  const byValue = groups as unknown as Map<Datum, ReturnType<typeof newGroup>>;
   for await (const batch of source)
     for (const row of batch) {
       if (where && where.eval(row, env) !== true) continue;
-      const keys = groupExprs.map((g) => g.eval(row, env));
-      const h = keys
-        .map((v, i) => (v === null ? '\u0000null' : hashKey((groupExprs[i] as BoundExpr).type, v)))
-        .join('\u0001');
-      let grp = groups.get(h);
-      if (!grp) {
-        grp = newGroup(keys);
-        sc.memory.charge(rowBytes(keys) + 64 * aggs.length, 'grouping');
-        groups.set(h, grp);
+      let grp: ReturnType<typeof newGroup> | undefined;
+      if (single) {
+        const v = (groupExprs[0] as BoundExpr).eval(row, env);
+        grp = byValue.get(v);
+        if (!grp) {
+          grp = newGroup([v]);
+          sc.memory.charge(rowBytes(grp.keys) + 64 * aggs.length, 'grouping');
+          byValue.set(v, grp);
+        }
+      } else {
+        const keys = groupExprs.map((g) => g.eval(row, env));
+        const h = keys
+          .map((v, i) => (v === null ? '\u0000null' : hashKey((groupExprs[i] as BoundExpr).type, v)))
+          .join('\u0001');
+        grp = groups.get(h);
+        if (!grp) {
+          grp = newGroup(keys);
+          sc.memory.charge(rowBytes(keys) + 64 * aggs.length, 'grouping');
+          groups.set(h, grp);
+        }
       }
       for (let j = 0; j < aggs.length; j++)
         accumulate(aggs[j] as BoundAggregate, grp.accs[j] as never, row, env, grp.seen[j]);
