@@ -71,6 +71,8 @@ export interface ScopeColumn {
   readonly hidden?: boolean;
   /** Reachable only as `table.column` and in `table.*` (a column merged by JOIN … USING). */
   readonly qualifiedOnly?: boolean;
+  /** Not grouped by the enclosing grouped query: a subquery may not use it (42803). */
+  readonly ungrouped?: boolean;
 }
 
 export interface Scope {
@@ -456,6 +458,10 @@ export class ExprBinder {
       case 'columnRef': {
         const { index, col, depth } = resolveColumn(e.names, scope, e.location);
         if (depth > 0) {
+          if (col.ungrouped) {
+            const shown = col.table ? `${col.table}.${col.name}` : col.name;
+            throw err('GROUPING_ERROR', `subquery uses ungrouped column "${shown}" from outer query`, e.location);
+          }
           // A column of an enclosing query: its current row, passed down in the environment.
           return { type: col.type, name: col.name, eval: (_row, env) => env.outer?.[depth - 1]?.[index] ?? null };
         }

@@ -153,10 +153,18 @@ async function* countRows(
   source: AsyncIterable<Datum[][]> | Iterable<Datum[][]>,
   where: BoundExpr | undefined,
   sc: StatementContext,
+  correlated: { scope: Scope; queries: readonly [object, SelectStmt][] },
 ) {
   node.rows = 0;
   for await (const batch of source) {
-    const kept = where ? batch.filter((row) => where.eval(row, sc.env) === true) : batch;
+    let kept = batch;
+    if (where && correlated.queries.length > 0) {
+      kept = [];
+      for (const row of batch) {
+        const env = await evaluateCorrelated(sc, correlated.scope, correlated.queries, row);
+        if (where.eval(row, env) === true) kept.push(row);
+      }
+    } else if (where) kept = batch.filter((row) => where.eval(row, sc.env) === true);
     node.rows += kept.length;
     if (kept.length > 0) yield kept;
   }
@@ -229,6 +237,32 @@ function limitValue(
  * the expressions above the aggregation, in which group keys and aggregate calls are columns of
  * those rows and any other column reference is a grouping error (42803).
  */
+/** The subquery expressions in `e` (not inside nested subqueries' own queries). */
+function subqueryNodes(e: Expr | undefined): object[] {
+  const out: object[] = [];
+  const visit = (v: unknown): void => {
+    if (v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x);
+      return;
+    }
+    const kind = (v as { kind?: string }).kind;
+    if (
+      kind === 'subquery' ||
+      kind === 'exists' ||
+      kind === 'inSubquery' ||
+      kind === 'quantifiedSubquery' ||
+      kind === 'arraySubquery'
+    ) {
+      out.push(v);
+    }
+    if (kind === 'select') return;
+    for (const x of Object.values(v)) visit(x);
+  };
+  visit(e);
+  return out;
+}
+
 /** Types whose equal values are always the same JavaScript value (see aggregateRows). */
 const IDENTITY_KEY_KINDS: ReadonlySet<string> = new Set(['int2', 'int4', 'int8', 'text', 'varchar', 'bool', 'date']);
 
@@ -240,7 +274,14 @@ async function aggregateRows(
   where: BoundExpr | undefined,
   aggCalls: FuncCall[],
   binder: ExprBinder,
-): Promise<{ rows: Datum[][]; binder: ExprBinder }> {
+): Promise<{
+  rows: Datum[][];
+  binder: ExprBinder;
+  /** Each group row's first input row. */
+  firsts: Map<Datum[], Datum[]>;
+  /** Input positions grouped by (plain column keys). */
+  grouped: ReadonlySet<number>;
+}> {
   // GROUP BY items may name an output column by position or alias, as PostgreSQL allows.
   const groupAsts: Expr[] = body.groupBy.map((g) => {
     if (g.kind === 'integer' && g.type === 'int4') {
@@ -274,10 +315,17 @@ async function aggregateRows(
   const env = sc.env;
   const groups = new Map<
     string,
-    { keys: Datum[]; accs: ReturnType<BoundAggregate['newAccumulator']>[]; seen: (Set<string> | undefined)[] }
+    {
+      keys: Datum[];
+      /** The group's first input row (what a correlated subquery sees of the group's columns). */
+      first: Datum[];
+      accs: ReturnType<BoundAggregate['newAccumulator']>[];
+      seen: (Set<string> | undefined)[];
+    }
   >();
-  const newGroup = (keys: Datum[]) => ({
+  const newGroup = (keys: Datum[], first: Datum[] = []) => ({
     keys,
+    first,
     accs: aggs.map((a) => a.newAccumulator(env)),
     seen: aggs.map((a) => (a.distinct ? new Set<string>() : undefined)),
   });
@@ -293,7 +341,7 @@ async function aggregateRows(
         const v = (groupExprs[0] as BoundExpr).eval(row, env);
         grp = byValue.get(v);
         if (!grp) {
-          grp = newGroup([v]);
+          grp = newGroup([v], row);
           sc.memory.charge(rowBytes(grp.keys) + 64 * aggs.length, 'grouping');
           byValue.set(v, grp);
         }
@@ -304,7 +352,7 @@ async function aggregateRows(
           .join('\u0001');
         grp = groups.get(h);
         if (!grp) {
-          grp = newGroup(keys);
+          grp = newGroup(keys, row);
           sc.memory.charge(rowBytes(keys) + 64 * aggs.length, 'grouping');
           groups.set(h, grp);
         }
@@ -314,7 +362,12 @@ async function aggregateRows(
     }
   // Aggregates without GROUP BY make one row even over no input.
   if (groups.size === 0 && groupExprs.length === 0) groups.set('', newGroup([]));
-  const rows = [...groups.values()].map((g) => [...g.keys, ...g.accs.map((a) => a.result())]);
+  const firsts = new Map<Datum[], Datum[]>();
+  const rows = [...groups.values()].map((g) => {
+    const out = [...g.keys, ...g.accs.map((a) => a.result())];
+    firsts.set(out, g.first);
+    return out;
+  });
 
   const groupKeyIndex = new Map(groupAsts.map((g, i) => [exprKey(g), i]));
   const groupColumn = new Map<number, number>();
@@ -354,7 +407,8 @@ async function aggregateRows(
       throw err('GROUPING_ERROR', 'SELECT * is not allowed with GROUP BY or aggregates here', e.location);
     return undefined;
   };
-  return { rows, binder: post };
+  const grouped = new Set(groupExprs.flatMap((g) => (g.columnIndex === undefined ? [] : [g.columnIndex])));
+  return { rows, binder: post, firsts, grouped };
 }
 
 /** Rows with their sort keys, before ORDER BY / LIMIT are applied. */
@@ -666,6 +720,12 @@ async function selectCore(
   const stopAt = want !== undefined && stmt.orderBy.length === 0 ? want : undefined;
   const topN = want !== undefined && stmt.orderBy.length > 0 ? want : undefined;
   if (sc.explainOnly) return { columns: [], rows: [], keys: [], plan, ...(topN !== undefined ? { topN } : {}) };
+  const allCorrelated = correlatedOf(subqueries);
+  const inWhere = new Set(subqueryNodes(body.where));
+  const correlatedWhere = grouped ? allCorrelated.filter(([node]) => inWhere.has(node)) : [];
+  const correlated = grouped ? allCorrelated.filter(([node]) => !inWhere.has(node)) : allCorrelated;
+  let groupFirsts: Map<Datum[], Datum[]> | undefined;
+  let groupScope: Scope = scope;
   const filterNode = grouped ? havingNode : whereNode;
   if (filterNode) filterNode.rows = 0;
   let targets: { exprs: BoundExpr[]; names: string[] } = { exprs: [], names: [] };
@@ -684,13 +744,19 @@ async function selectCore(
       sc,
       body,
       scope,
-      whereNode ? countRows(whereNode, source, where, sc) : source,
+      whereNode ? countRows(whereNode, source, where, sc, { scope, queries: correlatedWhere }) : source,
       undefined,
       aggCalls,
       binder,
     );
     if (aggNode) aggNode.rows = g.rows.length;
     input = [g.rows];
+    groupFirsts = g.firsts;
+    // Subqueries evaluated per group see only the grouped columns of the enclosing query.
+    groupScope = {
+      ...scope,
+      columns: scope.columns.map((c, i) => (g.grouped.has(i) ? c : { ...c, ungrouped: true })),
+    };
     postBinder = g.binder;
     having = body.having ? postBinder.bindCondition(body.having, { columns: [] }, 'HAVING') : undefined;
     if (windowCalls.length === 0) {
@@ -698,10 +764,7 @@ async function selectCore(
       keys = bindOrderBy(stmt.orderBy, { columns: [] }, postBinder, targets);
     }
   }
-  const correlated = correlatedOf(subqueries);
-  if (grouped && correlated.length > 0) {
-    throw err('FEATURE_NOT_SUPPORTED', 'correlated subqueries in grouped queries are not supported yet', body.location);
-  }
+  // In a grouped query, a correlated subquery in WHERE runs per input row, others per group.
   let rows: Datum[][] = [];
   let keyRows: Datum[][] | undefined = keys.length > 0 ? [] : undefined;
   const rowFilter = grouped ? having : where;
@@ -728,7 +791,10 @@ async function selectCore(
       for (const row of input_) {
         if (stopAt !== undefined && seen >= stopAt) break scan;
         if (sc.beforeRow) await sc.beforeRow();
-        const rowEnv = correlated.length > 0 ? await evaluateCorrelated(sc, scope, correlated, row) : sc.env;
+        const rowEnv =
+          correlated.length > 0
+            ? await evaluateCorrelated(sc, groupScope, correlated, groupFirsts?.get(row) ?? row)
+            : sc.env;
         if (rowFilter && rowFilter.eval(row, rowEnv) !== true) continue;
         if (filterNode) filterNode.rows = (filterNode.rows ?? 0) + 1;
         if (seen++ < skip) continue;
@@ -748,7 +814,10 @@ async function selectCore(
       for (const row of batch) {
         if (stopAt !== undefined && rows.length >= stopAt) break scan;
         if (sc.beforeRow) await sc.beforeRow();
-        const rowEnv = correlated.length > 0 ? await evaluateCorrelated(sc, scope, correlated, row) : sc.env;
+        const rowEnv =
+          correlated.length > 0
+            ? await evaluateCorrelated(sc, groupScope, correlated, groupFirsts?.get(row) ?? row)
+            : sc.env;
         if (rowFilter && rowFilter.eval(row, rowEnv) !== true) continue;
         if (filterNode) filterNode.rows = (filterNode.rows ?? 0) + 1;
         const out = targets.exprs.map((e) => e.eval(row, rowEnv));
