@@ -3,7 +3,8 @@
  * formatting.c): the template patterns YYYY YYY YY Y Y,YYY IYYY IYY IY I MM MON Mon mon MONTH
  * Month month DD DDD D ID DAY Day day DY Dy dy HH HH12 HH24 MI SS MS US FF1-FF6 SSSS SSSSS
  * AM PM A.M. P.M. (and lower case) BC AD B.C. A.D. (and lower case) IW WW W Q CC J RM rm TZ tz
- * TZH TZM OF, the FM prefix, the TH/th suffix, "quoted text" and backslash escapes.
+ * TZH TZM OF, the FM prefix, the TH/th suffix, "quoted text" and backslash escapes. The numeric
+ * overloads (int4, int8, float4, float8, numeric) and to_number are in tochar-number.ts.
  */
 import {
   daysFromCivil,
@@ -19,7 +20,8 @@ import { type Interval, USECS_PER_DAY, USECS_PER_HOUR, USECS_PER_MINUTE, USECS_P
 import { formatOffset, type TimeZone } from '../types/timezone.js';
 import { dayOfYear, dow, isoDow, isoWeek, type Tm, toTm } from './datetime.js';
 import { defineFunction } from './registry.js';
-import { big, sqlErr, str } from './util.js';
+import { float4ToChar, float8ToChar, int4ToChar, int8ToChar, numericToChar, toNumber } from './tochar-number.js';
+import { big, dec, num, sqlErr, str } from './util.js';
 
 const KEYWORDS = [
   'A.D.',
@@ -515,6 +517,15 @@ defineFunction('to_char', [
     volatility: 'stable',
     impl: ([v, f]) => render(intervalFields(v as Interval), str(f)),
   },
+  { args: ['int4', 'text'], result: 'text', volatility: 'stable', impl: ([v, f]) => int4ToChar(num(v), str(f)) },
+  { args: ['int8', 'text'], result: 'text', volatility: 'stable', impl: ([v, f]) => int8ToChar(big(v), str(f)) },
+  { args: ['float4', 'text'], result: 'text', volatility: 'stable', impl: ([v, f]) => float4ToChar(num(v), str(f)) },
+  { args: ['float8', 'text'], result: 'text', volatility: 'stable', impl: ([v, f]) => float8ToChar(num(v), str(f)) },
+  { args: ['numeric', 'text'], result: 'text', volatility: 'stable', impl: ([v, f]) => numericToChar(dec(v), str(f)) },
+]);
+
+defineFunction('to_number', [
+  { args: ['text', 'text'], result: 'numeric', volatility: 'stable', impl: ([v, f]) => toNumber(str(v), str(f)) },
 ]);
 
 // --- to_date / to_timestamp ----------------------------------------------------------------------
