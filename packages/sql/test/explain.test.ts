@@ -101,4 +101,26 @@ describe('EXPLAIN', () => {
     ]);
     expect((await plan('EXPLAIN SELECT id FROM big ORDER BY v LIMIT 5'))[1]).toBe('  ->  sort (1 key, top-N 5)');
   });
+
+  it('reads only the index when it holds every column the query uses (covering indexes)', async () => {
+    await s.execute('CREATE TABLE p (id int PRIMARY KEY, sku text, price numeric(8,2), stock int, note text)');
+    await s.execute('CREATE INDEX p_sku ON p (sku) INCLUDE (stock)');
+    await s.execute('CREATE INDEX p_price ON p (price)');
+    await s.execute("INSERT INTO p VALUES (1, 'a', 1.50, 5, 'x'), (2, 'b', 2.00, 0, 'y'), (3, 'c', 1.50, 7, NULL)");
+    const first = async (q: string) => (await plan(`EXPLAIN ${q}`)).find((l) => /scan|lookup/.test(l))?.trim();
+    expect(await first("SELECT id, stock FROM p WHERE sku >= 'b'")).toBe('->  index-only range scan of p@p_sku');
+    const [r] = await s.execute("SELECT id, sku, stock FROM p WHERE sku >= 'b' ORDER BY sku");
+    expect(r?.rows).toEqual([
+      [2, 'b', 0],
+      [3, 'c', 7],
+    ]);
+    // A column the index does not hold sends each entry to the table.
+    expect(await first("SELECT note FROM p WHERE sku = 'a'")).toBe('->  index scan of p@p_sku (1 key column fixed)');
+    // numeric keys lose their scale in the key encoding (1.50 and 1.5 sort alike): read from the table.
+    expect(await first('SELECT id, price FROM p WHERE price = 1.5')).toBe(
+      '->  index scan of p@p_price (1 key column fixed)',
+    );
+    const [prices] = await s.execute('SELECT price::text FROM p WHERE price = 1.5 ORDER BY id');
+    expect(prices?.rows).toEqual([['1.50'], ['1.50']]);
+  });
 });

@@ -121,8 +121,15 @@ export function chooseAccess(bt: BoundTable, bounds: ReadonlyMap<number, ColumnB
   return { kind: 'full' };
 }
 
+/** Whether the path reads only a secondary index, which holds every column at `needed`. */
+export function indexOnly(bt: BoundTable, path: AccessPath, needed: ReadonlySet<number> | undefined): boolean {
+  if (path.kind === 'full' || path.index === bt.table.primaryIndex || !needed) return false;
+  return bt.codec.indexes.find((c) => c.index === path.index)?.covers(needed) === true;
+}
+
 /** A one-line description of the path, for EXPLAIN. */
-export function describeAccess(bt: BoundTable, path: AccessPath): string {
+export function describeAccess(bt: BoundTable, path: AccessPath, needed?: ReadonlySet<number>): string {
+  if (indexOnly(bt, path, needed)) return `index-only ${describeAccess(bt, path)}`;
   switch (path.kind) {
     case 'full':
       return `full scan of ${bt.table.name}@${bt.table.primaryIndex.name}`;
@@ -165,6 +172,14 @@ async function* rowsFromSpan(
     return;
   }
   const ic = bt.codec.indexes.find((c) => c.index === ix) as IndexCodec;
+  if (needed && ic.covers(needed)) {
+    // An index-only scan: the entries hold every column the query uses.
+    const width = bt.table.columns.length;
+    for await (const batch of sc.txn.scanBatches(start, end)) {
+      yield batch.map((kv) => ic.decodeRow(kv.key, kv.value, width));
+    }
+    return;
+  }
   for await (const batch of sc.txn.scanBatches(start, end)) {
     const rows: Datum[][] = [];
     for (const kv of batch) {

@@ -170,7 +170,7 @@ async function fromItem(
       const bt = await bindTable(sc, item);
       const path = chooseAccess(bt, boundsFromWhere(bt, where, binder));
       const needed = neededPositions(bt, usage);
-      let label = describeAccess(bt, path);
+      let label = describeAccess(bt, path, needed);
       let estimated: Promise<number | undefined> | undefined;
       const estimate = () => {
         estimated ??= readStats(sc.txn, bt.table.id).then((stats) => estimateRows(path, stats));
@@ -535,7 +535,7 @@ async function joinRelations(
       });
     return {
       scope,
-      plan: planNode(`lookup join (${type}) on ${describeAccess(rt, lookup)}`, left.plan),
+      plan: planNode(`lookup join (${type}) on ${describeAccess(rt, lookup, right.neededColumns)}`, left.plan),
       estimate,
       ...(left.order ? { order: left.order } : {}),
       rows: async function* () {

@@ -193,6 +193,20 @@ function keyColumn(c: ColumnDesc, ic: { direction: 'asc' | 'desc'; nullsFirst?: 
     : { type: c.type, direction: ic.direction, nullsFirst: ic.nullsFirst };
 }
 
+/** Types whose index key encoding decodes to the very value stored (see IndexCodec.covers). */
+const EXACT_KEY_KINDS: ReadonlySet<string> = new Set([
+  'bool',
+  'int2',
+  'int4',
+  'int8',
+  'text',
+  'varchar',
+  'date',
+  'timestamp',
+  'timestamptz',
+  'uuid',
+]);
+
 /** One secondary index of a table. */
 export class IndexCodec {
   readonly positions: number[];
@@ -259,6 +273,54 @@ export class IndexCodec {
 
   unchanged(old: readonly Datum[], next: readonly Datum[]): boolean {
     return this.key(old).equals(this.key(next)) && this.value(old).equals(this.value(next));
+  }
+
+  /**
+   * Whether this index's entries hold every column at `needed` (positions in the table's row):
+   * key columns whose key encoding gives back the very value (not numeric's or a float's, whose
+   * key form loses the scale or the sign of zero), the primary key, and the STORING columns.
+   */
+  covers(needed: ReadonlySet<number>): boolean {
+    const held = new Set<number>(this.t.primaryKeyPositions);
+    this.positions.forEach((p, i) => {
+      if (EXACT_KEY_KINDS.has((this.keyColumns[i] as IndexKeyColumn).type.kind)) held.add(p);
+    });
+    for (const c of this.storingColumns) held.add(this.t.position(c.id));
+    for (const p of needed) if (!held.has(p)) return false;
+    return true;
+  }
+
+  /** A table row from an index entry alone (an index-only scan): columns it does not hold are NULL. */
+  decodeRow(key: Uint8Array, value: Uint8Array, width: number): Datum[] {
+    const row: Datum[] = new Array(width).fill(null);
+    const n = this.keyColumns.length;
+    const head = decodeIndexKey(key, this.prefix.length, this.keyColumns, true);
+    const pkInKey = !this.index.unique || head.some((v) => v === null);
+    const values = pkInKey
+      ? decodeIndexKey(key, this.prefix.length, [...this.keyColumns, ...this.t.primaryKeyColumns])
+      : head;
+    this.positions.forEach((p, i) => {
+      row[p] = values[i] ?? null;
+    });
+    let storing = value;
+    const pk: Datum[] = [];
+    if (pkInKey) pk.push(...values.slice(n));
+    else {
+      const len = ((value[0] as number) << 8) | (value[1] as number);
+      decodeValue(this.pkValueColumns, value.subarray(2, 2 + len), pk);
+      storing = value.subarray(2 + len);
+    }
+    this.t.primaryKeyPositions.forEach((p, i) => {
+      row[p] = pk[i] ?? null;
+    });
+    if (this.storingColumns.length > 0) {
+      const vals: Datum[] = [];
+      decodeValue(this.storingColumns, storing, vals);
+      this.storingColumns.forEach((c, i) => {
+        row[this.t.position(c.id)] = vals[i] ?? null;
+      });
+    }
+    return row;
   }
 
   /** The primary key values an entry of this index points at. */
