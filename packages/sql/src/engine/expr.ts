@@ -8,6 +8,7 @@ import { type CastMode, castAllowed, castContext, cast as castValue } from '../t
 import { compare, equals } from '../types/compare.js';
 import type { TypeContext } from '../types/datetime.js';
 import type { Datum } from '../types/datum.js';
+import { type JsonbValue, jsonbArray, jsonbObject } from '../types/jsonb.js';
 import { Numeric } from '../types/numeric.js';
 import { type ArithOp, findOperator, negateValue } from '../types/operators.js';
 import { formatText, parseText } from '../types/text-io.js';
@@ -194,6 +195,16 @@ function sameModifiers(a: SqlType, b: SqlType): boolean {
 const NUMERIC_RANK: Partial<Record<string, number>> = { int2: 0, int4: 1, int8: 2, numeric: 3, float4: 4, float8: 5 };
 
 /** The common type two operands are compared or combined in, as PostgreSQL's resolution picks it. */
+/**
+ * One step of PostgreSQL's common-type resolution over a list (CASE, COALESCE, VALUES, …): untyped
+ * inputs (NULL, string literals) take no part until the end, when a list of only those is text.
+ */
+export function unifyType(acc: SqlType, next: SqlType, location?: number, what = '='): SqlType {
+  if (next.kind === 'unknown') return acc;
+  if (acc.kind === 'unknown') return next;
+  return commonType(acc, next, location, what);
+}
+
 export function commonType(a: SqlType, b: SqlType, location?: number, op = '='): SqlType {
   if (a.kind === 'unknown' && b.kind === 'unknown') return Types.text;
   if (a.kind === 'unknown') return b;
@@ -356,7 +367,57 @@ function arithmetic(op: ArithOp, l: BoundExpr, r: BoundExpr, b: BindContext, loc
   };
 }
 
+/**
+ * `||` on arrays (array || array, array || element, element || array; a NULL array is empty) and
+ * on jsonb (objects merge, the right side winning; anything else concatenates as arrays).
+ */
+function concatCollections(l: BoundExpr, r: BoundExpr, b: BindContext): BoundExpr | undefined {
+  const lk = l.type.kind;
+  const rk = r.type.kind;
+  if (lk === 'jsonb' || rk === 'jsonb') {
+    if ((lk !== 'jsonb' && lk !== 'unknown') || (rk !== 'jsonb' && rk !== 'unknown')) return undefined;
+    const x = coerce(l, Types.jsonb, 'implicit', b).eval;
+    const y = coerce(r, Types.jsonb, 'implicit', b).eval;
+    const items = (j: JsonbValue) => (j.type === 'array' ? j.items : [j]);
+    return {
+      type: Types.jsonb,
+      name: '?column?',
+      eval: (row, env) => {
+        const a = x(row, env) as JsonbValue | null;
+        const c = y(row, env) as JsonbValue | null;
+        if (a === null || c === null) return null;
+        if (a.type === 'object' && c.type === 'object') return jsonbObject([...a.entries, ...c.entries]);
+        return jsonbArray([...items(a), ...items(c)]);
+      },
+    };
+  }
+  if (lk !== 'array' && rk !== 'array') return undefined;
+  const arrayType = lk === 'array' ? l.type : r.type;
+  const elem = elemOf(arrayType);
+  const side = (e: BoundExpr) => {
+    if (e.type.kind === 'array' || e.type.kind === 'unknown')
+      return { array: true, f: coerce(e, arrayType, 'implicit', b).eval };
+    return { array: false, f: coerce(e, elem, 'implicit', b).eval };
+  };
+  const x = side(l);
+  const y = side(r);
+  const part = (s: { array: boolean; f: BoundExpr['eval'] }, row: readonly Datum[], env: Env): readonly Datum[] => {
+    const v = s.f(row, env);
+    return s.array ? ((v as readonly Datum[] | null) ?? []) : [v];
+  };
+  return {
+    type: arrayType,
+    name: '?column?',
+    eval: (row, env) => {
+      if (x.array && y.array && x.f(row, env) === null && y.f(row, env) === null) return null;
+      return [...part(x, row, env), ...part(y, row, env)];
+    },
+  };
+}
+
 function concat(l: BoundExpr, r: BoundExpr, b: BindContext): BoundExpr {
+  const collection = concatCollections(l, r, b);
+  if (collection) return collection;
   const asText = (e: BoundExpr) => (e.type.kind === 'unknown' ? coerce(e, Types.text, 'implicit', b) : e);
   const a = asText(l);
   const c = asText(r);
@@ -585,7 +646,8 @@ export class ExprBinder {
         const x = this.bind(e.expr, scope);
         const items = e.list.map((i) => this.bind(i, scope));
         let t = x.type;
-        for (const it of items) t = commonType(t, it.type, e.location, 'IN');
+        for (const it of items) t = unifyType(t, it.type, e.location, 'IN');
+        if (t.kind === 'unknown') t = Types.text;
         const xe = coerce(x, t, 'implicit', b).eval;
         const ie = items.map((i) => coerce(i, t, 'implicit', b).eval);
         const neg = e.negated;
@@ -645,7 +707,7 @@ export class ExprBinder {
         }));
         const elseE = e.else ? this.bind(e.else, scope) : constant(Types.unknown, null);
         let t: SqlType = Types.unknown;
-        for (const r of [...whens.map((w) => w.result), elseE]) t = commonType(t, r.type, e.location, 'CASE');
+        for (const r of [...whens.map((w) => w.result), elseE]) t = unifyType(t, r.type, e.location, 'CASE');
         if (t.kind === 'unknown') t = Types.text;
         const ws = whens.map((w) => ({ cond: w.cond.eval, result: coerce(w.result, t, 'implicit', b).eval }));
         const el = coerce(elseE, t, 'implicit', b).eval;
@@ -661,7 +723,7 @@ export class ExprBinder {
       case 'coalesce': {
         const args = e.args.map((a) => this.bind(a, scope));
         let t: SqlType = Types.unknown;
-        for (const a of args) t = commonType(t, a.type, e.location, 'COALESCE');
+        for (const a of args) t = unifyType(t, a.type, e.location, 'COALESCE');
         if (t.kind === 'unknown') t = Types.text;
         const fs = args.map((a) => coerce(a, t, 'implicit', b).eval);
         return {
@@ -689,7 +751,7 @@ export class ExprBinder {
       case 'minMax': {
         const args = e.args.map((a) => this.bind(a, scope));
         let t: SqlType = Types.unknown;
-        for (const a of args) t = commonType(t, a.type, e.location, e.op);
+        for (const a of args) t = unifyType(t, a.type, e.location, e.op);
         if (t.kind === 'unknown') t = Types.text;
         const fs = args.map((a) => coerce(a, t, 'implicit', b).eval);
         const sign = e.op === 'greatest' ? 1 : -1;
@@ -756,7 +818,7 @@ export class ExprBinder {
         }
         const els = e.elements.map((x) => this.bind(x, scope));
         let t: SqlType = Types.unknown;
-        for (const x of els) t = commonType(t, x.type, e.location, 'ARRAY');
+        for (const x of els) t = unifyType(t, x.type, e.location, 'ARRAY');
         if (t.kind === 'unknown') t = Types.text;
         if (t.kind === 'array') {
           throw err('FEATURE_NOT_SUPPORTED', 'multidimensional arrays are not supported yet', e.location);

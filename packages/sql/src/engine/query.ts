@@ -26,7 +26,7 @@ import {
 import type { MaterializedQuery, QueryResult, ResultColumn, RowSink, StatementContext } from './context.js';
 import { sqlError } from './errors.js';
 import { type PlanNode, planNode } from './explain.js';
-import { type BoundExpr, coerce, commonType, ExprBinder, type Scope, type ScopeColumn } from './expr.js';
+import { type BoundExpr, coerce, commonType, ExprBinder, type Scope, type ScopeColumn, unifyType } from './expr.js';
 import { rowBytes } from './memory.js';
 import { columnUsage, correlatedOf, evaluateCorrelated, planFrom, prepareSubqueries } from './relation.js';
 import { TableCodec } from './table.js';
@@ -634,7 +634,7 @@ function valuesRows(
   const types: SqlType[] = [];
   for (let c = 0; c < width; c++) {
     let t: SqlType = Types.unknown;
-    for (const r of bound) t = commonType(t, (r[c] as BoundExpr).type, body.location, 'VALUES');
+    for (const r of bound) t = unifyType(t, (r[c] as BoundExpr).type, body.location, 'VALUES');
     types.push(t.kind === 'unknown' && !keepUnknown ? Types.text : t);
   }
   const rows = bound.map((r) => r.map((e, c) => coerce(e, types[c] as SqlType, 'implicit', binder.b).eval([], sc.env)));

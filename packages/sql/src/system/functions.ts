@@ -166,3 +166,40 @@ defineFunction('col_description', [
   { args: ['int8', 'int4'], result: 'text', strict: false, volatility: 'stable', impl: () => null },
 ]);
 defineFunction('pg_encoding_to_char', [{ args: ['int4'], result: 'text', volatility: 'stable', impl: () => 'UTF8' }]);
+
+// Extended statistics, publications and on-disk sizes are not kept: psql's \d+ and \dt+ get the
+// answers of a database that has none (sizes read 0).
+defineFunction('pg_get_statisticsobjdef_columns', [
+  { args: ['int8'], result: 'text', strict: false, volatility: 'stable', impl: () => null },
+]);
+defineFunction('pg_relation_is_publishable', [
+  { args: ['int8'], result: 'bool', volatility: 'stable', impl: () => false },
+]);
+for (const name of ['pg_table_size', 'pg_total_relation_size', 'pg_indexes_size']) {
+  defineFunction(name, [{ args: ['int8'], result: 'int8', volatility: 'volatile', impl: () => 0n }]);
+}
+defineFunction('pg_relation_size', [
+  { args: ['int8'], result: 'int8', volatility: 'volatile', impl: () => 0n },
+  { args: ['int8', 'text'], result: 'int8', volatility: 'volatile', impl: () => 0n },
+]);
+
+/** pg_size_pretty: the largest unit (bytes, kB, MB, …, powers of 1024) keeping the rounded value under 10240. */
+function sizePretty(n: bigint): string {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  const neg = n < 0n;
+  const abs = neg ? -n : n;
+  for (let k = 0; ; k++) {
+    const div = 1n << BigInt(10 * k);
+    const r = k === 0 ? abs : (2n * abs + div) / (2n * div); // half away from zero
+    if (r < 10240n || k === units.length - 1) return `${neg ? '-' : ''}${r} ${units[k]}`;
+  }
+}
+defineFunction('pg_size_pretty', [
+  { args: ['int8'], result: 'text', volatility: 'immutable', impl: ([n]) => sizePretty(n as bigint) },
+]);
+
+// Functions are not catalogued objects here (pg_proc is empty): psql's \df finds none.
+defineFunction('pg_function_is_visible', [{ args: ['int8'], result: 'bool', volatility: 'stable', impl: () => true }]);
+for (const name of ['pg_get_function_result', 'pg_get_function_arguments', 'pg_get_function_identity_arguments']) {
+  defineFunction(name, [{ args: ['int8'], result: 'text', strict: false, volatility: 'stable', impl: () => null }]);
+}

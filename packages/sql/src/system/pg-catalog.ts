@@ -671,7 +671,7 @@ export const PG_CATALOG_TABLES: readonly SystemTable[] = [
       'pubtruncate bool, pubviaroot bool',
     empty,
   ),
-  pg('pg_publication_rel', 'r', 'oid oid, prpubid oid, prrelid oid, prqual node, prattrs int2vector', empty),
+  pg('pg_publication_rel', 'r', 'oid oid, prpubid oid, prrelid oid, prqual node, prattrs int2[]', empty),
   pg('pg_publication_namespace', 'r', 'oid oid, pnpubid oid, pnnspid oid', empty),
   pg(
     'pg_rewrite',
@@ -680,6 +680,7 @@ export const PG_CATALOG_TABLES: readonly SystemTable[] = [
     empty,
   ),
   pg('pg_enum', 'r', 'oid oid, enumtypid oid, enumsortorder float4, enumlabel name', empty),
+  pg('pg_auth_members', 'r', 'oid oid, roleid oid, member oid, grantor oid, admin_option bool', empty),
   pg(
     'pg_range',
     'r',
