@@ -3,6 +3,7 @@ import type { ColumnDesc, IndexDesc, SequenceDesc } from '../catalog/descriptors
 import type {
   DeleteStmt,
   Expr,
+  FromItem,
   InsertStmt,
   OnConflictUpdate,
   SelectTarget,
@@ -17,7 +18,7 @@ import type { QueryResult, ResultColumn, StatementContext } from './context.js';
 import { type BoundExpr, coerce, type Env, ExprBinder, type Scope } from './expr.js';
 import { checkReferences, onParentChange } from './fk.js';
 import { type BoundTable, bindTable, bindTargets, runSelect, scanTable } from './query.js';
-import { correlatedOf, evaluateCorrelated, prepareSubqueries } from './relation.js';
+import { correlatedOf, evaluateCorrelated, planFrom, prepareSubqueries } from './relation.js';
 import { nextvalSites, resolveSequenceCalls } from './sequences.js';
 
 /** INSERT, UPDATE and DELETE on one table, with RETURNING and ON CONFLICT. */
@@ -74,11 +75,11 @@ function bindChecks(bt: BoundTable, binder: ExprBinder): { name: string; expr: B
 
 function returning(
   targets: readonly SelectTarget[],
-  bt: BoundTable,
+  scope: Scope,
   binder: ExprBinder,
 ): { exprs: BoundExpr[]; columns: ResultColumn[] } | undefined {
   if (targets.length === 0) return undefined;
-  const t = bindTargets(targets, bt.scope, binder);
+  const t = bindTargets(targets, scope, binder);
   return { exprs: t.exprs, columns: t.exprs.map((e, i) => ({ name: t.names[i] as string, type: e.type })) };
 }
 
@@ -214,7 +215,7 @@ export async function runInsert(sc: StatementContext, stmt: InsertStmt): Promise
   }
 
   const checks = bindChecks(bt, binder);
-  const ret = returning(stmt.returning, bt, binder);
+  const ret = returning(stmt.returning, bt.scope, binder);
   const conflict = stmt.onConflict ? conflictHandling(bt, stmt, binder) : undefined;
   const out: Datum[][] = [];
   let count = 0;
@@ -398,43 +399,99 @@ async function dmlBinder(
   });
 }
 
+/**
+ * The rows of an UPDATE … FROM / DELETE … USING: the target table joined with the other FROM
+ * items under the WHERE clause, as a SELECT would join them. Each target row is taken once, with
+ * the first joined row that matched it (PostgreSQL leaves which one unspecified). `joined` is the
+ * whole row — target columns first — that SET and RETURNING read.
+ */
+async function joinedTargets(
+  sc: StatementContext,
+  stmt: UpdateStmt | DeleteStmt,
+  bt: BoundTable,
+  from: readonly FromItem[],
+  exprs: readonly (Expr | undefined)[],
+): Promise<{ scope: Scope; binder: ExprBinder; rows: { row: Datum[]; joined: Datum[]; env: Env }[] }> {
+  const plain = new ExprBinder({ params: sc.params, ctx: sc.typeContext });
+  const rel = await planFrom(sc, [stmt.table, ...from], plain, stmt.where);
+  const scope = rel.scope;
+  const binder = new ExprBinder({
+    params: sc.params,
+    ctx: sc.typeContext,
+    subqueries: await prepareSubqueries(sc, [stmt.where, ...exprs], scope),
+    ...(sc.sequenceCalls ? { sequenceCalls: sc.sequenceCalls } : {}),
+  });
+  const where = stmt.where ? binder.bindCondition(stmt.where, scope, 'WHERE') : undefined;
+  const correlated = correlatedOf(binder.b.subqueries ?? new Map());
+  const width = bt.table.columns.length;
+  const pk = bt.codec.primaryKeyPositions;
+  const seen = new Set<string>();
+  const rows: { row: Datum[]; joined: Datum[]; env: Env }[] = [];
+  for await (const batch of rel.rows()) {
+    for (const joined of batch) {
+      const env = await evaluateCorrelated(sc, scope, correlated, joined);
+      if (where && where.eval(joined, env) !== true) continue;
+      const row = joined.slice(0, width);
+      const key = bt.codec.primaryKeyOf(pk.map((p) => row[p] ?? null)).toString('latin1');
+      if (seen.has(key)) continue;
+      seen.add(key);
+      sc.memory.chargeRow(joined, 'collecting the rows to change');
+      rows.push({ row, joined, env });
+    }
+  }
+  return { scope, binder, rows };
+}
+
 export async function runUpdate(sc: StatementContext, stmt: UpdateStmt): Promise<QueryResult> {
-  if (stmt.from.length > 0) throw err('FEATURE_NOT_SUPPORTED', 'UPDATE ... FROM is not supported yet', stmt.location);
   const bt = await bindTable(sc, stmt.table);
-  const binder = await dmlBinder(sc, bt, [
-    stmt.where,
-    ...stmt.set.map((x) => x.value),
-    ...stmt.returning.map((t) => t.expr),
-  ]);
-  const sets = bindSets(stmt.set, bt, bt.scope, binder);
+  const exprs = [...stmt.set.map((x) => x.value), ...stmt.returning.map((t) => t.expr)];
+  let scope = bt.scope;
+  let binder: ExprBinder;
+  let targets: { row: Datum[]; joined?: Datum[]; env: Env }[];
+  if (stmt.from.length > 0) {
+    ({ scope, binder, rows: targets } = await joinedTargets(sc, stmt, bt, stmt.from, exprs));
+  } else {
+    binder = await dmlBinder(sc, bt, [stmt.where, ...exprs]);
+    targets = [];
+  }
+  const sets = bindSets(stmt.set, bt, scope, binder);
   const checks = bindChecks(bt, binder);
-  const ret = returning(stmt.returning, bt, binder);
-  const targets = await targetRows(sc, bt, stmt.where, binder);
+  const ret = returning(stmt.returning, scope, binder);
+  if (stmt.from.length === 0) targets = await targetRows(sc, bt, stmt.where, binder);
+  const width = bt.table.columns.length;
   const out: Datum[][] = [];
-  for (const { row: old, env } of targets) {
+  for (const { row: old, joined, env } of targets) {
     if (sc.beforeRow) await sc.beforeRow();
     const next = [...old];
-    for (const s of sets) next[s.position] = s.expr.eval(old, env);
+    for (const s of sets) next[s.position] = s.expr.eval(joined ?? old, env);
     checkRow(sc, bt, next, checks);
     await checkReferences(sc, bt.table, next);
     await onParentChange(sc, bt.table, old, next);
     await bt.codec.update(sc.txn, old, next);
-    if (ret) out.push(ret.exprs.map((x) => x.eval(next, env)));
+    // RETURNING sees the new row, and the FROM items' columns after it.
+    if (ret) out.push(ret.exprs.map((x) => x.eval(joined ? [...next, ...joined.slice(width)] : next, env)));
   }
   return result(`UPDATE ${targets.length}`, targets.length, ret, out, bt);
 }
 
 export async function runDelete(sc: StatementContext, stmt: DeleteStmt): Promise<QueryResult> {
-  if (stmt.using.length > 0) throw err('FEATURE_NOT_SUPPORTED', 'DELETE ... USING is not supported yet', stmt.location);
   const bt = await bindTable(sc, stmt.table);
-  const binder = await dmlBinder(sc, bt, [stmt.where, ...stmt.returning.map((t) => t.expr)]);
-  const ret = returning(stmt.returning, bt, binder);
-  const targets = await targetRows(sc, bt, stmt.where, binder);
+  const exprs = stmt.returning.map((t) => t.expr);
+  let scope = bt.scope;
+  let binder: ExprBinder;
+  let targets: { row: Datum[]; joined?: Datum[]; env: Env }[];
+  if (stmt.using.length > 0) {
+    ({ scope, binder, rows: targets } = await joinedTargets(sc, stmt, bt, stmt.using, exprs));
+  } else {
+    binder = await dmlBinder(sc, bt, [stmt.where, ...exprs]);
+    targets = await targetRows(sc, bt, stmt.where, binder);
+  }
+  const ret = returning(stmt.returning, scope, binder);
   const out: Datum[][] = [];
-  for (const { row, env } of targets) {
+  for (const { row, joined, env } of targets) {
     await onParentChange(sc, bt.table, row);
     await bt.codec.delete(sc.txn, row);
-    if (ret) out.push(ret.exprs.map((x) => x.eval(row, env)));
+    if (ret) out.push(ret.exprs.map((x) => x.eval(joined ?? row, env)));
   }
   return result(`DELETE ${targets.length}`, targets.length, ret, out, bt);
 }
