@@ -1,5 +1,6 @@
 import { isThinkLiteError, ThinkLiteError } from '@thinklite/base';
 import type { KvTxn } from '@thinklite/kv';
+import { KEY_SIZE_MAX_BYTES } from '@thinklite/storage';
 import { type ColumnDesc, type IndexDesc, PRIMARY_INDEX_ID, type TableDesc } from '../catalog/descriptors.js';
 import { indexPrefix, indexSpan } from '../catalog/keys.js';
 import { decodeIndexKey, encodeIndexKey, type IndexKeyColumn } from '../rowcodec/key.js';
@@ -138,8 +139,9 @@ export class TableCodec {
 
   /** Writes a new row and its index entries; a duplicate key fails with UNIQUE_VIOLATION. */
   async insert(txn: KvTxn, row: readonly Datum[]): Promise<void> {
+    const key = writableKey(this.primaryKey(row), this.table.primaryIndex);
     await conditional(
-      () => txn.cput(this.primaryKey(row), this.encodeRow(row), undefined),
+      () => txn.cput(key, this.encodeRow(row), undefined),
       () => this.uniqueViolation(this.table.primaryIndex, this.pkPositions, row),
     );
     for (const ix of this.indexes) await ix.insert(txn, row);
@@ -153,7 +155,7 @@ export class TableCodec {
   /** Replaces `old` with `next` (which may have a new primary key). */
   async update(txn: KvTxn, old: readonly Datum[], next: readonly Datum[]): Promise<void> {
     const oldKey = this.primaryKey(old);
-    const newKey = this.primaryKey(next);
+    const newKey = writableKey(this.primaryKey(next), this.table.primaryIndex);
     if (oldKey.equals(newKey)) txn.put(newKey, this.encodeRow(next));
     else {
       txn.del(oldKey);
@@ -176,6 +178,21 @@ export class TableCodec {
       { detail: `${this.describeKey(positions, row)} already exists.`, constraint: index.constraint ?? index.name },
     );
   }
+}
+
+/**
+ * A key to write, refused with PostgreSQL's words (54000) when it is longer than the store allows
+ * (a primary key or an indexed value of nearly 2 kB).
+ */
+function writableKey(key: Buffer, index: IndexDesc): Buffer {
+  if (key.length > KEY_SIZE_MAX_BYTES) {
+    throw new ThinkLiteError(
+      'KEY_TOO_LARGE',
+      `index row size ${key.length} exceeds maximum ${KEY_SIZE_MAX_BYTES} for index "${index.name}"`,
+      { hint: 'Values this long cannot be keys or indexed; consider an index on md5() of the value.' },
+    );
+  }
+  return key;
 }
 
 async function conditional(write: () => Promise<void>, onConflict: () => ThinkLiteError): Promise<void> {
@@ -257,12 +274,13 @@ export class IndexCodec {
   }
 
   async insert(txn: KvTxn, row: readonly Datum[]): Promise<void> {
+    const key = writableKey(this.key(row), this.index);
     if (!this.index.unique || this.hasNull(row)) {
-      txn.put(this.key(row), this.value(row));
+      txn.put(key, this.value(row));
       return;
     }
     await conditional(
-      () => txn.cput(this.key(row), this.value(row), undefined),
+      () => txn.cput(key, this.value(row), undefined),
       () => this.t.uniqueViolation(this.index, this.positions, row),
     );
   }
