@@ -81,7 +81,8 @@ export class Numeric {
     /** The display scale of a finite value (0 for the special values). */
     readonly scale: number,
   ) {
-    Object.freeze(this);
+    // Immutable by its `readonly` fields alone: not frozen, as Object.freeze on every instance
+    // (every numeric a scan decodes or an aggregate adds) costs more than the arithmetic.
   }
 
   /** The finite value coef / 10^scale (scale ≥ 0). */

@@ -473,11 +473,14 @@ function writeAscending(w: ByteWriter, type: KeyType, value: Exclude<KeyValue, n
   }
 }
 
+// A module-level function, not a closure made per read: readAscending runs for every key column
+// of every row a scan decodes.
+function expectMarker(r: ByteReader, type: KeyType, m: number): void {
+  const got = r.u8();
+  if (got !== m) r.fail(`expected marker 0x${m.toString(16)} for ${type}, found 0x${got.toString(16)}`);
+}
+
 function readAscending(r: ByteReader, type: KeyType): Exclude<KeyValue, null> {
-  const expectMarker = (m: number) => {
-    const got = r.u8();
-    if (got !== m) r.fail(`expected marker 0x${m.toString(16)} for ${type}, found 0x${got.toString(16)}`);
-  };
   switch (type) {
     case 'bool': {
       const m = r.u8();
@@ -496,7 +499,7 @@ function readAscending(r: ByteReader, type: KeyType): Exclude<KeyValue, null> {
     case 'numeric':
       return readNumeric(r);
     case 'text':
-      expectMarker(TEXT);
+      expectMarker(r, type, TEXT);
       try {
         return textDecoder.decode(readEscaped(r));
       } catch (e) {
@@ -504,19 +507,19 @@ function readAscending(r: ByteReader, type: KeyType): Exclude<KeyValue, null> {
         return r.fail('text is not valid UTF-8');
       }
     case 'bytea':
-      expectMarker(BYTES);
+      expectMarker(r, type, BYTES);
       return new Uint8Array(readEscaped(r));
     case 'date':
-      expectMarker(DATE);
+      expectMarker(r, type, DATE);
       return readIntNumber(r);
     case 'timestamp':
-      expectMarker(TIMESTAMP);
+      expectMarker(r, type, TIMESTAMP);
       return readIntBig(r);
     case 'timestamptz':
-      expectMarker(TIMESTAMPTZ);
+      expectMarker(r, type, TIMESTAMPTZ);
       return readIntBig(r);
     case 'interval': {
-      expectMarker(INTERVAL);
+      expectMarker(r, type, INTERVAL);
       const total = readIntBig(r);
       const months = readIntNumber(r);
       const days = readIntNumber(r);
@@ -524,7 +527,7 @@ function readAscending(r: ByteReader, type: KeyType): Exclude<KeyValue, null> {
       return { months, days, micros };
     }
     case 'uuid':
-      expectMarker(UUID);
+      expectMarker(r, type, UUID);
       return formatUuid(r.take(16));
     default:
       return unreachable(type);
@@ -574,7 +577,8 @@ export function encodeKey(columns: readonly KeyColumn[], values: readonly KeyVal
 /** Decodes a composite key; with `allowTrailing` the bytes may continue past the last column. */
 export function decodeKey(columns: readonly KeyColumn[], key: Uint8Array, allowTrailing = false): KeyValue[] {
   const r = new ByteReader(key);
-  const out = columns.map((c) => decodeKeyValue(r, c));
+  const out: KeyValue[] = [];
+  for (const c of columns) out.push(decodeKeyValue(r, c));
   if (!allowTrailing && r.remaining !== 0) r.fail(`${r.remaining} trailing bytes after ${columns.length} columns`);
   return out;
 }

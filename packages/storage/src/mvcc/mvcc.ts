@@ -131,12 +131,31 @@ function historyAt(
   })) {
     const vts = historyKeyTimestamp(e.key);
     if (timestampLess(ts, vts)) throw uncertain(key, ts, vts);
-    return { timestamp: vts, value: (e.value[0] as number) & 1 ? null : e.value.subarray(1) };
+    return { timestamp: vts, value: (e.value[0] as number) & 1 ? null : payload(e.value, 1) };
   }
   return undefined;
 }
 
 type Visible = { timestamp: Timestamp; value: Buffer | null } | undefined;
+
+/** V8 keeps typed arrays up to 64 bytes in its heap (its typed_array_max_size_in_heap). */
+const SMALL_VALUE_BYTES = 64;
+
+/**
+ * The payload of a stored version: raw[offset..]. A small buffer a reader returns may live inside
+ * V8's heap (the lmdb package's copies do), and `subarray` on it makes V8 first move its bytes out
+ * to an external ArrayBuffer: hundreds of ns, once the costliest step of a scan. Copying the few
+ * payload bytes into a Buffer from Node's pool is several times cheaper, and the copy's own later
+ * subarrays are cheap (Uint8Array.prototype.slice would copy as fast, but back into V8's heap). A
+ * large raw buffer is external already, so a view of it costs nothing extra.
+ */
+function payload(raw: Buffer, offset: number): Buffer {
+  const n = raw.length - offset;
+  if (raw.length > SMALL_VALUE_BYTES) return raw.subarray(offset);
+  const out = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) out[i] = raw[offset + i] as number;
+  return out;
+}
 
 /**
  * The version of `key` a reader at `ts` sees, given the raw newest version: a value, null for a
@@ -156,7 +175,7 @@ function visibleVersion(
   if (latest.txn) {
     if (opts.txn && sameTxn(latest.txn, opts.txn)) {
       if (latest.txn.epoch === opts.txn.epoch) {
-        return { timestamp: latest.timestamp, value: latest.tombstone ? null : raw.subarray(latest.payloadOffset) };
+        return { timestamp: latest.timestamp, value: latest.tombstone ? null : payload(raw, latest.payloadOffset) };
       }
       // An intent from an earlier epoch of this transaction is discarded: read beneath it.
       return historyAt(reader, key, ts, limit);
@@ -173,7 +192,7 @@ function visibleVersion(
     return historyAt(reader, key, ts, limit);
   }
   if (timestampLessEq(latest.timestamp, ts)) {
-    return { timestamp: latest.timestamp, value: latest.tombstone ? null : raw.subarray(latest.payloadOffset) };
+    return { timestamp: latest.timestamp, value: latest.tombstone ? null : payload(raw, latest.payloadOffset) };
   }
   if (limit && timestampLessEq(latest.timestamp, limit)) throw uncertain(key, ts, latest.timestamp);
   return historyAt(reader, key, ts, limit);
