@@ -69,6 +69,8 @@ export interface StatementContext {
   readonly beforeRow?: () => Promise<void>;
   /** EXPLAIN without ANALYZE: plan the query, read no rows. */
   readonly explainOnly?: boolean;
+  /** Describe (extended protocol): run the statement over empty tables, writing nothing. */
+  readonly describeOnly?: boolean;
   /** Under EXPLAIN [ANALYZE]: annotate plans with estimates from the statistics. */
   readonly explaining?: boolean;
   /** The enclosing query's scope while a correlated subquery runs. */

@@ -195,7 +195,8 @@ export async function runInsert(sc: StatementContext, stmt: InsertStmt): Promise
           if (isDefault(e)) return undefined;
           const c = cols[targets[j] as number] as ColumnDesc;
           if (e.kind === 'param') binder.b.params.infer(e.number, c.type);
-          return assign(binder.bind(e, { columns: [] }), c, binder).eval([], sc.env);
+          const value = assign(binder.bind(e, { columns: [] }), c, binder);
+          return sc.describeOnly ? null : value.eval([], sc.env);
         }),
       );
     }
@@ -219,6 +220,7 @@ export async function runInsert(sc: StatementContext, stmt: InsertStmt): Promise
   const conflict = stmt.onConflict ? conflictHandling(bt, stmt, binder) : undefined;
   const out: Datum[][] = [];
   let count = 0;
+  if (sc.describeOnly) return result('INSERT 0 0', 0, ret, out, bt);
   for (const src of sourceRows) {
     const row: Datum[] = new Array(cols.length).fill(null);
     const given = new Set<number>();

@@ -188,7 +188,7 @@ async function fromItem(
         ...(needed ? { neededColumns: needed } : {}),
         ...(order ? { order } : {}),
         estimate,
-        rows: () => readAccess(sc, bt, path, sc.env, [], needed),
+        rows: () => (sc.describeOnly ? [] : readAccess(sc, bt, path, sc.env, [], needed)),
       };
     }
     case 'subquery': {
@@ -228,6 +228,7 @@ function functionRelation(sc: StatementContext, item: FunctionRef, binder: ExprB
     scope,
     plan: planNode(`function scan on ${fn.name}`),
     rows: function* () {
+      if (sc.describeOnly) return;
       const args = fn.args.map((a) => a.eval([], sc.env));
       let n = 0n;
       let batch: Datum[][] = [];

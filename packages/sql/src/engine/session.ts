@@ -12,11 +12,12 @@ import { needsCatalogModel } from '../system/reg.js';
 import type { TypeContext } from '../types/datetime.js';
 import type { Interval } from '../types/interval.js';
 import { formatText, parseText } from '../types/text-io.js';
-import { Types } from '../types/type.js';
+import { type SqlType, Types } from '../types/type.js';
 import { boundsFromWhere, chooseAccess, describeAccess } from './access.js';
 import { alterTable } from './alter.js';
 import {
   type QueryResult,
+  type ResultColumn,
   type RowIdSource,
   type RowSink,
   type SequenceSource,
@@ -73,6 +74,28 @@ export const DEFAULT_SETTINGS: Readonly<Record<string, string>> = {
   statement_timeout: '0',
   timezone: 'UTC',
 };
+
+/** How a statement is run: the parameter types the client declared (the extended protocol's Parse). */
+export interface StatementOptions {
+  readonly paramTypes?: readonly (SqlType | undefined)[];
+}
+
+/** The highest `$n` a statement mentions. */
+function maxParam(stmt: unknown): number {
+  let max = 0;
+  const visit = (v: unknown): void => {
+    if (v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x);
+      return;
+    }
+    const node = v as { kind?: string; number?: number };
+    if (node.kind === 'param' && typeof node.number === 'number') max = Math.max(max, node.number);
+    for (const x of Object.values(node)) visit(x);
+  };
+  visit(stmt);
+  return max;
+}
 
 const BOOLEAN_SETTINGS: ReadonlySet<string> = new Set(['enable_hashjoin', 'enable_mergejoin', 'enable_nestloop']);
 
@@ -154,6 +177,66 @@ export class Session {
       .filter((s) => s !== '$user' && s !== '');
   }
 
+  /**
+   * What a statement takes and returns, found without running it (the extended protocol's
+   * Describe): its parameters' types — declared, else inferred from use, else text — and its
+   * result columns (none for a statement without rows). The statement is planned over empty
+   * tables inside a transaction that is then rolled back, so nothing is read or written.
+   */
+  async describe(
+    stmt: Statement | StatementNode,
+    declared: readonly (SqlType | undefined)[] = [],
+  ): Promise<{ params: SqlType[]; columns: ResultColumn[] }> {
+    const count = Math.max(declared.length, maxParam(stmt));
+    const types = new ParamTypes(declared);
+    const finish = (columns: ResultColumn[]) => ({
+      params: Array.from({ length: count }, (_, i) => {
+        const t = types.get(i + 1);
+        return t && t.kind !== 'unknown' ? t : Types.text;
+      }),
+      columns,
+    });
+    switch (stmt.kind) {
+      case 'select':
+      case 'insert':
+      case 'update':
+      case 'delete':
+        break;
+      case 'show':
+        return finish(
+          stmt.name === undefined
+            ? ['name', 'setting', 'description'].map((name) => ({ name, type: Types.text }))
+            : [{ name: stmt.name.toLowerCase(), type: Types.text }],
+        );
+      case 'explain':
+        return finish([{ name: 'QUERY PLAN', type: Types.text }]);
+      default:
+        return finish([]);
+    }
+    if (this.failed) throw this.abortedError();
+    const own = this.txn === undefined;
+    const txn = this.txn ?? this.host.kv.begin({});
+    const sp = own ? undefined : txn.savepoint();
+    try {
+      const base = statementContext(
+        txn,
+        await this.database_(txn),
+        this.searchPath(),
+        this.typeContext(txn),
+        types,
+        new Array(count).fill(null),
+        this.host.rowIds,
+        this.host.sequences,
+        new MemoryAccount(DEFAULT_MEMORY_LIMIT),
+      );
+      const r = await this.dispatch({ ...base, describeOnly: true }, stmt, []);
+      return finish([...r.columns]);
+    } finally {
+      if (own) await txn.rollback();
+      else txn.rollbackTo(sp as Savepoint);
+    }
+  }
+
   /** Runs every statement of `sql`; returns one result per statement. */
   async execute(sql: string, params: readonly unknown[] = []): Promise<QueryResult[]> {
     const out: QueryResult[] = [];
@@ -165,9 +248,10 @@ export class Session {
     stmt: Statement | StatementNode,
     params: readonly unknown[] = [],
     sink?: RowSink,
+    options: StatementOptions = {},
   ): Promise<QueryResult> {
     try {
-      return await this.executeStatement_(stmt, params, sink);
+      return await this.executeStatement_(stmt, params, sink, options);
     } catch (e) {
       if (e instanceof ThinkLiteError) throw e;
       // A bug, not bad input: still one coded error, and the session goes on.
@@ -187,7 +271,12 @@ export class Session {
    * nothing to sort or deduplicate never holds its result); the result returned then carries only
    * the count. An implicit transaction is retried on 40001 only while no row has gone out.
    */
-  async stream(stmt: Statement | StatementNode, params: readonly unknown[], sink: RowSink): Promise<QueryResult> {
+  async stream(
+    stmt: Statement | StatementNode,
+    params: readonly unknown[],
+    sink: RowSink,
+    options: StatementOptions = {},
+  ): Promise<QueryResult> {
     let started = false;
     const once: RowSink = {
       start: (columns) => {
@@ -196,7 +285,7 @@ export class Session {
       },
       rows: (batch) => sink.rows(batch),
     };
-    const r = await this.executeStatement(stmt, params, once);
+    const r = await this.executeStatement(stmt, params, once, options);
     // Statements other than SELECT (INSERT … RETURNING, SHOW, EXPLAIN) return their rows whole.
     return r.rows.length > 0 || (r.columns.length > 0 && !started) ? deliver(once, r) : r;
   }
@@ -204,7 +293,8 @@ export class Session {
   private async executeStatement_(
     stmt: Statement | StatementNode,
     params: readonly unknown[],
-    sink?: RowSink,
+    sink: RowSink | undefined,
+    options: StatementOptions,
   ): Promise<QueryResult> {
     switch (stmt.kind) {
       case 'begin':
@@ -271,7 +361,7 @@ export class Session {
     if (this.txn) {
       if (this.failed) throw this.abortedError();
       try {
-        const r = await this.run(this.txn, stmt, params, sink);
+        const r = await this.run(this.txn, stmt, params, sink, options);
         this.noteWrites(r);
         return r;
       } catch (e) {
@@ -293,7 +383,7 @@ export class Session {
     for (let attempt = 1; ; attempt++) {
       const txn = this.host.kv.begin(asOf ? { asOf } : {});
       try {
-        const r = await this.run(txn, stmt, params, tracked);
+        const r = await this.run(txn, stmt, params, tracked, options);
         await txn.commit();
         this.noteWrites(r);
         this.reportWrites();
@@ -379,14 +469,20 @@ export class Session {
     return d;
   }
 
-  private async run(txn: KvTxn, stmt: StatementNode, params: readonly unknown[], sink?: RowSink): Promise<QueryResult> {
+  private async run(
+    txn: KvTxn,
+    stmt: StatementNode,
+    params: readonly unknown[],
+    sink?: RowSink,
+    options: StatementOptions = {},
+  ): Promise<QueryResult> {
     const db = await this.database_(txn);
     const base = statementContext(
       txn,
       db,
       this.searchPath(),
       this.typeContext(txn),
-      new ParamTypes(),
+      new ParamTypes(options.paramTypes),
       params,
       this.host.rowIds,
       this.host.sequences,
