@@ -162,6 +162,7 @@ async function* rowsFromSpan(
 ): AsyncGenerator<Datum[][]> {
   if (ix === bt.table.primaryIndex) {
     for await (const batch of sc.txn.scanBatches(start, end)) {
+      await sc.checkInterrupts?.();
       const rows: Datum[][] = new Array(batch.length);
       for (let i = 0; i < batch.length; i++) {
         const kv = batch[i] as { key: Buffer; value: Buffer };
@@ -176,11 +177,13 @@ async function* rowsFromSpan(
     // An index-only scan: the entries hold every column the query uses.
     const width = bt.table.columns.length;
     for await (const batch of sc.txn.scanBatches(start, end)) {
+      await sc.checkInterrupts?.();
       yield batch.map((kv) => ic.decodeRow(kv.key, kv.value, width));
     }
     return;
   }
   for await (const batch of sc.txn.scanBatches(start, end)) {
+    await sc.checkInterrupts?.();
     const rows: Datum[][] = [];
     for (const kv of batch) {
       const key = bt.codec.primaryKeyOf(ic.primaryKeyValues(kv.key, kv.value));

@@ -77,6 +77,11 @@ export interface StatementContext {
   readonly outerScope?: Scope;
   /** The WITH queries in scope, materialized, by name. */
   readonly ctes?: ReadonlyMap<string, MaterializedQuery>;
+  /**
+   * Called at every batch of rows: throws when the statement is cancelled or past its timeout,
+   * and now and then lets the event loop run.
+   */
+  readonly checkInterrupts?: () => Promise<void>;
   /** The join methods the session allows (enable_hashjoin, …); all when absent. */
   readonly planner?: PlannerSettings;
 }

@@ -530,6 +530,7 @@ async function recursiveCte(
   const result: (readonly Datum[])[] = keep(first.rows);
   let working = [...result];
   while (working.length > 0) {
+    await sc.checkInterrupts?.();
     if (result.length > RECURSION_LIMIT) {
       throw err(
         'PROGRAM_LIMIT_EXCEEDED',

@@ -227,7 +227,7 @@ function functionRelation(sc: StatementContext, item: FunctionRef, binder: ExprB
   return {
     scope,
     plan: planNode(`function scan on ${fn.name}`),
-    rows: function* () {
+    rows: async function* () {
       if (sc.describeOnly) return;
       const args = fn.args.map((a) => a.eval([], sc.env));
       let n = 0n;
@@ -236,6 +236,7 @@ function functionRelation(sc: StatementContext, item: FunctionRef, binder: ExprB
         if (item.ordinality) row.push(++n);
         batch.push(row);
         if (batch.length >= 1024) {
+          await sc.checkInterrupts?.();
           yield batch;
           batch = [];
         }

@@ -75,6 +75,17 @@ export const DEFAULT_SETTINGS: Readonly<Record<string, string>> = {
   timezone: 'UTC',
 };
 
+/** How long a statement works before it lets other connections' events run. */
+const YIELD_EVERY_MS = 10;
+
+/** A duration setting in milliseconds: a bare number, or with a unit (ms, s, min, h, d). */
+function parseDurationMs(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*$/i.exec(text);
+  if (!m) return 0;
+  const unit: Record<string, number> = { ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+  return Number(m[1]) * (unit[(m[2] ?? 'ms').toLowerCase()] as number);
+}
+
 /** How a statement is run: the parameter types the client declared (the extended protocol's Parse). */
 export interface StatementOptions {
   readonly paramTypes?: readonly (SqlType | undefined)[];
@@ -250,6 +261,10 @@ export class Session {
     sink?: RowSink,
     options: StatementOptions = {},
   ): Promise<QueryResult> {
+    this.cancelPending = false;
+    const timeout = parseDurationMs(this.settings.get('statement_timeout') ?? '0');
+    this.deadline = timeout > 0 ? performance.now() + timeout : undefined;
+    this.running = true;
     try {
       return await this.executeStatement_(stmt, params, sink, options);
     } catch (e) {
@@ -263,8 +278,47 @@ export class Session {
         {},
         { cause: e },
       );
+    } finally {
+      this.running = false;
+      this.cancelPending = false;
     }
   }
+
+  private running = false;
+  private cancelPending = false;
+  private deadline: number | undefined;
+
+  /**
+   * Asks the running statement to stop (PostgreSQL's CancelRequest): it fails with 57014 at its
+   * next check — every batch a scan or a function in FROM produces. Without a running statement
+   * this does nothing.
+   */
+  cancel(): void {
+    if (this.running) this.cancelPending = true;
+  }
+
+  private lastYield = 0;
+
+  /**
+   * CHECK_FOR_INTERRUPTS: throws if the statement was cancelled or ran past statement_timeout.
+   * Every few milliseconds of work it also lets the event loop run (one process serves every
+   * connection: a long statement must not starve the others, nor the cancel request that would
+   * stop it).
+   */
+  private readonly checkInterrupts = async (): Promise<void> => {
+    const now = performance.now();
+    if (now - this.lastYield > YIELD_EVERY_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.lastYield = performance.now();
+    }
+    if (this.cancelPending) {
+      this.cancelPending = false;
+      throw err('QUERY_CANCELED', 'canceling statement due to user request');
+    }
+    if (this.deadline !== undefined && performance.now() > this.deadline) {
+      throw err('QUERY_CANCELED', 'canceling statement due to statement timeout');
+    }
+  };
 
   /**
    * Runs one statement, its rows going to `sink` in batches as they are produced (a query with
@@ -498,6 +552,7 @@ export class Session {
     const sites = nextvalSites(calls);
     const sc: StatementContext = {
       ...base,
+      checkInterrupts: this.checkInterrupts,
       planner: {
         hashJoin: this.settings.get('enable_hashjoin') !== 'off',
         mergeJoin: this.settings.get('enable_mergejoin') !== 'off',
@@ -651,6 +706,9 @@ export class Session {
       return v === null ? '' : typeof v === 'string' ? v : formatText(b.type, v, this.typeContext());
     });
     const value = parts.join(', ');
+    if (name === 'statement_timeout' && !/^\s*\d+(\.\d+)?\s*(ms|s|min|h|d)?\s*$/i.test(value)) {
+      throw err('INVALID_PARAMETER_VALUE', `invalid value for parameter "statement_timeout": "${value}"`);
+    }
     if (name === 'query_memory_limit' && parseBytes(value) === undefined) {
       throw err('INVALID_PARAMETER_VALUE', `invalid value for parameter "query_memory_limit": "${value}"`);
     }
