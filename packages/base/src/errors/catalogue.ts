@@ -277,6 +277,7 @@ export const ERROR_CATALOGUE = {
     'INVALID_ARGUMENT',
     'An argument or setting value is invalid for the function or setting.',
   ),
+  BAD_COPY_FILE_FORMAT: spec('22P04', 400, 'INVALID_ARGUMENT', 'COPY data does not match its format or the table.'),
   INVALID_ESCAPE_SEQUENCE: spec('22025', 400, 'INVALID_ARGUMENT', 'A LIKE pattern or string escape is malformed.'),
   INVALID_TEXT_REPRESENTATION: spec(
     '22P02',

@@ -144,6 +144,29 @@ function isDefault(e: Expr): boolean {
   return e.kind === 'default';
 }
 
+/**
+ * Inserts rows given as values per column (undefined: the column's default) through INSERT's
+ * checks — NOT NULL, CHECK, foreign keys, unique indexes (COPY FROM's path).
+ */
+export function rowInserter(
+  sc: StatementContext,
+  bt: BoundTable,
+  binder: ExprBinder,
+): (row: (Datum | undefined)[]) => Promise<void> {
+  const checks = bindChecks(bt, binder);
+  const cols = bt.table.columns;
+  return async (given) => {
+    const row: Datum[] = new Array(cols.length);
+    for (let i = 0; i < cols.length; i++) {
+      const v = given[i];
+      row[i] = v !== undefined ? v : await defaultValue(sc, cols[i] as ColumnDesc, binder);
+    }
+    checkRow(sc, bt, row, checks);
+    await checkReferences(sc, bt.table, row);
+    await bt.codec.insert(sc.txn, row);
+  };
+}
+
 export async function runInsert(sc: StatementContext, stmt: InsertStmt): Promise<QueryResult> {
   const bt = await bindTable(sc, stmt.table);
   const valueExprs =

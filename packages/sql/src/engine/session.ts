@@ -24,6 +24,7 @@ import {
   type StatementContext,
   statementContext,
 } from './context.js';
+import { type CopyIo, runCopy } from './copy.js';
 import {
   createDatabase,
   createIndex,
@@ -86,9 +87,13 @@ function parseDurationMs(text: string): number {
   return Number(m[1]) * (unit[(m[2] ?? 'ms').toLowerCase()] as number);
 }
 
-/** How a statement is run: the parameter types the client declared (the extended protocol's Parse). */
+/**
+ * How a statement is run: the parameter types the client declared (the extended protocol's
+ * Parse), and for COPY the client's data in or out.
+ */
 export interface StatementOptions {
   readonly paramTypes?: readonly (SqlType | undefined)[];
+  readonly copy?: CopyIo;
 }
 
 /** The highest `$n` a statement mentions. */
@@ -444,7 +449,8 @@ export class Session {
         return r;
       } catch (e) {
         await txn.rollback();
-        if (!(isThinkLiteError(e) && e.retryable) || attempt >= IMPLICIT_ATTEMPTS || sent) throw e;
+        // A COPY's data cannot be read twice, nor rows already sent be taken back: no retry then.
+        if (!(isThinkLiteError(e) && e.retryable) || attempt >= IMPLICIT_ATTEMPTS || sent || options.copy) throw e;
         this.log.debug({ attempt, err: e.message }, 'implicit transaction retried');
       }
     }
@@ -568,7 +574,7 @@ export class Session {
           }
         : {}),
     };
-    const result = await this.dispatch(sc, stmt, params, sink);
+    const result = await this.dispatch(sc, stmt, params, sink, options.copy);
     await cache.flush(sc);
     return result;
   }
@@ -578,6 +584,7 @@ export class Session {
     stmt: StatementNode,
     params: readonly unknown[],
     sink?: RowSink,
+    copy?: CopyIo,
   ): Promise<QueryResult> {
     switch (stmt.kind) {
       case 'select':
@@ -635,6 +642,8 @@ export class Session {
         return alterTable(sc, stmt);
       case 'explain':
         return this.explain(sc, stmt, params);
+      case 'copy':
+        return runCopy(sc, stmt, copy);
       default:
         throw err('FEATURE_NOT_SUPPORTED', `${stmt.kind} statements are not supported yet`);
     }
