@@ -176,6 +176,11 @@ describe('plans with and without indexes', () => {
     expect((await plan('SELECT * FROM small JOIN big ON big.id = small.id'))[0]).toMatch(/^lookup join/);
     const [n] = await s.execute(q);
     expect(n?.rows).toEqual([[3000n]]);
+    // No index fits the other way round: the hash table is built on the smaller input.
+    const q2 = 'SELECT count(*) FROM small JOIN big ON big.small_id = small.id';
+    expect((await plan(q2))[1]).toBe('  ->  hash join (inner; built on the left)');
+    const [n2] = await s.execute(q2);
+    expect(n2?.rows).toEqual([[3000n]]);
   });
 
   it('use parameters of other integer types in key lookups', async () => {

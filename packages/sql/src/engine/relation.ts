@@ -525,7 +525,7 @@ async function joinRelations(
   // each left row (an index nested-loop "lookup join") instead of read whole.
   const lookup = (type === 'inner' || type === 'left') && right.table ? lookupPath(right.table, keys, nl) : undefined;
   const merge = keys.length > 0 ? mergeOrder(left, right, keys, nl) : undefined;
-  const method = keys.length === 0 ? 'nested loop' : await chooseJoin(sc, left, right, lookup !== undefined, merge);
+  const method = keys.length === 0 ? 'nested loop' : await chooseJoin(sc, left, right, lookup !== undefined, merge, type === 'inner');
   const estimate = joinEstimate(left, right, method === 'lookup' && lookup?.kind === 'point');
   if (method === 'lookup' && lookup && right.table) {
     const rt = right.table;
@@ -581,6 +581,36 @@ async function joinRelations(
       ),
       estimate,
       rows: () => mergeJoin(sc, spec, left.rows(), right.rows()),
+    };
+  }
+  // An inner hash join builds its table on the smaller input (by the statistics' estimates).
+  if (type === 'inner' && keys.length > 0 && (await smallerLeft(left, right))) {
+    return {
+      scope,
+      plan: planNode('hash join (inner; built on the left)', left.plan, right.plan),
+      estimate,
+      rows: async function* () {
+        const leftRows = await collect(sc, left, 'building a hash join');
+        const table = new Map<string, number[]>();
+        leftRows.forEach((l, i) => {
+          const k = keyOf([...l, ...nullsR], 'l');
+          if (k === undefined) return;
+          const list = table.get(k);
+          if (list) list.push(i);
+          else table.set(k, [i]);
+        });
+        for await (const batch of right.rows()) {
+          const out: Datum[][] = [];
+          for (const r of batch) {
+            const k = keyOf([...nullsL, ...r], 'r');
+            for (const i of k === undefined ? [] : (table.get(k) ?? [])) {
+              const l = leftRows[i] as Datum[];
+              if (matches([...l, ...r])) out.push(withUsing(l, r));
+            }
+          }
+          if (out.length > 0) yield out;
+        }
+      },
     };
   }
   return {
@@ -679,6 +709,7 @@ async function chooseJoin(
   right: Relation,
   canLookup: boolean,
   merge: { leftSorted: boolean; rightSorted: boolean } | undefined,
+  inner: boolean,
 ): Promise<'lookup' | 'merge' | 'hash'> {
   const enabled = sc.planner ?? DEFAULT_PLANNER_SETTINGS;
   const L = await left.estimate?.();
@@ -695,9 +726,18 @@ async function chooseJoin(
         : 2;
     costs.push(['merge', base + (enabled.mergeJoin ? 0 : DISABLED)]);
   }
-  costs.push(['hash', (known ? 2.5 * R + L : 1) + (enabled.hashJoin ? 0 : DISABLED)]);
+  // An inner join hashes the smaller side; outer joins hash the right one.
+  const [build, probe] = known && inner ? [Math.min(L, R), Math.max(L, R)] : [R ?? 0, L ?? 0];
+  costs.push(['hash', (known ? 2.5 * build + probe : 1) + (enabled.hashJoin ? 0 : DISABLED)]);
   costs.sort((a, b) => a[1] - b[1]);
   return (costs[0] as ['lookup' | 'merge' | 'hash', number])[0];
+}
+
+/** Whether the statistics estimate the left input smaller than the right (false when unknown). */
+async function smallerLeft(left: Relation, right: Relation): Promise<boolean> {
+  const L = await left.estimate?.();
+  const R = await right.estimate?.();
+  return L !== undefined && R !== undefined && L < R;
 }
 
 /** Estimated rows of a join: the left side's for a lookup of a unique key, else the larger side's. */
