@@ -58,6 +58,11 @@ export function boundsFromWhere(
   const out = new Map<number, ColumnBounds>();
   const add = (colSide: Expr, op: string, valSide: Expr) => {
     if (colSide.kind !== 'columnRef' || !isConstantSide(valSide)) return;
+    // Another table's column (a join's WHERE names them all): skip it without the cost of an error.
+    const names = colSide.names;
+    const name = names[names.length - 1];
+    const table = names.length > 1 ? names[names.length - 2] : undefined;
+    if (!bt.scope.columns.some((c) => c.name === name && (table === undefined || c.table === table))) return;
     let col: BoundExpr;
     try {
       col = binder.bind(colSide, bt.scope);
