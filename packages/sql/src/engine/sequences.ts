@@ -86,12 +86,13 @@ export class SequenceCache {
   }
 }
 
-/** The sequence calls of a statement, resolved to their sequences (the name must be a constant). */
-export async function resolveSequenceCalls(
-  sc: StatementContext,
-  exprs: readonly unknown[],
-): Promise<Map<object, SequenceDesc>> {
-  const out = new Map<object, SequenceDesc>();
+const callsByStatement = new WeakMap<object, FuncCall[]>();
+
+/** The nextval/currval/setval/lastval calls in `exprs` (remembered per statement node). */
+function sequenceCallsIn(exprs: readonly unknown[]): FuncCall[] {
+  const key = exprs.length === 1 && typeof exprs[0] === 'object' && exprs[0] !== null ? exprs[0] : undefined;
+  const known = key ? callsByStatement.get(key) : undefined;
+  if (known) return known;
   const calls: FuncCall[] = [];
   const visit = (v: unknown): void => {
     if (v === null || typeof v !== 'object') return;
@@ -106,6 +107,17 @@ export async function resolveSequenceCalls(
     for (const x of Object.values(node)) visit(x);
   };
   for (const e of exprs) visit(e);
+  if (key) callsByStatement.set(key, calls);
+  return calls;
+}
+
+/** The sequence calls of a statement, resolved to their sequences (the name must be a constant). */
+export async function resolveSequenceCalls(
+  sc: StatementContext,
+  exprs: readonly unknown[],
+): Promise<Map<object, SequenceDesc>> {
+  const out = new Map<object, SequenceDesc>();
+  const calls = sequenceCallsIn(exprs);
   for (const call of calls) {
     const fn = call.name[call.name.length - 1] as string;
     if (fn === 'lastval') continue;

@@ -111,8 +111,22 @@ export function oidFromText(type: OidTypeName, text: string, ctx: TypeContext): 
   }
 }
 
-/** Whether a statement calls a catalog information function or casts to an object-identifier type. */
-export function needsCatalogModel(stmt: unknown): boolean {
+const needsModel = new WeakMap<object, boolean>();
+
+/**
+ * Whether a statement calls a catalog information function or casts to an object-identifier type
+ * (remembered per statement: parsed statements are cached and reused).
+ */
+export function needsCatalogModel(stmt: object): boolean {
+  let known = needsModel.get(stmt);
+  if (known === undefined) {
+    known = walkNeedsModel(stmt);
+    needsModel.set(stmt, known);
+  }
+  return known;
+}
+
+function walkNeedsModel(stmt: unknown): boolean {
   const visit = (v: unknown): boolean => {
     if (v === null || typeof v !== 'object') return false;
     if (Array.isArray(v)) return v.some(visit);
