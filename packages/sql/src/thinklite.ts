@@ -3,6 +3,7 @@ import { createLogger, createRegistry, type Logger, type Registry, ThinkLiteErro
 import { LocalKv } from '@thinklite/kv';
 import { LmdbEngine } from '@thinklite/storage';
 import type { QueryResult, ResultColumn } from './engine/context.js';
+import type { CopyIo } from './engine/copy.js';
 import { SqlEngine } from './engine/engine.js';
 import type { Session } from './engine/session.js';
 import type { Statement } from './parser/ast.js';
@@ -197,6 +198,19 @@ export class ThinkLite {
       await producer;
       this.streaming = false;
     }
+  }
+
+  /**
+   * Runs one COPY statement with the data: `COPY t FROM STDIN` reads `io.input` (chunks of bytes
+   * or text, any size), `COPY t TO STDOUT` calls `io.output` with each chunk of text.
+   */
+  async copy(sql: string, io: CopyIo): Promise<Result> {
+    this.check();
+    const statements = parse(sql);
+    if (statements.length !== 1 || statements[0]?.kind !== 'copy') {
+      throw new ThinkLiteError('SYNTAX_ERROR', 'copy() runs exactly one COPY statement');
+    }
+    return toResult(await this.session.executeStatement(statements[0] as Statement, [], undefined, { copy: io }));
   }
 
   prepare(sql: string): PreparedStatement {

@@ -525,7 +525,10 @@ async function joinRelations(
   // each left row (an index nested-loop "lookup join") instead of read whole.
   const lookup = (type === 'inner' || type === 'left') && right.table ? lookupPath(right.table, keys, nl) : undefined;
   const merge = keys.length > 0 ? mergeOrder(left, right, keys, nl) : undefined;
-  const method = keys.length === 0 ? 'nested loop' : await chooseJoin(sc, left, right, lookup !== undefined, merge, type === 'inner');
+  const method =
+    keys.length === 0
+      ? 'nested loop'
+      : await chooseJoin(sc, left, right, lookup !== undefined, merge, type === 'inner');
   const estimate = joinEstimate(left, right, method === 'lookup' && lookup?.kind === 'point');
   if (method === 'lookup' && lookup && right.table) {
     const rt = right.table;

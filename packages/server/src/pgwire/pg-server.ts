@@ -1,0 +1,159 @@
+import { randomInt } from 'node:crypto';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { createRegistry, type Logger, type Registry, silentLogger } from '@thinklite/base';
+import type { SqlEngine } from '@thinklite/sql';
+import { type AuthConfig, Connection } from './connection.js';
+import { PgWireMetrics } from './metrics.js';
+import { parseScramVerifier, type ScramVerifier, scramVerifier } from './scram.js';
+
+export interface PgServerOptions {
+  /**
+   * 'trust' (the default) lets anyone in as any user; 'scram-sha-256' checks passwords. For
+   * SCRAM, `users` maps each user to a clear-text password or a PostgreSQL SCRAM verifier
+   * (`SCRAM-SHA-256$4096:<salt>$<StoredKey>:<ServerKey>`, as pg_authid stores it).
+   */
+  readonly auth?: 'trust' | 'scram-sha-256';
+  readonly users?: Readonly<Record<string, string>>;
+  /** PostgreSQL's max_connections: one more client gets FATAL 53300. Default 100. */
+  readonly maxConnections?: number;
+  /** The largest message a client may send, in bytes. Default 64 MiB. */
+  readonly messageBytesMax?: number;
+  /** How long a client may take from connecting to finishing authentication. Default 60 s. */
+  readonly authenticationTimeoutMs?: number;
+  readonly logger?: Logger;
+  readonly registry?: Registry;
+}
+
+/**
+ * The PostgreSQL wire protocol (v3) front end of a SqlEngine: psql, pgbench and every driver
+ * connect to it. One Session per connection.
+ *
+ *     const server = new PgServer(engine, { auth: 'scram-sha-256', users: { app: 'secret' } });
+ *     const { port } = await server.start({ host: '127.0.0.1', port: 5432 });
+ *     …
+ *     await server.stop();
+ */
+export class PgServer {
+  private readonly net: Server;
+  private readonly connections = new Map<number, Connection>();
+  private readonly sockets = new Set<Socket>();
+  private readonly auth: AuthConfig;
+  private readonly log: Logger;
+  private readonly metrics: PgWireMetrics;
+  private readonly maxConnections: number;
+  private readonly messageBytesMax: number;
+  private readonly authenticationTimeoutMs: number;
+  private nextProcessId = 1;
+  private nextConnectionId = 1;
+
+  constructor(
+    private readonly engine: SqlEngine,
+    options: PgServerOptions = {},
+  ) {
+    this.log = (options.logger ?? silentLogger()).child({ component: 'pgwire' });
+    this.metrics = new PgWireMetrics(options.registry ?? createRegistry());
+    this.maxConnections = options.maxConnections ?? 100;
+    this.messageBytesMax = options.messageBytesMax ?? 64 * 1024 * 1024;
+    this.authenticationTimeoutMs = options.authenticationTimeoutMs ?? 60_000;
+    if ((options.auth ?? 'trust') === 'trust') this.auth = { method: 'trust' };
+    else {
+      const users = new Map<string, ScramVerifier>();
+      for (const [user, secret] of Object.entries(options.users ?? {})) {
+        users.set(user, parseScramVerifier(secret) ?? scramVerifier(secret));
+      }
+      this.auth = { method: 'scram-sha-256', users };
+    }
+    this.net = createServer((socket) => this.accept(socket));
+    this.net.on('error', (e) => this.log.error({ err: e }, 'listener error'));
+  }
+
+  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
+  start(options: { host?: string; port?: number } = {}): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error) => reject(e);
+      this.net.once('error', onError);
+      this.net.listen(options.port ?? 5432, options.host ?? '127.0.0.1', () => {
+        this.net.off('error', onError);
+        const address = this.net.address() as AddressInfo;
+        this.log.info({ address: address.address, port: address.port }, 'listening');
+        resolve(address);
+      });
+    });
+  }
+
+  /** Stops listening, ends every connection (rolling back open transactions) and waits for them. */
+  async stop(): Promise<void> {
+    const closing = new Promise<void>((resolve) => this.net.close(() => resolve()));
+    const waits: Promise<void>[] = [];
+    for (const c of this.connections.values()) {
+      c.terminate();
+      waits.push(c.closed);
+    }
+    for (const s of this.sockets) s.destroySoon();
+    // Sockets that do not close promptly are destroyed.
+    const timer = setTimeout(() => {
+      for (const s of this.sockets) s.destroy();
+    }, 2000);
+    try {
+      await Promise.all(waits);
+      await closing;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private accept(socket: Socket): void {
+    const id = this.nextConnectionId++;
+    const overLimit = this.connections.size >= this.maxConnections;
+    const processId = this.nextProcessId++ & 0x7fffffff;
+    const key = { processId, secretKey: randomInt(0x7fffffff) };
+    const log = this.log.child({ conn: id, remote: `${socket.remoteAddress}:${socket.remotePort}` });
+    const conn = new Connection(
+      socket,
+      {
+        engine: this.engine,
+        auth: this.auth,
+        messageBytesMax: this.messageBytesMax,
+        metrics: this.metrics,
+        cancel: (pid, secret) => this.cancel(pid, secret),
+      },
+      log,
+      key,
+      overLimit,
+    );
+    this.sockets.add(socket);
+    // A connection over the limit is not counted: it only lives to send its refusal.
+    if (!overLimit) {
+      this.connections.set(processId, conn);
+      this.metrics.connectionsCurrent.inc();
+      this.metrics.connectionsTotal.inc();
+    }
+    // Clients that never finish authenticating lose their connection (authentication_timeout).
+    const timer = setTimeout(() => {
+      if (!conn.isReady) {
+        log.info('authentication timeout');
+        socket.destroy();
+      }
+    }, this.authenticationTimeoutMs);
+    timer.unref();
+    socket.once('close', () => {
+      clearTimeout(timer);
+      this.sockets.delete(socket);
+      void conn.closed.then(() => {
+        if (this.connections.get(processId) === conn) {
+          this.connections.delete(processId);
+          this.metrics.connectionsCurrent.dec();
+        }
+      });
+    });
+  }
+
+  /** A CancelRequest: a wrong key is ignored, as in PostgreSQL. */
+  private cancel(processId: number, secretKey: number): void {
+    const c = this.connections.get(processId);
+    if (c && c.secretKey === secretKey) {
+      this.log.info({ processId }, 'cancel request');
+      c.cancel();
+    } else this.log.info({ processId }, 'cancel request with an unknown key ignored');
+  }
+}
