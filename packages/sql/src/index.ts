@@ -4,7 +4,7 @@ export type { QueryResult, ResultColumn, RowSink } from './engine/context.js';
 export type { CopyIo } from './engine/copy.js';
 export { SqlEngine } from './engine/engine.js';
 export { DEFAULT_SETTINGS, Session, type StatementOptions } from './engine/session.js';
-export { initParser, parse, parseOne } from './parser/index.js';
+export { errorPosition, initParser, parse, parseOne } from './parser/index.js';
 export type { Column, OpenOptions, PreparedStatement, Result } from './thinklite.js';
 export { ThinkLite } from './thinklite.js';
 export * from './types/index.js';

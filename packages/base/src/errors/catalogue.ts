@@ -26,7 +26,9 @@ export type GrpcStatusName =
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
   | 'UNIMPLEMENTED'
-  | 'CANCELLED';
+  | 'CANCELLED'
+  | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED';
 
 function spec(sqlstate: string, http: number, grpc: GrpcStatusName, summary: string, retryable = false): ErrorSpec {
   return { sqlstate, http, grpc, retryable, summary };
@@ -366,6 +368,16 @@ export const ERROR_CATALOGUE = {
     'FAILED_PRECONDITION',
     'The object is in use (a session is busy with another statement).',
   ),
+  PROTOCOL_VIOLATION: spec(
+    '08P01',
+    400,
+    'INVALID_ARGUMENT',
+    'A client broke the wire protocol (a malformed or out-of-place message).',
+  ),
+  TOO_MANY_CONNECTIONS: spec('53300', 503, 'RESOURCE_EXHAUSTED', 'The server has as many connections as it allows.'),
+  INVALID_PASSWORD: spec('28P01', 401, 'UNAUTHENTICATED', 'Password authentication failed.'),
+  INVALID_AUTHORIZATION_SPECIFICATION: spec('28000', 401, 'UNAUTHENTICATED', 'The user may not connect this way.'),
+  ADMIN_SHUTDOWN: spec('57P01', 503, 'UNAVAILABLE', 'The server is shutting down and ended the connection.'),
   QUERY_CANCELED: spec('57014', 408, 'CANCELLED', 'The statement was cancelled by the client or by its timeout.'),
   OBJECT_NOT_IN_PREREQUISITE_STATE: spec(
     '55000',

@@ -25,8 +25,9 @@ export class SqlEngine implements SessionHost {
     return new SqlEngine(kv, options.logger ?? createLogger({ level: 'silent' }));
   }
 
-  session(database = 'thinklite'): Session {
-    return new Session(this, database);
+  /** A session on `database` as `user` (what current_user and the catalog's owners report). */
+  session(database = 'thinklite', user = 'thinklite'): Session {
+    return new Session(this, database, user);
   }
 
   /** Rows written per table since its statistics were last gathered. */

@@ -729,6 +729,10 @@ export class Session {
       this.settings.set(name, on ? 'on' : 'off');
       return done('SET');
     }
+    if (name === 'client_encoding' && !/^(utf-?8|unicode|sql_ascii)$/i.test(value.trim())) {
+      // Every string goes out as UTF-8: other encodings are refused, not silently ignored.
+      throw err('FEATURE_NOT_SUPPORTED', `conversion between ${value} and UTF8 is not supported`);
+    }
     if (name === 'timezone') {
       // Validate now: a bad zone is an error at SET time, as in PostgreSQL.
       formatText(Types.timestamptz, 0n, { timeZone: value });
