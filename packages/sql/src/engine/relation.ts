@@ -530,6 +530,9 @@ async function joinRelations(
       ? 'nested loop'
       : await chooseJoin(sc, left, right, lookup !== undefined, merge, type === 'inner');
   const estimate = joinEstimate(left, right, method === 'lookup' && lookup?.kind === 'point');
+  // Under EXPLAIN, each join shows the rows the statistics expect of it.
+  const estimated = sc.explaining ? await estimate() : undefined;
+  const est = estimated === undefined ? '' : ` (estimated rows=${Math.round(estimated)})`;
   if (method === 'lookup' && lookup && right.table) {
     const rt = right.table;
     const keysEqual = (row: Datum[]) =>
@@ -540,7 +543,7 @@ async function joinRelations(
       });
     return {
       scope,
-      plan: planNode(`lookup join (${type}) on ${describeAccess(rt, lookup, right.neededColumns)}`, left.plan),
+      plan: planNode(`lookup join (${type}) on ${describeAccess(rt, lookup, right.neededColumns)}${est}`, left.plan),
       estimate,
       ...(left.order ? { order: left.order } : {}),
       rows: async function* () {
@@ -578,7 +581,7 @@ async function joinRelations(
     return {
       scope,
       plan: planNode(
-        `merge join (${type}; left ${sortedness(merge.leftSorted)}, right ${sortedness(merge.rightSorted)})`,
+        `merge join (${type}; left ${sortedness(merge.leftSorted)}, right ${sortedness(merge.rightSorted)})${est}`,
         left.plan,
         right.plan,
       ),
@@ -590,7 +593,7 @@ async function joinRelations(
   if (type === 'inner' && keys.length > 0 && (await smallerLeft(left, right))) {
     return {
       scope,
-      plan: planNode('hash join (inner; built on the left)', left.plan, right.plan),
+      plan: planNode(`hash join (inner; built on the left)${est}`, left.plan, right.plan),
       estimate,
       rows: async function* () {
         const leftRows = await collect(sc, left, 'building a hash join');
@@ -618,7 +621,11 @@ async function joinRelations(
   }
   return {
     scope,
-    plan: planNode(keys.length > 0 ? `hash join (${type})` : `nested loop (${type} join)`, left.plan, right.plan),
+    plan: planNode(
+      `${keys.length > 0 ? `hash join (${type})` : `nested loop (${type} join)`}${est}`,
+      left.plan,
+      right.plan,
+    ),
     estimate,
     rows: async function* () {
       const rightRows = await collect(sc, right, 'building a hash join');
