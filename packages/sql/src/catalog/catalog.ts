@@ -17,10 +17,34 @@ export function encodeDescriptor(d: Descriptor): Buffer {
   );
 }
 
+/**
+ * Decoded descriptors by their stored text, shared by every statement: a statement still reads
+ * the descriptor's bytes in its own transaction (so it sees its own snapshot), but the same bytes
+ * decode only once. The objects are frozen, so no caller can change a shared one.
+ */
+const decoded = new Map<string, Descriptor>();
+const DECODED_MAX = 1024;
+
 export function decodeDescriptor(raw: Uint8Array): Descriptor {
-  return JSON.parse(Buffer.from(raw).toString('utf8'), (_k, v) =>
-    v !== null && typeof v === 'object' && typeof v.$big === 'string' ? BigInt(v.$big) : v,
-  ) as Descriptor;
+  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+  const hit = decoded.get(text);
+  if (hit) return hit;
+  const d = deepFreeze(
+    JSON.parse(text, (_k, v) =>
+      v !== null && typeof v === 'object' && typeof v.$big === 'string' ? BigInt(v.$big) : v,
+    ) as Descriptor,
+  );
+  if (decoded.size >= DECODED_MAX) decoded.delete(decoded.keys().next().value as string);
+  decoded.set(text, d);
+  return d;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
 }
 
 /** A descriptor before it is stored: no id or version yet (distributes over the union). */

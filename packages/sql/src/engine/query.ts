@@ -47,6 +47,18 @@ export interface BoundTable {
   readonly scope: Scope;
 }
 
+/** Codecs by (frozen, shared) descriptor: a table's encoding is worked out once per version. */
+const codecs = new WeakMap<TableDesc, TableCodec>();
+
+export function codecOf(table: TableDesc): TableCodec {
+  let c = codecs.get(table);
+  if (!c) {
+    c = new TableCodec(table);
+    codecs.set(table, c);
+  }
+  return c;
+}
+
 export async function bindTable(sc: StatementContext, ref: TableRef): Promise<BoundTable> {
   const table = await sc.catalog.resolveTable(sc.database, sc.searchPath, ref.name);
   const alias = ref.alias?.name ?? table.name;
@@ -57,7 +69,7 @@ export async function bindTable(sc: StatementContext, ref: TableRef): Promise<Bo
     table: alias,
     hidden: c.hidden === true,
   }));
-  return { table, codec: new TableCodec(table), scope: { columns } };
+  return { table, codec: codecOf(table), scope: { columns } };
 }
 
 /**
