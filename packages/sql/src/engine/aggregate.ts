@@ -24,8 +24,25 @@ export function isAggregateCall(e: Expr): e is FuncCall {
 }
 
 /** The aggregate calls inside an expression (not inside subqueries). */
-export function findAggregates(e: Expr | undefined, out: FuncCall[] = []): FuncCall[] {
-  if (!e) return out;
+const aggregatesIn = new WeakMap<object, readonly FuncCall[]>();
+
+/**
+ * The aggregate calls in `e` (not inside subqueries), appended to `out` if given. Remembered per
+ * expression node: parsed statements are cached and reused, and this runs for every statement.
+ */
+export function findAggregates(e: Expr | undefined, out?: FuncCall[]): FuncCall[] {
+  if (!e) return out ?? [];
+  let found = aggregatesIn.get(e);
+  if (!found) {
+    found = Object.freeze(scanAggregates(e, []));
+    aggregatesIn.set(e, found);
+  }
+  if (!out) return found as FuncCall[];
+  out.push(...found);
+  return out;
+}
+
+function scanAggregates(e: Expr, out: FuncCall[]): FuncCall[] {
   if (isAggregateCall(e)) {
     out.push(e);
     return out;

@@ -255,7 +255,18 @@ export interface ColumnUsage {
   readonly names: ReadonlySet<string>;
 }
 
+const usageOf = new WeakMap<SelectStmt, ColumnUsage>();
+
 export function columnUsage(stmt: SelectStmt): ColumnUsage {
+  let usage = usageOf.get(stmt);
+  if (!usage) {
+    usage = scanColumnUsage(stmt);
+    usageOf.set(stmt, usage);
+  }
+  return usage;
+}
+
+function scanColumnUsage(stmt: SelectStmt): ColumnUsage {
   const names = new Set<string>();
   let all = false;
   const visit = (v: unknown): void => {
