@@ -183,6 +183,37 @@ describe('plans with and without indexes', () => {
     expect(n2?.rows).toEqual([[3000n]]);
   });
 
+  it('join a FROM list in the order the statistics favour, keeping `*` in the order written', async () => {
+    const s = await session();
+    await s.execute('CREATE TABLE big (id int PRIMARY KEY, small_id int, v text)');
+    await s.execute('CREATE TABLE small (id int PRIMARY KEY, name text)');
+    await s.execute("INSERT INTO big SELECT g, g % 10, 'v' || g FROM generate_series(1, 2000) g");
+    await s.execute("INSERT INTO small SELECT g, 'n' || g FROM generate_series(0, 9) g");
+    await s.execute('ANALYZE');
+    const plan = async (q: string) => ((await s.execute(`EXPLAIN ${q}`))[0]?.rows ?? []).map((r) => String(r[0]));
+    const q = 'SELECT * FROM big, small WHERE small.id = big.small_id AND big.id <= 3';
+    // Written big-first; the join starts from the input estimated smaller.
+    const scans = async () => (await plan(q)).filter((l) => l.includes(' scan of ')).map((l) => l.trim());
+    expect(await scans()).toEqual([
+      '->  full scan of small@small_pkey (estimated rows=10)',
+      expect.stringMatching(/^-> {2}range scan of big@big_pkey/),
+    ]);
+    const [r] = await s.execute(q);
+    expect(r?.columns.map((c) => c.name)).toEqual(['id', 'small_id', 'v', 'id', 'name']);
+    expect(r?.rows.map((row) => row.map(String)).sort()).toEqual([
+      ['1', '1', 'v1', '1', 'n1'],
+      ['2', '2', 'v2', '2', 'n2'],
+      ['3', '3', 'v3', '3', 'n3'],
+    ]);
+    // from_collapse_limit = 1: the order written, the same rows and columns.
+    await s.execute('SET from_collapse_limit = 1');
+    expect((await scans())[0]).toMatch(/^-> {2}range scan of big@big_pkey/);
+    const [w] = await s.execute(q);
+    expect(w?.columns.map((c) => c.name)).toEqual(['id', 'small_id', 'v', 'id', 'name']);
+    expect(w?.rows.map((row) => row.map(String)).sort()).toEqual(r?.rows.map((row) => row.map(String)).sort());
+    await expect(s.execute('SET from_collapse_limit = 0')).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
+  });
+
   it('use parameters of other integer types in key lookups', async () => {
     const s = await session();
     await s.execute('CREATE TABLE k (id bigint PRIMARY KEY, v text)');

@@ -92,9 +92,16 @@ export interface PlannerSettings {
   readonly mergeJoin: boolean;
   /** Nested loops, including the index nested-loop (lookup) join. */
   readonly nestLoop: boolean;
+  /** FROM lists longer than this are joined in the order written (PostgreSQL's from_collapse_limit). */
+  readonly fromCollapseLimit: number;
 }
 
-export const DEFAULT_PLANNER_SETTINGS: PlannerSettings = { hashJoin: true, mergeJoin: true, nestLoop: true };
+export const DEFAULT_PLANNER_SETTINGS: PlannerSettings = {
+  hashJoin: true,
+  mergeJoin: true,
+  nestLoop: true,
+  fromCollapseLimit: 8,
+};
 
 /** A query's result kept for reuse (a CTE). */
 export interface MaterializedQuery {

@@ -324,24 +324,78 @@ export async function planFrom(
 ): Promise<Relation> {
   if (from.length === 0) return { scope: { columns: [] }, plan: planNode('result (one row)'), rows: () => [[[]]] };
   checkDuplicateAliases(from);
-  let rel = await planFromItem(sc, from[0] as FromItem, binder, where, usage);
+  const items: Relation[] = [];
+  for (const item of from) items.push(await planFromItem(sc, item, binder, where, usage));
   // A comma is a cross join, but the WHERE clause's equalities between the two sides key it.
   const hints = conjunctsOf(where);
-  for (const item of from.slice(1)) {
-    const next = await planFromItem(sc, item, binder, where, usage);
-    rel = counted(
-      sc,
-      await joinRelations(
-        sc,
-        { joinType: 'inner', natural: false, using: [], location: item.location },
-        rel,
-        next,
-        binder,
-        hints,
-      ),
-    );
+  const join = async (left: Relation, right: Relation, location: number) =>
+    joinRelations(sc, { joinType: 'inner', natural: false, using: [], location }, left, right, binder, hints);
+  const order = await joinOrder(sc, items, join);
+  let rel = items[order[0] as number] as Relation;
+  for (const i of order.slice(1)) {
+    rel = counted(sc, await join(rel, items[i] as Relation, (from[i] as FromItem).location));
   }
-  return rel;
+  if (order.every((i, k) => i === k)) return rel;
+  // Joined in another order: `*` still lists the items' columns in the order written.
+  const offsets = new Map<number, number>();
+  let at = 0;
+  for (const i of order) {
+    offsets.set(i, at);
+    at += (items[i] as Relation).scope.columns.length;
+  }
+  const starOrder = items.flatMap((item, i) => {
+    const base = offsets.get(i) as number;
+    const own = item.scope.starOrder ?? item.scope.columns.map((_, c) => c);
+    return own.map((c) => base + c);
+  });
+  return { ...rel, scope: { ...rel.scope, starOrder } };
+}
+
+/**
+ * The order to join a FROM list's items in (all inner joins, so any order gives the same rows):
+ * greedily, starting from the item the statistics expect fewest rows of, each time the item
+ * joined by a WHERE equality that leaves the fewest rows (ties: the smaller item). Without
+ * statistics for every item, or with more items than from_collapse_limit (PostgreSQL's setting,
+ * default 8), the order written.
+ */
+async function joinOrder(
+  sc: StatementContext,
+  items: readonly Relation[],
+  join: (left: Relation, right: Relation, location: number) => Promise<Relation>,
+): Promise<number[]> {
+  const written = items.map((_, i) => i);
+  const limit = sc.planner?.fromCollapseLimit ?? DEFAULT_PLANNER_SETTINGS.fromCollapseLimit;
+  if (items.length < 2 || items.length > limit) return written;
+  const sizes: number[] = [];
+  for (const item of items) {
+    const n = await item.estimate?.();
+    if (n === undefined) return written;
+    sizes.push(n);
+  }
+  const remaining = new Set(written);
+  const first = written.reduce((a, b) => ((sizes[b] as number) < (sizes[a] as number) ? b : a));
+  const order = [first];
+  remaining.delete(first);
+  let current = items[first] as Relation;
+  while (remaining.size > 0) {
+    let best: { i: number; keyed: boolean; rows: number; rel: Relation } | undefined;
+    for (const i of remaining) {
+      const rel = await join(current, items[i] as Relation, -1);
+      const keyed = !rel.plan.label.startsWith('nested loop');
+      const rows = (await rel.estimate?.()) ?? Number.POSITIVE_INFINITY;
+      const better =
+        !best ||
+        (keyed && !best.keyed) ||
+        (keyed === best.keyed &&
+          (rows < best.rows || (rows === best.rows && (sizes[i] as number) < (sizes[best.i] as number))));
+      if (better) best = { i, keyed, rows, rel };
+    }
+    const chosen = best as { i: number; rel: Relation };
+    order.push(chosen.i);
+    remaining.delete(chosen.i);
+    current = chosen.rel;
+  }
+  return order;
 }
 
 /** PostgreSQL refuses one name for two FROM items (42712). */

@@ -64,6 +64,7 @@ export const DEFAULT_SETTINGS: Readonly<Record<string, string>> = {
   enable_hashjoin: 'on',
   enable_mergejoin: 'on',
   enable_nestloop: 'on',
+  from_collapse_limit: '8',
   extra_float_digits: '1',
   integer_datetimes: 'on',
   intervalstyle: 'postgres',
@@ -563,6 +564,7 @@ export class Session {
         hashJoin: this.settings.get('enable_hashjoin') !== 'off',
         mergeJoin: this.settings.get('enable_mergejoin') !== 'off',
         nestLoop: this.settings.get('enable_nestloop') !== 'off',
+        fromCollapseLimit: Number.parseInt(this.settings.get('from_collapse_limit') ?? '8', 10) || 8,
       },
       env: { ...base.env, sequences: cache },
       ...(calls.size > 0 ? { sequenceCalls: calls } : {}),
@@ -715,6 +717,9 @@ export class Session {
       return v === null ? '' : typeof v === 'string' ? v : formatText(b.type, v, this.typeContext());
     });
     const value = parts.join(', ');
+    if (name === 'from_collapse_limit' && !/^\s*[1-9]\d*\s*$/.test(value)) {
+      throw err('INVALID_PARAMETER_VALUE', `invalid value for parameter "from_collapse_limit": "${value}"`);
+    }
     if (name === 'statement_timeout' && !/^\s*\d+(\.\d+)?\s*(ms|s|min|h|d)?\s*$/i.test(value)) {
       throw err('INVALID_PARAMETER_VALUE', `invalid value for parameter "statement_timeout": "${value}"`);
     }
