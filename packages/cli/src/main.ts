@@ -4,6 +4,7 @@
  *
  *     thinklite app.tlite                      embedded: the directory is the database
  *     thinklite sql --url postgres://u@h:p/db  a server over the PostgreSQL protocol
+ *     thinklite start [--store DIR …]          run a node (see start.ts)
  *     … -e "SELECT 1"                          run SQL and exit (non-zero on error)
  *     … < script.sql                           run a script from standard input
  *     … --csv | --json                         output format
@@ -19,6 +20,8 @@ import { Shell } from './shell.js';
 
 const USAGE = `usage: thinklite FILE.tlite [options]
        thinklite sql --url postgres://user@host:port/db [options]
+       thinklite start [--store DIR] [--sql-addr HOST:PORT] [--http-addr HOST:PORT] …  run a node
+                                                (thinklite start --help for its options)
 options:
   -e, --execute SQL   run SQL (statements and meta-commands) and exit
   -f, --file FILE     run a script file and exit
@@ -28,6 +31,7 @@ options:
 `;
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'start') return (await import('./start.js')).start(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -99,6 +99,27 @@ export function portalSuspended(w: MessageWriter): void {
   w.empty('s');
 }
 
+/**
+ * CopyInResponse ('G') / CopyOutResponse ('H'): the overall format (0 text — CSV is text too) and
+ * a format code per column.
+ */
+export function copyResponse(w: MessageWriter, direction: 'in' | 'out', columns: number): void {
+  w.begin(direction === 'in' ? 'G' : 'H')
+    .byte(0)
+    .int16(columns);
+  for (let i = 0; i < columns; i++) w.int16(0);
+  w.end();
+}
+
+/** CopyData ('d') carrying text. */
+export function copyData(w: MessageWriter, text: string): void {
+  w.begin('d').utf8(text).end();
+}
+
+export function copyDone(w: MessageWriter): void {
+  w.empty('c');
+}
+
 /** ErrorResponse ('E') or NoticeResponse ('N'): typed fields, each a code byte and a string. */
 export function errorResponse(w: MessageWriter, e: WireError, type: 'E' | 'N' = 'E'): void {
   w.begin(type);
@@ -113,6 +134,7 @@ export function errorResponse(w: MessageWriter, e: WireError, type: 'E' | 'N' = 
   field('D', e.detail);
   field('H', e.hint);
   field('P', e.position);
+  field('W', e.where);
   field('s', e.schema);
   field('t', e.table);
   field('c', e.column);

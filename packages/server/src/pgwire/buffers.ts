@@ -79,6 +79,15 @@ export class MessageWriter {
     return this;
   }
 
+  /** A UTF-8 string without terminator or length (CopyData's payload). */
+  utf8(s: string): this {
+    const n = Buffer.byteLength(s);
+    this.ensure(n);
+    this.buf.write(s, this.pos, 'utf8');
+    this.pos += n;
+    return this;
+  }
+
   /** A length-prefixed value (Int32 length, then the bytes; -1 for NULL), as in DataRow. */
   value(b: Uint8Array | null): this {
     if (b === null) return this.int32(-1);

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { Logger } from '@thinklite/base';
+import { type Logger, ThinkLiteError } from '@thinklite/base';
 import {
   type Datum,
   formatText,
@@ -34,6 +34,32 @@ import { REPORTED, setStatement, startupSettings } from './startup-settings.js';
  */
 
 type Statement = ReturnType<typeof parse>[number];
+type CopyStatement = Extract<Statement, { kind: 'copy' }>;
+
+/**
+ * One COPY … FROM STDIN seen from the protocol: copy-in mode starts when the engine first asks
+ * for data (so a COPY that fails before reading — a missing table — answers with just an error)
+ * and lasts until the client sends CopyDone or CopyFail, whatever the engine did meanwhile.
+ */
+interface CopyIn {
+  /** CopyInResponse has been sent. */
+  started: boolean;
+  /** The client has left copy-in mode (CopyDone, CopyFail, an out-of-place message). */
+  ended: boolean;
+  /** Why the input failed, when it did: reported instead of what the engine makes of it. */
+  failure?: unknown;
+}
+
+/** A COPY whose error was sent early (before draining the client's data): the caller sends no other. */
+class CopyErrorReported extends Error {
+  constructor() {
+    super('COPY error already reported');
+  }
+}
+
+function connectionGone(): ProtocolError {
+  return new ProtocolError(SqlState.ADMIN_SHUTDOWN, 'connection closed', true);
+}
 
 /** How clients prove who they are. */
 export type AuthConfig =
@@ -123,6 +149,12 @@ export class Connection {
   private skipUntilSync = false;
   private readonly reported = new Map<string, string>();
   private processing = false;
+  /** The server is shutting down: a COPY waiting for data gives up. */
+  private terminating = false;
+  /** Wakes a COPY that waits for the client's data. */
+  private inputWaiter: (() => void) | undefined;
+  /** A message read while draining a failed COPY that was not COPY data: handled next. */
+  private pushedBack: FrontendMessage | undefined;
   private loop: Promise<void> = Promise.resolve();
   private closedResolve!: () => void;
   /** Resolves once the connection has closed and its session has been cleaned up. */
@@ -163,6 +195,9 @@ export class Connection {
     this.session?.cancel?.();
     this.socket.end();
     this.socket.destroySoon?.();
+    // A COPY waiting for the client's data stops waiting.
+    this.terminating = true;
+    this.wakeInput();
   }
 
   /** True once startup and authentication have completed. */
@@ -181,6 +216,7 @@ export class Connection {
     if (this.processing) {
       // Pipelined input piles up while a statement runs; stop reading past a bound.
       if (this.decoder.pending > INPUT_PAUSE_BYTES) this.socket.pause();
+      this.wakeInput();
       return;
     }
     this.processing = true;
@@ -191,6 +227,12 @@ export class Connection {
     try {
       for (;;) {
         if (this.phase === 'closed') return;
+        const pushed = this.pushedBack;
+        if (pushed) {
+          this.pushedBack = undefined;
+          await this.handleMessage(pushed);
+          continue;
+        }
         const frame = this.decoder.next();
         if (!frame) break;
         if (frame.type === '') await this.handleStartup(frame.body);
@@ -204,6 +246,12 @@ export class Connection {
       // No await separates the last next() from here, so no bytes can be waiting unseen.
       this.processing = false;
     }
+  }
+
+  private wakeInput(): void {
+    const w = this.inputWaiter;
+    this.inputWaiter = undefined;
+    w?.();
   }
 
   /** Sends a FATAL error (for a ProtocolError or anything unexpected) and closes the connection. */
@@ -459,7 +507,7 @@ export class Connection {
       }
     } catch (e) {
       if (e instanceof ProtocolError && e.fatal) throw e;
-      this.sendError(toWireError(e));
+      if (!(e instanceof CopyErrorReported)) this.sendError(toWireError(e));
       this.skipUntilSync = true;
       this.reportChanges();
     }
@@ -588,7 +636,23 @@ export class Connection {
     const nothing = { start: () => undefined, rows: () => true };
     if (implicit) await session.stream(fixed().begin, [], nothing);
     let failed = false;
+    let fatal: unknown;
     for (const stmt of statements) {
+      if (stmt.kind === 'copy') {
+        try {
+          const r = await this.runCopy(stmt, [], {});
+          out.commandComplete(this.writer, r.command);
+          this.countStatement(r.command);
+          continue;
+        } catch (e) {
+          if (e instanceof ProtocolError && e.fatal) fatal = e;
+          else if (!(e instanceof CopyErrorReported)) this.sendError(wireError(e, stmt.span));
+          failed = true;
+          break;
+        } finally {
+          this.reportChanges();
+        }
+      }
       const cursor = new RowCursor((sink) => session.stream(stmt, [], sink));
       try {
         await this.runPortal(cursor, 0, (cols) => cols.map(() => 0), true);
@@ -603,6 +667,10 @@ export class Connection {
       } finally {
         this.reportChanges();
       }
+    }
+    if (fatal !== undefined) {
+      if (implicit) await session.stream(fixed().rollback, [], nothing).catch(() => undefined);
+      throw fatal;
     }
     if (implicit) {
       try {
@@ -760,6 +828,21 @@ export class Connection {
       out.commandComplete(this.writer, portal.completed.startsWith('SELECT') ? 'SELECT 0' : portal.completed);
       return;
     }
+    if (stmt.kind === 'copy') {
+      await this.settle();
+      try {
+        const r = await this.runCopy(stmt, portal.params, { paramTypes: portal.paramTypes });
+        portal.completed = r.command;
+        out.commandComplete(this.writer, r.command);
+        this.countStatement(r.command);
+      } catch (e) {
+        this.portals.delete(name);
+        throw e instanceof ProtocolError || e instanceof CopyErrorReported ? e : wrapWithPosition(e, stmt);
+      } finally {
+        this.reportChanges();
+      }
+      return;
+    }
     if (!portal.cursor) {
       await this.settle();
       const paramTypes = portal.paramTypes;
@@ -793,6 +876,186 @@ export class Connection {
     }
   }
 
+  // ---- COPY (PostgreSQL documentation, "Message Flow", "COPY Operations") ----
+
+  /**
+   * Runs a COPY statement with the client's side of the sub-protocol. TO STDOUT: CopyOutResponse,
+   * a CopyData per chunk of output (awaiting the socket: backpressure), CopyDone. FROM STDIN:
+   * CopyInResponse when the engine first wants data, then the client's CopyData payloads as the
+   * engine's input, read from the socket only as fast as the engine takes them; CopyDone ends
+   * the input, CopyFail fails the statement with 57014. After the engine fails or stops early,
+   * the client's remaining data is read and dropped up to its CopyDone/CopyFail, so the next
+   * message is read in step; the error goes out before that (as soon as it is known).
+   */
+  private async runCopy(
+    stmt: CopyStatement,
+    params: readonly unknown[],
+    options: { paramTypes?: readonly (SqlType | undefined)[] },
+  ): Promise<QueryResult> {
+    const session = this.session as Session;
+    const nothing = { start: () => undefined, rows: () => true };
+    const columns = await this.copyColumnCount(stmt);
+    if (stmt.direction === 'to') {
+      let started = false;
+      const begin = () => {
+        if (started) return;
+        started = true;
+        out.copyResponse(this.writer, 'out', columns);
+      };
+      const output = (chunk: string): Promise<void> | undefined => {
+        if (this.phase === 'closed') throw new ThinkLiteError('QUERY_CANCELED', 'connection closed');
+        begin();
+        out.copyData(this.writer, chunk);
+        return this.writer.length > OUTPUT_FLUSH_BYTES ? this.flush() : undefined;
+      };
+      try {
+        const r = await session.stream(stmt, params, nothing, { ...options, copy: { output } });
+        begin(); // no rows and no header: still a (empty) copy-out
+        out.copyDone(this.writer);
+        return r;
+      } catch (e) {
+        // Copy-out mode ends with the ErrorResponse itself.
+        if (this.phase === 'closed') throw connectionGone();
+        throw e;
+      }
+    }
+    const state: CopyIn = { started: false, ended: false };
+    let result: QueryResult;
+    try {
+      result = await session.stream(stmt, params, nothing, {
+        ...options,
+        copy: { input: this.copyInput(state, columns) },
+      });
+    } catch (e) {
+      const failure = state.failure ?? e;
+      if (failure instanceof ProtocolError && failure.fatal) throw failure;
+      if (this.phase === 'closed') throw connectionGone();
+      if (!state.started || state.ended) throw failure;
+      // The client is still sending: tell it now, then read its data up to CopyDone/CopyFail.
+      this.sendError(wireError(failure, stmt.span));
+      await this.flush();
+      await this.drainCopy(state);
+      throw new CopyErrorReported();
+    }
+    // The engine stopped at the end marker `\.`: the rest up to CopyDone is ignored.
+    if (state.started && !state.ended) await this.drainCopy(state);
+    return result;
+  }
+
+  /** How many columns a COPY reads or writes (its CopyIn/OutResponse says so); 0 if unknown — the statement will fail then. */
+  private async copyColumnCount(stmt: CopyStatement): Promise<number> {
+    const source = stmt.source;
+    if (source.kind === 'table' && source.columns.length > 0) return source.columns.length;
+    try {
+      const query =
+        source.kind === 'query'
+          ? source.query
+          : (parse(
+              `SELECT * FROM ${source.table.map((n) => `"${n.replaceAll('"', '""')}"`).join('.')}`,
+            )[0] as Statement);
+      return (await (this.session as Session).describe(query)).columns.length;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** The client's CopyData payloads as the engine's input (one pull, one message). */
+  private copyInput(state: CopyIn, columns: number): AsyncIterable<Uint8Array> {
+    const fail = (failure: unknown, message: string): never => {
+      state.failure = failure;
+      state.ended = true;
+      // The engine passes a ThinkLiteError on unchanged; runCopy reports `failure` itself.
+      throw failure instanceof ThinkLiteError ? failure : new ThinkLiteError('QUERY_CANCELED', message);
+    };
+    const next = async (): Promise<IteratorResult<Uint8Array>> => {
+      if (state.ended) return { done: true, value: undefined };
+      if (!state.started) {
+        state.started = true;
+        out.copyResponse(this.writer, 'in', columns);
+        await this.flush();
+      }
+      for (;;) {
+        let msg: FrontendMessage;
+        let type: string;
+        try {
+          ({ msg, type } = await this.nextCopyMessage());
+        } catch (e) {
+          return fail(e, 'COPY from stdin failed: connection lost');
+        }
+        switch (msg.kind) {
+          case 'copyData':
+            if (msg.data.length === 0) continue;
+            return { done: false, value: msg.data };
+          case 'copyDone':
+            state.ended = true;
+            return { done: true, value: undefined };
+          case 'copyFail':
+            return fail(
+              new ThinkLiteError('QUERY_CANCELED', `COPY from stdin failed: ${msg.message}`),
+              'COPY from stdin failed',
+            );
+          case 'flush':
+          case 'sync':
+            // Ignored in copy-in mode (libpq sends Sync right after an extended-protocol COPY).
+            continue;
+          case 'terminate':
+            this.phase = 'closed';
+            this.socket.end();
+            return fail(connectionGone(), 'COPY from stdin failed: connection closed');
+          default: {
+            const hex = type.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0');
+            return fail(
+              new ProtocolError(SqlState.PROTOCOL_VIOLATION, `unexpected message type 0x${hex} during COPY from stdin`),
+              'COPY from stdin failed: protocol violation',
+            );
+          }
+        }
+      }
+    };
+    return {
+      [Symbol.asyncIterator]: () => ({
+        next,
+        // The engine stops reading early (end marker, error): runCopy drains what the client still sends.
+        return: async () => ({ done: true, value: undefined }),
+      }),
+    };
+  }
+
+  /** The next message while the client is in copy-in mode: read only when the engine wants it. */
+  private async nextCopyMessage(): Promise<{ msg: FrontendMessage; type: string }> {
+    for (;;) {
+      if (this.phase === 'closed' || this.terminating) throw connectionGone();
+      const frame = this.decoder.next();
+      if (frame) return { msg: decodeMessage(frame.type, frame.body), type: frame.type };
+      await this.flush();
+      if (this.socket.isPaused()) this.socket.resume();
+      await new Promise<void>((resolve) => {
+        this.inputWaiter = resolve;
+      });
+    }
+  }
+
+  /** Reads and drops the rest of a COPY's data, up to the client's CopyDone or CopyFail. */
+  private async drainCopy(state: CopyIn): Promise<void> {
+    while (!state.ended) {
+      const { msg } = await this.nextCopyMessage();
+      switch (msg.kind) {
+        case 'copyData':
+        case 'flush':
+        case 'sync':
+          continue;
+        case 'copyDone':
+        case 'copyFail':
+          state.ended = true;
+          break;
+        default:
+          // Not COPY data: the client has left copy-in mode its own way; handle the message normally.
+          state.ended = true;
+          this.pushedBack = msg;
+      }
+    }
+  }
+
   private async closeTarget(target: 'S' | 'P', name: string): Promise<void> {
     if (target === 'S') this.prepared.delete(name);
     else await this.closePortal(name);
@@ -800,16 +1063,17 @@ export class Connection {
   }
 
   private async onClose(): Promise<void> {
-    const wasReady = this.phase === 'ready';
     this.phase = 'closed';
     // A client gone mid-query: stop the statement, then roll back whatever it left open.
     this.session?.cancel?.();
+    this.wakeInput();
     try {
       await this.loop;
       for (const p of this.portals.values()) await p.cursor?.close();
       this.portals.clear();
       const session = this.session;
-      if (wasReady && session && session.transactionStatus !== 'idle') {
+      // (Also after a FATAL protocol error: the phase was already 'closed' then.)
+      if (session && session.transactionStatus !== 'idle') {
         await session.stream(fixed().rollback, [], { start: () => undefined, rows: () => true });
         this.log.info('connection closed inside a transaction: rolled back');
       }

@@ -41,9 +41,9 @@ export type FrontendMessage =
   | { readonly kind: 'flush' }
   | { readonly kind: 'terminate' }
   | { readonly kind: 'password'; readonly data: Buffer }
-  | { readonly kind: 'copyData' }
+  | { readonly kind: 'copyData'; readonly data: Buffer }
   | { readonly kind: 'copyDone' }
-  | { readonly kind: 'copyFail' }
+  | { readonly kind: 'copyFail'; readonly message: string }
   | { readonly kind: 'functionCall' };
 
 /** Decodes a startup-phase packet (its body: everything after the length). */
@@ -150,11 +150,12 @@ export function decodeMessage(type: string, body: Buffer): FrontendMessage {
     case 'p':
       return { kind: 'password', data: r.rest() };
     case 'd':
-      return { kind: 'copyData' };
+      return { kind: 'copyData', data: r.rest() };
     case 'c':
       return { kind: 'copyDone' };
     case 'f':
-      return { kind: 'copyFail' };
+      msg = { kind: 'copyFail', message: r.cstring() };
+      break;
     case 'F':
       return { kind: 'functionCall' };
     default:

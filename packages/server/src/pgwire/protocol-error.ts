@@ -14,6 +14,8 @@ export interface WireError {
   readonly hint?: string;
   /** 1-based character position in the query string. */
   readonly position?: number;
+  /** CONTEXT: where the error happened (the line of COPY data). */
+  readonly where?: string;
   readonly schema?: string;
   readonly table?: string;
   readonly column?: string;
@@ -98,6 +100,8 @@ export function wireError(e: unknown, where?: { text: string; codePointOffset: n
     if (detail !== undefined) out.detail = detail;
     if (hint !== undefined) out.hint = hint;
     if (position !== undefined) out.position = position;
+    const context = str(d.where);
+    if (context !== undefined) out.where = context;
     const schema = str(d.schema);
     const table = str(d.table);
     const column = str(d.column);

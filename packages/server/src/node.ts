@@ -1,0 +1,248 @@
+import * as fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createRegistry, type Logger, type Registry, silentLogger } from '@thinklite/base';
+import { LocalKv } from '@thinklite/kv';
+import { type Session, SqlEngine } from '@thinklite/sql';
+import { LmdbEngine } from '@thinklite/storage';
+import { collectDefaultMetrics } from 'prom-client';
+import { HttpServer, type NodeState } from './http/http-server.js';
+import { PgServer } from './pgwire/pg-server.js';
+import { ProtocolError } from './pgwire/protocol-error.js';
+
+export interface ListenAddress {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+}
+
+export interface ThinkLiteNodeOptions {
+  /** The store directory, created if missing. One process at a time: another gets STORE_LOCKED. */
+  readonly storeDir: string;
+  /** The PostgreSQL protocol's address. */
+  readonly sqlAddr: ListenAddress;
+  /** /health, /ready and /metrics. */
+  readonly httpAddr: ListenAddress;
+  readonly auth?: 'trust' | 'scram-sha-256';
+  /** user → clear-text password or SCRAM verifier (for scram-sha-256). */
+  readonly users?: Readonly<Record<string, string>>;
+  /** Bound into every log line as `nodeId`. */
+  readonly nodeId?: string;
+  readonly logger?: Logger;
+  /** The node's metrics (a fresh registry when omitted). */
+  readonly registry?: Registry;
+  /** Register prom-client's process metrics (CPU, memory, event loop…). Default true. */
+  readonly processMetrics?: boolean;
+  /** How long stop() lets running statements finish before cancelling them. Default 10 s. */
+  readonly shutdownGraceMs?: number;
+  readonly maxConnections?: number;
+}
+
+/** PostgreSQL's code for connections refused while the server starts or stops. */
+const CANNOT_CONNECT_NOW = '57P03';
+
+/**
+ * One ThinkLite node: a store, the transactional KV and the SQL engine over it, served over the
+ * PostgreSQL protocol and HTTP (/health, /ready, /metrics).
+ *
+ *     const node = await ThinkLiteNode.start({ storeDir: 'data', sqlAddr, httpAddr, logger });
+ *     node.sqlAddress.port; node.httpAddress.port;
+ *     await node.stop();   // graceful: running statements get shutdownGraceMs to finish
+ *
+ * Stopping: /ready turns 503 "stopping"; new SQL connections are refused with FATAL 57P03 ("the
+ * database system is shutting down", as PostgreSQL does); statements already running get the grace
+ * period; then every connection is ended (open transactions roll back, statements still running
+ * are cancelled), background work is awaited, the store is flushed and closed, and HTTP stops.
+ */
+export class ThinkLiteNode {
+  private stateValue: NodeState = 'starting';
+  private stopping: Promise<void> | undefined;
+  private readonly gate = new StatementGate();
+  private storage: LmdbEngine | undefined;
+  private kv: LocalKv | undefined;
+  private engine: SqlEngine | undefined;
+  private pg: PgServer | undefined;
+  private http: HttpServer | undefined;
+  private sqlBound: AddressInfo | undefined;
+  private httpBound: AddressInfo | undefined;
+  readonly registry: Registry;
+  private readonly log: Logger;
+  private readonly graceMs: number;
+
+  private constructor(private readonly options: ThinkLiteNodeOptions) {
+    this.registry = options.registry ?? createRegistry();
+    const root = options.logger ?? silentLogger();
+    this.log = options.nodeId === undefined ? root : root.child({ nodeId: options.nodeId });
+    this.graceMs = options.shutdownGraceMs ?? 10_000;
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Opens the store, starts HTTP (so /health answers and /ready says "starting" while the catalog
+   * is bootstrapped), then the SQL listener. On any failure what was started is stopped again and
+   * the error is thrown: STORE_LOCKED (a ThinkLiteError) or EADDRINUSE/EACCES (a system error).
+   */
+  static async start(options: ThinkLiteNodeOptions): Promise<ThinkLiteNode> {
+    const node = new ThinkLiteNode(options);
+    try {
+      await node.open();
+    } catch (e) {
+      await node.teardown();
+      node.stateValue = 'stopped';
+      throw e;
+    }
+    return node;
+  }
+
+  get state(): NodeState {
+    return this.stateValue;
+  }
+
+  /** The PostgreSQL protocol's bound address (the real port when 0 was asked). */
+  get sqlAddress(): AddressInfo {
+    return this.sqlBound as AddressInfo;
+  }
+
+  get httpAddress(): AddressInfo {
+    return this.httpBound as AddressInfo;
+  }
+
+  /** Statements running now (for tests and the shutdown log). */
+  get statementsInFlight(): number {
+    return this.gate.running;
+  }
+
+  private async open(): Promise<void> {
+    const { logger: _l, registry: _r, users: _u, ...shown } = this.options;
+    this.log.info({ storeDir: this.options.storeDir }, 'opening store');
+    fs.mkdirSync(this.options.storeDir, { recursive: true });
+    this.storage = LmdbEngine.open({ dir: this.options.storeDir, logger: this.log, registry: this.registry });
+    this.kv = new LocalKv({ engine: this.storage, logger: this.log, registry: this.registry });
+
+    this.http = new HttpServer({ registry: this.registry, state: () => this.stateValue, logger: this.log });
+    this.httpBound = await this.http.start(this.options.httpAddr);
+
+    this.engine = await SqlEngine.create(this.kv, { logger: this.log });
+    this.pg = new PgServer(this.gate.wrap(this.engine), {
+      auth: this.options.auth ?? 'trust',
+      ...(this.options.users ? { users: this.options.users } : {}),
+      ...(this.options.maxConnections !== undefined ? { maxConnections: this.options.maxConnections } : {}),
+      logger: this.log,
+      registry: this.registry,
+    });
+    this.sqlBound = await this.pg.start(this.options.sqlAddr);
+    this.stateValue = 'ready';
+    this.log.debug({ options: shown }, 'node options');
+  }
+
+  /** Graceful stop (see the class comment). Idempotent: later calls wait for the first. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
+    if (this.stateValue === 'stopped') return;
+    this.stateValue = 'stopping';
+    this.gate.close();
+    const running = this.gate.running;
+    this.log.info({ statementsRunning: running, graceMs: this.graceMs }, 'stopping');
+    {
+      const finished = await this.gate.idle(this.graceMs);
+      if (!finished)
+        this.log.warn({ statementsRunning: this.gate.running }, 'grace period over: cancelling statements');
+    }
+    await this.teardown();
+    this.stateValue = 'stopped';
+    this.log.info('stopped');
+  }
+
+  /** Stops whatever was started, in reverse order; the store is flushed and closed last but HTTP. */
+  private async teardown(): Promise<void> {
+    const errors: unknown[] = [];
+    const step = async (what: string, f: () => Promise<void> | undefined) => {
+      try {
+        await f();
+      } catch (e) {
+        errors.push(e);
+        this.log.error({ err: e }, `stop: ${what} failed`);
+      }
+    };
+    await step('sql listener', () => this.pg?.stop());
+    await step('background work', () => this.engine?.backgroundIdle());
+    await step('kv', () => this.kv?.close());
+    await step('store', () => this.storage?.close());
+    await step('http', () => this.http?.stop());
+    if (errors.length > 0) throw errors[0];
+  }
+}
+
+/**
+ * Counts the statements running on the PgServer's sessions, and refuses new sessions once closed.
+ * It sits between PgServer and the SqlEngine (a derived engine whose session() wraps each
+ * session's statement methods), so the wire server needs no shutdown hooks of its own.
+ */
+class StatementGate {
+  running = 0;
+  private closed = false;
+  private waiters: (() => void)[] = [];
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /**
+   * Resolves true once no statement runs, or false after `ms`. A statement's end is judged one
+   * macrotask after its engine call returned, so the connection has written its result and
+   * ReadyForQuery (or begun the next statement of a pipeline) before the server is stopped.
+   */
+  async idle(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      if (this.running > 0 && !(await this.zero(deadline - Date.now()))) return false;
+      await new Promise((r) => setImmediate(r));
+      if (this.running === 0) return true;
+    }
+  }
+
+  private zero(ms: number): Promise<boolean> {
+    if (this.running === 0) return Promise.resolve(true);
+    if (ms <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== done);
+        resolve(false);
+      }, ms);
+      this.waiters.push(done);
+    });
+  }
+
+  wrap(engine: SqlEngine): SqlEngine {
+    const gated = Object.create(engine) as SqlEngine;
+    gated.session = (database?: string, user?: string): Session => {
+      if (this.closed) throw new ProtocolError(CANNOT_CONNECT_NOW, 'the database system is shutting down', true);
+      const s = engine.session(database, user);
+      this.track(s, 'stream');
+      this.track(s, 'describe');
+      this.track(s, 'execute');
+      return s;
+    };
+    return gated;
+  }
+
+  private track(s: Session, method: 'stream' | 'describe' | 'execute'): void {
+    const f = (s[method] as (...args: unknown[]) => Promise<unknown>).bind(s);
+    (s as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
+      this.running++;
+      try {
+        return await f(...args);
+      } finally {
+        this.running--;
+        if (this.running === 0) for (const w of this.waiters.splice(0)) w();
+      }
+    };
+  }
+}
