@@ -163,4 +163,54 @@ describe('the catalog in the key space', () => {
     await a.commit();
     await expect(b.commit()).rejects.toMatchObject({ sqlstate: '40001' });
   });
+  it('shares what one catalog version resolves, never what an uncommitted change wrote', async () => {
+    const engine = new MemoryEngine();
+    const kv = new LocalKv({ engine });
+    const { db, schemaId } = await setup(kv);
+    // Count the catalog's key reads (0x04 …) below the KV layer.
+    let reads = 0;
+    const get = engine.get.bind(engine);
+    engine.get = (space, key) => {
+      if (key[0] === 0x04) reads++;
+      return get(space, key);
+    };
+    const resolve = async (name: string) => {
+      const txn = kv.begin();
+      try {
+        return await new Catalog(txn).resolveRelation(db, [DEFAULT_SCHEMA], [name]);
+      } finally {
+        await txn.rollback();
+      }
+    };
+    await resolve('t1');
+    reads = 0;
+    // A later transaction of the same version reads only the version token.
+    expect(await resolve('t1')).toBeUndefined();
+    expect(reads).toBe(1);
+
+    // An uncommitted CREATE is seen by its own transaction, by no other, and pollutes nothing.
+    const writer = kv.begin();
+    const w = new Catalog(writer);
+    await w.create<TableDesc>(table(db, schemaId, 't1'));
+    expect((await new Catalog(writer).resolveRelation(db, [DEFAULT_SCHEMA], ['t1']))?.name).toBe('t1');
+    expect(await resolve('t1')).toBeUndefined();
+    await writer.commit();
+    // The commit wrote a new version: everyone sees the table now.
+    expect((await resolve('t1'))?.name).toBe('t1');
+    reads = 0;
+    expect((await resolve('t1'))?.name).toBe('t1');
+    expect(reads).toBe(1);
+
+    // A rolled-back DROP leaves the shared state as it was; a committed one is seen.
+    const dropper = kv.begin();
+    const t1 = (await new Catalog(dropper).resolveRelation(db, [DEFAULT_SCHEMA], ['t1'])) as TableDesc;
+    await new Catalog(dropper).drop(t1);
+    expect(await new Catalog(dropper).resolveRelation(db, [DEFAULT_SCHEMA], ['t1'])).toBeUndefined();
+    await dropper.rollback();
+    expect((await resolve('t1'))?.name).toBe('t1');
+    const dropper2 = kv.begin();
+    await new Catalog(dropper2).drop(t1);
+    await dropper2.commit();
+    expect(await resolve('t1')).toBeUndefined();
+  });
 });

@@ -1,7 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { ThinkLiteError } from '@thinklite/base';
 import type { KvDb, KvTxn } from '@thinklite/kv';
 import type { DatabaseDesc, Descriptor, DescriptorId, RelationDesc, SchemaDesc, TableDesc } from './descriptors.js';
-import { DESCRIPTOR_SPAN, descriptorKey, ID_GENERATOR_KEY, namespaceKey, namespaceSpan } from './keys.js';
+import {
+  CATALOG_VERSION_KEY,
+  DESCRIPTOR_SPAN,
+  descriptorKey,
+  ID_GENERATOR_KEY,
+  namespaceKey,
+  namespaceSpan,
+} from './keys.js';
 
 /** The databases every new store starts with, each with a `public` schema. */
 export const BOOTSTRAP_DATABASES = ['thinklite', 'postgres'] as const;
@@ -46,6 +54,28 @@ function deepFreeze<T>(v: T): T {
   }
   return v;
 }
+
+/**
+ * The catalog as of one version, shared by every transaction that reads that version: names
+ * resolved to ids and descriptors by id (null: known to be absent). A version is the random token
+ * at CATALOG_VERSION_KEY, which every transaction that changes the catalog rewrites, so all
+ * snapshots that read one token see the same descriptors and names — what one of them read is
+ * true for all. A statement then reads one key (the token) instead of a name and a descriptor per
+ * database, schema and relation it mentions; CockroachDB's descriptor leases solve the same
+ * problem for a cluster. A transaction that has changed the catalog itself (its own uncommitted
+ * token) never uses or fills the shared state.
+ */
+interface CatalogVersion {
+  readonly ids: Map<string, DescriptorId | null>;
+  readonly descriptors: Map<DescriptorId, Descriptor | null>;
+}
+const versions = new Map<string, CatalogVersion>();
+/** A few versions are kept: a long transaction may still read an older one. */
+const VERSIONS_MAX = 4;
+/** Each transaction's token, read once ('' when the store has none yet: no sharing). */
+const tokens = new WeakMap<KvTxn, string>();
+/** Transactions that have changed the catalog. */
+const changedBy = new WeakSet<KvTxn>();
 
 /** A descriptor before it is stored: no id or version yet (distributes over the union). */
 export type NewDescriptor<D extends Descriptor> = D extends Descriptor ? Omit<D, 'id' | 'version'> : never;
@@ -93,19 +123,56 @@ export class Catalog {
     });
   }
 
+  /** The shared state of the catalog version this transaction reads, unless it changed the catalog. */
+  private async version(): Promise<CatalogVersion | undefined> {
+    if (changedBy.has(this.txn)) return undefined;
+    let token = tokens.get(this.txn);
+    if (token === undefined) {
+      const raw = await this.txn.get(CATALOG_VERSION_KEY);
+      token = raw ? raw.toString('hex') : '';
+      tokens.set(this.txn, token);
+    }
+    if (token === '' || changedBy.has(this.txn)) return undefined;
+    let v = versions.get(token);
+    if (!v) {
+      if (versions.size >= VERSIONS_MAX) versions.delete(versions.keys().next().value as string);
+      v = { ids: new Map(), descriptors: new Map() };
+      versions.set(token, v);
+    }
+    return v;
+  }
+
+  /** Records that this transaction changes the catalog: a new version token commits with it. */
+  private changed(): void {
+    changedBy.add(this.txn);
+    this.txn.put(CATALOG_VERSION_KEY, randomBytes(8));
+  }
+
   async byId(id: DescriptorId): Promise<Descriptor | undefined> {
     const hit = this.cache.get(id);
     if (hit) return hit;
+    const v = await this.version();
+    const known = v?.descriptors.get(id);
+    if (known !== undefined) {
+      if (known) this.cache.set(id, known);
+      return known ?? undefined;
+    }
     const raw = await this.txn.get(descriptorKey(id));
-    if (!raw) return undefined;
-    const d = decodeDescriptor(raw);
-    this.cache.set(id, d);
+    const d = raw ? decodeDescriptor(raw) : undefined;
+    if (v && !changedBy.has(this.txn)) v.descriptors.set(id, d ?? null);
+    if (d) this.cache.set(id, d);
     return d;
   }
 
   async idOf(databaseId: DescriptorId, schemaId: DescriptorId, name: string): Promise<DescriptorId | undefined> {
+    const v = await this.version();
+    const key = v ? `${databaseId}/${schemaId}/${name}` : '';
+    const known = v?.ids.get(key);
+    if (known !== undefined) return known ?? undefined;
     const raw = await this.txn.get(namespaceKey(databaseId, schemaId, name));
-    return raw ? raw.readUInt32BE(0) : undefined;
+    const id = raw ? raw.readUInt32BE(0) : undefined;
+    if (v && !changedBy.has(this.txn)) v.ids.set(key, id ?? null);
+    return id;
   }
 
   async database(name: string): Promise<DatabaseDesc | undefined> {
@@ -208,6 +275,7 @@ export class Catalog {
   /** Names and stores a new object whose id the caller allocated (allocateId). */
   async createWithId<D extends Descriptor>(d: D): Promise<D> {
     const [p1, p2] = parentsOf(d);
+    this.changed();
     const idBytes = Buffer.alloc(4);
     idBytes.writeUInt32BE(d.id);
     try {
@@ -222,6 +290,7 @@ export class Catalog {
 
   /** Stores a changed descriptor (its version bumped); renames move its name. */
   async update<D extends Descriptor>(d: D): Promise<D> {
+    this.changed();
     const old = await this.byId(d.id);
     if (!old) throw new ThinkLiteError('INTERNAL_ERROR', `descriptor ${d.id} does not exist`);
     if (old.name !== d.name) {
@@ -239,6 +308,7 @@ export class Catalog {
 
   /** Removes an object's name and descriptor (its data is the caller's to delete). */
   async drop(d: Descriptor): Promise<void> {
+    this.changed();
     const [p1, p2] = parentsOf(d);
     this.txn.del(namespaceKey(p1, p2, d.name));
     this.txn.del(descriptorKey(d.id));

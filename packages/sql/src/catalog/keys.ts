@@ -8,6 +8,8 @@ import type { DescriptorId, IndexId } from './descriptors.js';
  *   0x04 'n' <database id> <schema id> <name> → id of the object named so (databases: 0, 0;
  *                                            schemas: database, 0)
  *   0x04 'i'                               → the next descriptor id
+ *   0x04 'v'                               → the catalog's version: a fresh random token written
+ *                                            by every transaction that changes a descriptor or name
  *   0x04 's' <sequence id>                 → a sequence's last value
  *   <table id> <index id> <key columns…>   → an index entry (primary index: the row)
  *
@@ -41,6 +43,8 @@ export function namespaceSpan(databaseId: DescriptorId, schemaId: DescriptorId):
 }
 
 export const ID_GENERATOR_KEY = system('i');
+
+export const CATALOG_VERSION_KEY = system('v');
 
 export function sequenceKey(id: DescriptorId): Buffer {
   return system('s', [INT], [BigInt(id)]);
