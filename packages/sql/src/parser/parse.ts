@@ -7,6 +7,7 @@ import { hasSqlDetails, loadModule, type Node, type ParseResult, parseSync } fro
 import type { Expr, SourceSpan, Statement, StatementNode } from './ast.js';
 import { syntaxError, unsupported } from './errors.js';
 import { expr } from './expr.js';
+import { LiteralTemplates } from './literal-templates.js';
 import { Ctx, get } from './pg.js';
 import { type AsOfClause, asOfExpressionSql, preparse } from './preparse.js';
 import { codePointsBefore, remapPosition, SourceMap } from './source-map.js';
@@ -68,6 +69,8 @@ class LruCache<K, V> {
 /** Texts longer than this (UTF-16 units) are parsed but not cached. */
 const MAX_CACHED_LENGTH = 64 * 1024;
 const cache = new LruCache<string, readonly Statement[]>(1024);
+/** Statements that differ only in their literals share one parse (literal-templates.ts). */
+const templates = new LiteralTemplates();
 
 /** Cache statistics and control, mostly for tests and tuning. */
 export const parseCache = {
@@ -84,6 +87,11 @@ export const parseCache = {
   },
   clear(): void {
     cache.clear();
+    templates.clear();
+  },
+  /** Statements built from a literal template instead of being parsed (since the process started). */
+  get templateHits(): number {
+    return templates.hits;
   },
 };
 
@@ -97,6 +105,11 @@ export const parseCache = {
 export function parse(sql: string): readonly Statement[] {
   const hit = cache.get(sql);
   if (hit !== undefined) return hit;
+  const templated = ready && cache.capacity > 0 ? templates.lookup(sql) : undefined;
+  if (templated && 'statements' in templated) {
+    cache.set(sql, templated.statements);
+    return templated.statements;
+  }
   let parsed: Statement[];
   try {
     parsed = parseUncached(sql);
@@ -111,7 +124,13 @@ export function parse(sql: string): readonly Statement[] {
   }
   const result = deepFreeze(parsed);
   if (sql.length <= MAX_CACHED_LENGTH && cache.capacity > 0) cache.set(sql, result);
+  if (templated) templates.learn(sql, templated.shape, result);
   return result;
+}
+
+/** Parses without any cache or template (for tests that compare against a fresh parse). */
+export function parseFresh(sql: string): readonly Statement[] {
+  return deepFreeze(parseUncached(sql));
 }
 
 /** Parses a string that must hold exactly one statement (the extended protocol's rule). */
