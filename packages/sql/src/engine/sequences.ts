@@ -1,6 +1,7 @@
 import type { SequenceDesc } from '../catalog/descriptors.js';
 import { sequenceKey } from '../catalog/keys.js';
 import type { Expr, FuncCall } from '../parser/ast.js';
+import { templateOf } from '../parser/literal-templates.js';
 import type { Datum } from '../types/datum.js';
 import { Types } from '../types/type.js';
 import type { SequenceSource, StatementContext } from './context.js';
@@ -93,6 +94,9 @@ function sequenceCallsIn(exprs: readonly unknown[]): FuncCall[] {
   const key = exprs.length === 1 && typeof exprs[0] === 'object' && exprs[0] !== null ? exprs[0] : undefined;
   const known = key ? callsByStatement.get(key) : undefined;
   if (known) return known;
+  // A statement built from a literal template calls what the template calls: none, mostly.
+  const template = key ? templateOf(key) : undefined;
+  if (template && sequenceCallsIn([template]).length === 0) return [];
   const calls: FuncCall[] = [];
   const visit = (v: unknown): void => {
     if (v === null || typeof v !== 'object') return;

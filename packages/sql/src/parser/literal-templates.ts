@@ -225,6 +225,17 @@ function integerNode(template: { type?: unknown; location: number }, text: strin
   return { ...template, value, text };
 }
 
+const templates = new WeakMap<Statement, Statement>();
+
+/**
+ * The statement `stmt` was built from, when it came from a literal template: it differs from
+ * `stmt` only in literal values, so facts about names, functions, casts and structure found for
+ * the template hold for `stmt` too (and need not be found again by walking the tree).
+ */
+export function templateOf(stmt: object): Statement | undefined {
+  return templates.get(stmt as Statement);
+}
+
 interface Shift {
   /** From this old offset on… */
   readonly at: number;
@@ -291,7 +302,12 @@ function instantiate(template: Template, sql: string, slots: readonly Slot[]): S
   const { span, ...rest } = template.statement;
   const copied = copyTree(rest, replaced, shifts) as Record<string, unknown>;
   const text = sql.slice(0, span.text.length + delta);
-  return Object.freeze({ ...copied, span: Object.freeze({ text, offset: 0, codePointOffset: 0 }) }) as Statement;
+  const statement = Object.freeze({
+    ...copied,
+    span: Object.freeze({ text, offset: 0, codePointOffset: 0 }),
+  }) as Statement;
+  templates.set(statement, template.statement);
+  return statement;
 }
 
 /** Texts of one shape tried before the shape counts as untemplatable (one text may be special: `-0`). */

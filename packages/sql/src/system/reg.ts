@@ -6,6 +6,7 @@
  * 3F000).
  */
 import { sqlError as err } from '../engine/errors.js';
+import { templateOf } from '../parser/literal-templates.js';
 import type { TypeContext } from '../types/datetime.js';
 import { resolveTypeName, typeOid } from '../types/type.js';
 import type { CatalogModel } from './model.js';
@@ -118,6 +119,9 @@ const needsModel = new WeakMap<object, boolean>();
  * (remembered per statement: parsed statements are cached and reused).
  */
 export function needsCatalogModel(stmt: object): boolean {
+  // Literal values change nothing here: a statement built from a template answers as it does.
+  const template = templateOf(stmt);
+  if (template) return needsCatalogModel(template);
   let known = needsModel.get(stmt);
   if (known === undefined) {
     known = walkNeedsModel(stmt);
