@@ -22,8 +22,16 @@ export function progress(message: string): void {
 
 const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
 
+/** What a benchmark adds to the standard report: lines printed under the table, fields in the JSON. */
+export interface ReportExtras {
+  /** Printed after the table (goals, failure counts …), before the JSON line. */
+  readonly notes?: readonly string[];
+  /** Merged into the JSON object after `results`. */
+  readonly json?: Readonly<Record<string, unknown>>;
+}
+
 /** Prints the human table, then the machine-readable JSON line last. */
-export function report(bench: string, results: BenchResult[]): void {
+export function report(bench: string, results: BenchResult[], extras: ReportExtras = {}): void {
   const rows = results.map((r) => [
     r.name,
     r.unit,
@@ -41,6 +49,10 @@ export function report(bench: string, results: BenchResult[]): void {
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
   console.log('');
+  if (extras.notes?.length) {
+    for (const n of extras.notes) console.log(n);
+    console.log('');
+  }
   const json = {
     bench,
     machine: { cores: os.cpus().length, node: process.version },
@@ -56,6 +68,7 @@ export function report(bench: string, results: BenchResult[]): void {
         ...(ratio === undefined ? {} : { ratio }),
       };
     }),
+    ...extras.json,
   };
   console.log(JSON.stringify(json));
 }

@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SeededRandom } from '@thinklite/base';
 import { type PreparedStatement, ThinkLite } from '@thinklite/sql';
 import pg from 'pg';
+import { freePort, PrivatePostgres, postgresBin } from './postgres.js';
 import { type BenchResult, parseSeconds, progress, report } from './report.js';
 
 /**
@@ -31,7 +30,6 @@ const CUSTOMERS = 10_000;
 const PRODUCTS = 1_000;
 const ORDERS = 100_000;
 const BATCH = 1000;
-const PG_BIN = '/usr/lib/postgresql/15/bin';
 const REGIONS = ['north', 'south', 'east', 'west', 'central', 'coast', 'mountains', 'lakes', 'islands', 'plains'];
 
 const SCHEMA = [
@@ -240,98 +238,6 @@ async function phase(target: Target, stmt: Statement, seconds: number, seed: num
   latencies.sort((x, y) => x - y);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
   return { statements: latencies.length, perSec: latencies.length / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99) };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-function postgresBin(): string {
-  if (fs.existsSync(path.join(PG_BIN, 'pg_ctl'))) return PG_BIN;
-  progress('PostgreSQL 15 not found: installing Debian package postgresql-15');
-  execFileSync(
-    'sh',
-    ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15'],
-    { stdio: 'inherit' },
-  );
-  if (!fs.existsSync(path.join(PG_BIN, 'pg_ctl'))) throw new Error(`postgresql-15 installed but no ${PG_BIN}/pg_ctl`);
-  return PG_BIN;
-}
-
-/** A private PostgreSQL cluster in `dir`: its data directory, socket and log; run as `postgres` under root. */
-class PrivatePostgres {
-  private pid: number | undefined;
-  private readonly asRoot = process.getuid?.() === 0;
-  readonly dataDir: string;
-
-  constructor(
-    private readonly bin: string,
-    readonly dir: string,
-    readonly port: number,
-  ) {
-    this.dataDir = path.join(dir, 'data');
-  }
-
-  private run(tool: string, args: string[]): void {
-    const cmd = path.join(this.bin, tool);
-    // initdb and postgres refuse to run as root.
-    const [file, argv] = this.asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
-    execFileSync(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  }
-
-  start(): void {
-    if (this.asRoot) {
-      const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-      const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-      fs.chownSync(this.dir, uid, gid);
-    }
-    this.run('initdb', ['-D', this.dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C']);
-    const options = [
-      `-p ${this.port}`,
-      `-k ${this.dir}`,
-      "-c listen_addresses=''",
-      '-c fsync=on',
-      '-c synchronous_commit=on',
-    ].join(' ');
-    this.run('pg_ctl', [
-      '-D',
-      this.dataDir,
-      '-l',
-      path.join(this.dir, 'postgres.log'),
-      '-w',
-      '-t',
-      '60',
-      '-o',
-      options,
-      'start',
-    ]);
-    const pidLine = fs.readFileSync(path.join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0];
-    this.pid = Number(pidLine);
-  }
-
-  /** Stops this cluster's postmaster (the PID in its own postmaster.pid), never any other. */
-  stop(): void {
-    const pid = this.pid;
-    if (pid === undefined) return;
-    try {
-      this.run('pg_ctl', ['-D', this.dataDir, '-m', 'fast', '-w', '-t', '30', 'stop']);
-    } catch (e) {
-      progress(`pg_ctl stop failed (${(e as Error).message.split('\n')[0]}); sending SIGQUIT to postmaster ${pid}`);
-      try {
-        process.kill(pid, 'SIGQUIT');
-      } catch {
-        // already gone
-      }
-    }
-    this.pid = undefined;
-  }
 }
 
 export async function runSqlBench(args: string[]): Promise<void> {

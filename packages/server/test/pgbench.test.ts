@@ -6,15 +6,12 @@ import { startServer, type TestServer } from './harness.js';
 import type { pg } from './pg-client.js';
 
 /**
- * pgbench 15 against the server: initialization loads pgbench_accounts with COPY … FROM STDIN,
- * then the TPC-B-like and select-only workloads. pgbench comes with the Debian package
- * postgresql-15 (.ci/run installs it); it is looked for in /usr/lib/postgresql/<version>/bin, then on PATH.
- *
- * What the engine does not run yet, so initialization is split: pgbench's own CREATE TABLE has
- * `WITH (fillfactor=100)` (0A000 "table storage parameters (WITH ...) is not supported") and its
- * primary keys come by `ALTER TABLE … ADD PRIMARY KEY` (0A000 "ALTER TABLE ADD PRIMARY KEY is not
- * supported yet"). So the test creates the tables (with their primary keys) itself and runs
- * pgbench's other init steps: g (truncate, insert, COPY) and v (vacuum).
+ * pgbench 15 against the server: the real `pgbench -i` — its default init steps dtgvp (drop and
+ * create the tables `WITH (fillfactor=100)`, load pgbench_accounts with COPY … FROM STDIN inside
+ * one transaction, VACUUM ANALYZE, then ALTER TABLE … ADD PRIMARY KEY on the loaded tables) and
+ * `-I dtgvpf` (with foreign keys added by ALTER TABLE) — then the TPC-B-like and select-only
+ * workloads. pgbench comes with the Debian package postgresql-15 (.ci/run installs it); it is looked
+ * for in /usr/lib/postgresql/<version>/bin, then on PATH.
  */
 
 function findPgbench(): string {
@@ -78,18 +75,21 @@ function report(out: string): { processed: string; failed: string; tps: string }
 }
 
 describe('pgbench', () => {
-  it('initializes scale 1 (pgbench_accounts by COPY FROM STDIN), then runs TPC-B-like and select-only with no failures', async () => {
-    // pgbench's schema (pgbench.c, initCreateTables) with the primary keys of its "p" step.
-    await c.query(`
-      CREATE TABLE pgbench_history (tid int, bid int, aid int, delta int, mtime timestamp, filler char(22));
-      CREATE TABLE pgbench_tellers (tid int NOT NULL PRIMARY KEY, bid int, tbalance int, filler char(84));
-      CREATE TABLE pgbench_accounts (aid int NOT NULL PRIMARY KEY, bid int, abalance int, filler char(84));
-      CREATE TABLE pgbench_branches (bid int NOT NULL PRIMARY KEY, bbalance int, filler char(88));
-    `);
-    const init = await run(['-i', '-I', 'gv', '-s', '1']);
-    expect(init.stderr).toContain('generating data (client-side)...');
-    expect(init.stderr).toContain('100000 of 100000 tuples (100%) done');
-    expect(init.stderr).toMatch(/^done in [\d.]+ s \(client-side generate [\d.]+ s, vacuum [\d.]+ s\)\.$/m);
+  it('initializes scale 1 with the default steps (dtgvp), then runs TPC-B-like and select-only with no failures', async () => {
+    const init = await run(['-i', '-s', '1']);
+    for (const step of [
+      'dropping old tables...',
+      'creating tables...',
+      'generating data (client-side)...',
+      '100000 of 100000 tuples (100%) done',
+      'vacuuming...',
+      'creating primary keys...',
+    ]) {
+      expect(init.stderr).toContain(step);
+    }
+    expect(init.stderr).toMatch(
+      /^done in [\d.]+ s \(drop tables [\d.]+ s, create tables [\d.]+ s, client-side generate [\d.]+ s, vacuum [\d.]+ s, primary keys [\d.]+ s\)\.$/m,
+    );
     expect(init.code).toBe(0);
     expect(
       await one(`SELECT (SELECT count(*)::int FROM pgbench_accounts) AS accounts,
@@ -99,6 +99,24 @@ describe('pgbench', () => {
         (SELECT count(*)::int FROM pgbench_branches) AS branches,
         (SELECT count(*)::int FROM pgbench_tellers) AS tellers`),
     ).toEqual({ accounts: 100000, ids: 100000, lo: 1, hi: 100000, balance: 0, branches: 1, tellers: 10 });
+    // The primary keys pgbench added key the rows: its lookups by aid are point lookups.
+    expect(
+      (await c.query(`SELECT conname FROM pg_constraint WHERE contype = 'p' AND conname LIKE 'pgbench%' ORDER BY 1`))
+        .rows,
+    ).toEqual([
+      { conname: 'pgbench_accounts_pkey' },
+      { conname: 'pgbench_branches_pkey' },
+      { conname: 'pgbench_tellers_pkey' },
+    ]);
+    const plan = (await c.query('EXPLAIN SELECT abalance FROM pgbench_accounts WHERE aid = 4242')).rows
+      .map((r) => r['QUERY PLAN'])
+      .join('\n');
+    expect(plan).toContain('point lookup on pgbench_accounts@pgbench_accounts_pkey');
+    expect(await one('SELECT aid, bid, abalance FROM pgbench_accounts WHERE aid = 4242')).toEqual({
+      aid: 4242,
+      bid: 1,
+      abalance: 0,
+    });
 
     // TPC-B (sort of), two clients on one thread. Both update the one branch row, so under
     // ThinkLite's serializable transactions one of two overlapping ones fails its COMMIT with 40001;
@@ -133,5 +151,40 @@ describe('pgbench', () => {
     console.log(
       `pgbench: TPC-B ${r1.tps} tps (${r1.processed}), select-only ${r2.tps} tps (${r2.processed}), prepared ${report(prepared.stdout).tps} tps`,
     );
-  });
+  }, 180_000);
+
+  it('initializes again with foreign keys (-I dtgvpf), runs TPC-B-like under them, and drops the linked tables', async () => {
+    // Re-initializing drops the tables of the first test (with their history) and starts over.
+    const init = await run(['-i', '-I', 'dtgvpf', '-s', '1']);
+    expect(init.stderr).toContain('creating foreign keys...');
+    expect(init.stderr).toMatch(/^done in [\d.]+ s \(.*primary keys [\d.]+ s, foreign keys [\d.]+ s\)\.$/m);
+    expect(init.code).toBe(0);
+    expect(
+      (
+        await c.query(`SELECT conname FROM pg_constraint WHERE contype = 'f' AND conname LIKE 'pgbench%' ORDER BY 1`)
+      ).rows.map((r) => r.conname),
+    ).toEqual([
+      'pgbench_accounts_bid_fkey',
+      'pgbench_history_aid_fkey',
+      'pgbench_history_bid_fkey',
+      'pgbench_history_tid_fkey',
+      'pgbench_tellers_bid_fkey',
+    ]);
+    expect(await one('SELECT count(*)::int AS n FROM pgbench_history')).toEqual({ n: 0 });
+
+    const tpcb = await run(['-c', '2', '-j', '1', '-t', '10', '-n', '--max-tries=1000']);
+    expect(tpcb.stderr).not.toContain('error');
+    expect(tpcb.code).toBe(0);
+    expect(report(tpcb.stdout)).toMatchObject({ processed: '20/20', failed: '0' });
+    expect(await one('SELECT count(*)::int AS n FROM pgbench_history')).toEqual({ n: 20 });
+    // A history row must name an existing account.
+    await expect(
+      c.query('INSERT INTO pgbench_history (tid, bid, aid, delta) VALUES (1, 1, 100001, 0)'),
+    ).rejects.toThrow(/violates foreign key constraint "pgbench_history_aid_fkey"/);
+
+    // "d" alone: one DROP TABLE of all four tables, which refer to one another.
+    const drop = await run(['-i', '-I', 'd']);
+    expect(drop.code).toBe(0);
+    expect(await one(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE 'pgbench%'`)).toEqual({ n: 0 });
+  }, 180_000);
 });

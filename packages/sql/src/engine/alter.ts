@@ -1,5 +1,12 @@
-import type { ColumnDesc, IndexDesc, SequenceDesc, TableDesc } from '../catalog/descriptors.js';
-import { indexSpan } from '../catalog/keys.js';
+import {
+  allIndexes,
+  type ColumnDesc,
+  type IndexDesc,
+  PRIMARY_INDEX_ID,
+  type SequenceDesc,
+  type TableDesc,
+} from '../catalog/descriptors.js';
+import { indexSpan, tableSpan } from '../catalog/keys.js';
 import type { AlterTableAction, AlterTableStmt, ColumnDef } from '../parser/ast.js';
 import { keyTypeOf } from '../rowcodec/key.js';
 import { cast, castAllowed, castContext } from '../types/cast.js';
@@ -205,7 +212,7 @@ async function applyAction(
         }
         return saved;
       }
-      throw err('FEATURE_NOT_SUPPORTED', 'ALTER TABLE ADD PRIMARY KEY is not supported yet', location);
+      return addPrimaryKey(sc, t, k.columns, k.name, k.location >= 0 ? k.location : location);
     }
     case 'dropConstraint': {
       const fk = t.foreignKeys.find((f) => f.name === a.constraint);
@@ -379,4 +386,114 @@ async function addColumn(
   }
 
   return sc.catalog.update(next);
+}
+
+/**
+ * ADD PRIMARY KEY on a table declared without one. Its rows are keyed by the hidden rowid, so the
+ * primary index is rebuilt keyed by the new columns — and every secondary index with it, since
+ * their entries carry the primary key — all inside the statement's transaction. As in PostgreSQL,
+ * the key must be unique (23505, checked first) and without NULLs (23502), and its columns become
+ * NOT NULL. The rowid column goes away.
+ */
+async function addPrimaryKey(
+  sc: StatementContext,
+  t: TableDesc,
+  names: readonly string[],
+  given: string | undefined,
+  location: number,
+): Promise<TableDesc> {
+  if (t.primaryIndex.constraint !== undefined) {
+    throw err('INVALID_TABLE_DEFINITION', `multiple primary keys for table "${t.name}" are not allowed`, location);
+  }
+  const cols = names.map((n) => columnOf(t, n, location));
+  for (const [i, c] of cols.entries()) {
+    if (cols.indexOf(c) !== i)
+      throw err('DUPLICATE_COLUMN', `column "${c.name}" appears twice in primary key constraint`, location);
+    keyTypeOf(c.type);
+  }
+  const name = given ?? (await freeRelationName(sc, t, `${t.name}_pkey`));
+  if (given !== undefined && (await relationNameTaken(sc, t, given))) {
+    throw err('DUPLICATE_TABLE', `relation "${given}" already exists`, location);
+  }
+  const rowid = t.columns.filter((c) => c.hidden && t.primaryIndex.columns.some((ic) => ic.columnId === c.id));
+  const keyIds = new Set(cols.map((c) => c.id));
+  const next: TableDesc = {
+    ...t,
+    columns: t.columns.filter((c) => !rowid.includes(c)).map((c) => (keyIds.has(c.id) ? { ...c, nullable: false } : c)),
+    primaryIndex: {
+      id: PRIMARY_INDEX_ID,
+      name,
+      unique: true,
+      columns: cols.map((c) => ({ columnId: c.id, direction: 'asc' })),
+      storing: [],
+      constraint: name,
+    },
+  };
+  const oldCodec = new TableCodec(t);
+  const newCodec = new TableCodec(next);
+  // Rows in the new table's column order (without the rowid), each with its new key.
+  const keep = next.columns.map((c) => oldCodec.position(c.id));
+  const rows: { key: Buffer; row: Datum[] }[] = [];
+  const span = oldCodec.span();
+  for await (const batch of sc.txn.scanBatches(span.start, span.end)) {
+    for (const kv of batch) {
+      const old = oldCodec.decodeRow(kv.key, kv.value);
+      const row = keep.map((p) => old[p] ?? null);
+      rows.push({ key: newCodec.primaryKey(row), row });
+    }
+    await sc.checkInterrupts?.();
+  }
+  // Uniqueness first (PostgreSQL builds the index before it checks the NOT NULLs): the first
+  // duplicate in key order is the one reported.
+  const positions = cols.map((c) => newCodec.position(c.id));
+  rows.sort((a, b) => Buffer.compare(a.key, b.key));
+  for (let i = 1; i < rows.length; i++) {
+    const a = rows[i - 1] as { key: Buffer; row: Datum[] };
+    const b = rows[i] as { key: Buffer; row: Datum[] };
+    if (!a.key.equals(b.key) || positions.some((p) => b.row[p] === null)) continue;
+    throw err('UNIQUE_VIOLATION', `could not create unique index "${name}"`, undefined, {
+      detail: `${newCodec.describeKey(positions, b.row)} is duplicated.`,
+      constraint: name,
+    });
+  }
+  for (const c of next.columns) {
+    if (!keyIds.has(c.id)) continue;
+    const p = newCodec.position(c.id);
+    if (rows.some((r) => r.row[p] === null)) {
+      throw err('NOT_NULL_VIOLATION', `column "${c.name}" of relation "${t.name}" contains null values`, undefined, {
+        column: c.name,
+      });
+    }
+  }
+  // Every index of the table is written anew.
+  const all = tableSpan(t.id);
+  await sc.txn.delRange(all.start, all.end);
+  for (const [i, r] of rows.entries()) {
+    await newCodec.load(sc.txn, r.row);
+    if (i % 256 === 255) await sc.checkInterrupts?.();
+  }
+  return sc.catalog.update(next);
+}
+
+/** Whether `name` is taken in `t`'s schema by a relation or an index (not `t`'s own rowid key). */
+async function relationNameTaken(sc: StatementContext, t: TableDesc, name: string): Promise<boolean> {
+  for (const r of await sc.catalog.relations(t.databaseId, t.schemaId)) {
+    if (r.name === name) return true;
+    if (r.kind !== 'table') continue;
+    // A primary index without a constraint (a rowid table's) is not an object with a name.
+    if (allIndexes(r).some((ix) => ix.name === name && (ix.constraint !== undefined || ix !== r.primaryIndex))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** PostgreSQL's ChooseRelationName: `base`, else `base1`, `base2`, … — the first not taken. */
+async function freeRelationName(sc: StatementContext, t: TableDesc, base: string): Promise<string> {
+  for (let n = 0; ; n++) {
+    const suffix = n === 0 ? '' : String(n);
+    let head = base;
+    while (Buffer.byteLength(head + suffix) > 63) head = head.slice(0, -1);
+    if (!(await relationNameTaken(sc, t, head + suffix))) return head + suffix;
+  }
 }

@@ -34,6 +34,7 @@ import type { QueryResult, StatementContext } from './context.js';
 import { sqlError } from './errors.js';
 import { typeFromName } from './expr.js';
 import { foreignKeyFor, withFkIndex } from './fk.js';
+import { checkStorageParams } from './reloptions.js';
 import { TableCodec } from './table.js';
 
 /** CREATE TABLE, CREATE INDEX, DROP: descriptors written in the statement's transaction. */
@@ -81,10 +82,11 @@ export async function createTable(sc: StatementContext, stmt: CreateTableStmt): 
     throw err('FEATURE_NOT_SUPPORTED', 'temporary tables are not supported yet', stmt.location);
   const { schema, name } = await targetSchema(sc, stmt.name, stmt.location);
   if (Buffer.byteLength(name) > NAME_MAX) throw err('NAME_TOO_LONG', `identifier "${name}" is too long`, stmt.location);
-  if (await sc.catalog.relation(sc.database.id, schema.id, name)) {
-    if (stmt.ifNotExists) return done('CREATE TABLE');
-    throw err('DUPLICATE_TABLE', `relation "${name}" already exists`, stmt.location);
-  }
+  const existing = await sc.catalog.relation(sc.database.id, schema.id, name);
+  if (existing && stmt.ifNotExists) return done('CREATE TABLE');
+  // Storage parameters are checked (PostgreSQL's errors) and not kept: there are no pages to tune.
+  if (stmt.storageParams) checkStorageParams(stmt.storageParams);
+  if (existing) throw err('DUPLICATE_TABLE', `relation "${name}" already exists`, stmt.location);
   if (stmt.columns.length === 0)
     throw err('FEATURE_NOT_SUPPORTED', 'tables without columns are not supported', stmt.location);
   const tableId = await sc.catalog.allocateId();
@@ -327,7 +329,9 @@ export async function createIndex(sc: StatementContext, stmt: CreateIndexStmt): 
   const firstCol = table.columns.find((c) => c.id === columns[0]?.columnId)?.name ?? 'expr';
   const name = stmt.name ?? `${table.name}_${firstCol}_idx`;
   const schemaRelation = await sc.catalog.relation(sc.database.id, table.schemaId, name);
-  if (schemaRelation || table.indexes.some((i) => i.name === name) || table.primaryIndex.name === name) {
+  // (The primary index of a table without a primary key is not an object; its name is free.)
+  const pkName = table.primaryIndex.constraint === undefined ? undefined : table.primaryIndex.name;
+  if (schemaRelation || table.indexes.some((i) => i.name === name) || pkName === name) {
     if (stmt.ifNotExists) return done('CREATE INDEX');
     throw err('DUPLICATE_TABLE', `relation "${name}" already exists`, stmt.location);
   }
@@ -347,6 +351,14 @@ export async function createIndex(sc: StatementContext, stmt: CreateIndexStmt): 
 export async function drop(sc: StatementContext, stmt: DropStmt, inBlock = false): Promise<QueryResult> {
   const tag = `DROP ${stmt.objectType.toUpperCase()}`;
   if (stmt.objectType === 'schema' || stmt.objectType === 'database') return dropSchemaOrDatabase(sc, stmt, inBlock);
+  // Tables dropped together may refer to each other (`DROP TABLE parent, child`).
+  const dropping = new Set<number>();
+  if (stmt.objectType === 'table') {
+    for (const name of stmt.names) {
+      const r = await sc.catalog.resolveRelation(sc.database, sc.searchPath, name);
+      if (r?.kind === 'table') dropping.add(r.id);
+    }
+  }
   for (const name of stmt.names) {
     if (stmt.objectType === 'index') {
       await dropIndex(sc, name, stmt.ifExists, stmt.location);
@@ -374,7 +386,7 @@ export async function drop(sc: StatementContext, stmt: DropStmt, inBlock = false
       );
     }
     await dropDependents(sc, r, stmt.cascade, stmt.location);
-    if (r.kind === 'table') await detachForeignKeys(sc, r, stmt.cascade, stmt.location);
+    if (r.kind === 'table') await detachForeignKeys(sc, r, stmt.cascade || dropping, stmt.location);
     await dropRelationData(sc, r);
   }
   return done(tag);
@@ -400,7 +412,7 @@ async function dropIndex(
       if (r.kind !== 'table') continue;
       const ix = r.indexes.find((i) => i.name === indexName);
       if (!ix) {
-        if (r.primaryIndex.name === indexName) {
+        if (r.primaryIndex.constraint !== undefined && r.primaryIndex.name === indexName) {
           throw err(
             'DEPENDENT_OBJECTS_STILL_EXIST',
             `cannot drop index ${indexName} because constraint ${indexName} on table ${r.name} requires it`,
@@ -618,18 +630,20 @@ async function referencedRelations(sc: StatementContext, query: SelectStmt): Pro
 async function detachForeignKeys(
   sc: StatementContext,
   t: TableDesc,
-  cascade: boolean,
+  cascade: true | ReadonlySet<number>,
   location: number,
 ): Promise<void> {
   const others = t.inboundForeignKeys.filter((i) => i.tableId !== t.id);
-  if (others.length > 0 && !cascade) {
-    const child = (await sc.catalog.byId(others[0]?.tableId as number)) as TableDesc | undefined;
+  // Without CASCADE, only tables dropped by the same statement may refer to this one.
+  const blocking = cascade === true ? undefined : others.find((i) => !cascade.has(i.tableId));
+  if (blocking) {
+    const child = (await sc.catalog.byId(blocking.tableId)) as TableDesc | undefined;
     throw err(
       'DEPENDENT_OBJECTS_STILL_EXIST',
       `cannot drop table ${t.name} because other objects depend on it`,
       location,
       {
-        detail: `constraint ${others[0]?.name} on table ${child?.name ?? '?'} depends on table ${t.name}`,
+        detail: `constraint ${blocking.name} on table ${child?.name ?? '?'} depends on table ${t.name}`,
         hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
       },
     );
@@ -651,19 +665,34 @@ async function detachForeignKeys(
 }
 
 export async function truncate(sc: StatementContext, stmt: TruncateStmt): Promise<QueryResult> {
+  const tables = new Map<number, TableDesc>();
   for (const name of stmt.tables) {
     const t = await sc.catalog.resolveTable(sc.database, sc.searchPath, name);
-    if (t.inboundForeignKeys.some((i) => i.tableId !== t.id) && !stmt.cascade) {
+    tables.set(t.id, t);
+  }
+  // CASCADE takes in every table that refers to one being truncated; otherwise such a table must be
+  // in the list too (PostgreSQL's rule).
+  for (const t of tables.values()) {
+    for (const i of t.inboundForeignKeys) {
+      if (tables.has(i.tableId)) continue;
+      const child = (await sc.catalog.byId(i.tableId)) as TableDesc | undefined;
+      if (!child) continue;
+      if (stmt.cascade) {
+        tables.set(child.id, child);
+        continue;
+      }
       throw err(
         'FEATURE_NOT_SUPPORTED',
         'cannot truncate a table referenced in a foreign key constraint',
         stmt.location,
         {
-          detail: `Table "${t.name}" is referenced by a foreign key.`,
-          hint: 'Truncate the referencing tables at the same time, or use TRUNCATE ... CASCADE.',
+          detail: `Table "${child.name}" references "${t.name}".`,
+          hint: `Truncate table "${child.name}" at the same time, or use TRUNCATE ... CASCADE.`,
         },
       );
     }
+  }
+  for (const t of tables.values()) {
     const span = tableSpan(t.id);
     await sc.txn.delRange(span.start, span.end);
     if (stmt.restartIdentity)

@@ -69,7 +69,7 @@ export async function foreignKeyFor(
       (ic) => parent.columns.find((c) => c.id === ic.columnId) as ColumnDesc,
     );
     if (parentCols.some((c) => c.hidden)) {
-      throw err('INVALID_FOREIGN_KEY', `there is no primary key for referenced table "${parent.name}"`, location);
+      throw err('UNDEFINED_OBJECT', `there is no primary key for referenced table "${parent.name}"`, location);
     }
   } else {
     parentCols = ref.columns.map((n) => {

@@ -4,7 +4,7 @@ import { Catalog, DEFAULT_SCHEMA } from '../catalog/catalog.js';
 import type { DatabaseDesc, SequenceDesc, TableDesc } from '../catalog/descriptors.js';
 import { sequenceKey } from '../catalog/keys.js';
 import type { SessionFields } from '../functions/index.js';
-import type { Expr, IsolationLevel, Statement, StatementNode } from '../parser/ast.js';
+import type { AnalyzeTarget, Expr, IsolationLevel, Statement, StatementNode, VacuumStmt } from '../parser/ast.js';
 import { parse } from '../parser/parse.js';
 import '../system/functions.js';
 import { CatalogModel } from '../system/model.js';
@@ -617,29 +617,11 @@ export class Session {
         return truncate(sc, stmt);
       case 'createSequence':
         return createSequence(sc, stmt);
-      case 'analyze': {
-        const targets =
-          stmt.tables.length > 0
-            ? stmt.tables
-            : (await sc.catalog.all())
-                .filter((d): d is TableDesc => d.kind === 'table' && d.databaseId === sc.database.id)
-                .map((t) => ({ table: [t.name], columns: [], desc: t }));
-        for (const target of targets) {
-          const t =
-            'desc' in target
-              ? (target.desc as TableDesc)
-              : await sc.catalog.resolveTable(sc.database, sc.searchPath, target.table);
-          const ids = target.columns.map((n) => {
-            const c = t.columns.find((x) => x.name === n && !x.hidden);
-            if (!c) throw err('UNDEFINED_COLUMN', `column "${n}" of relation "${t.name}" does not exist`);
-            return c.id;
-          });
-          await analyzeTable(sc.txn, t, ids.length > 0 ? ids : undefined);
-        }
+      case 'analyze':
+        await analyzeTargets(sc, stmt.tables);
         return done('ANALYZE');
-      }
       case 'vacuum':
-        return done('VACUUM'); // nothing to vacuum: MVCC garbage is collected by the storage layer
+        return vacuum(sc, stmt, this.txn !== undefined);
       case 'alterTable':
         return alterTable(sc, stmt);
       case 'explain':
@@ -822,3 +804,66 @@ export function clockRowIds(kv: KvDb): RowIdSource {
 }
 
 export { silentLogger };
+
+/** ANALYZE of the tables named (with their columns), or of every table of the database. */
+async function analyzeTargets(sc: StatementContext, tables: readonly AnalyzeTarget[]): Promise<void> {
+  const targets =
+    tables.length > 0
+      ? tables
+      : (await sc.catalog.all())
+          .filter((d): d is TableDesc => d.kind === 'table' && d.databaseId === sc.database.id)
+          .map((t) => ({ table: [t.name], columns: [], desc: t }));
+  for (const target of targets) {
+    const t =
+      'desc' in target
+        ? (target.desc as TableDesc)
+        : await sc.catalog.resolveTable(sc.database, sc.searchPath, target.table);
+    const ids = target.columns.map((n) => {
+      const c = t.columns.find((x) => x.name === n && !x.hidden);
+      if (!c) throw err('UNDEFINED_COLUMN', `column "${n}" of relation "${t.name}" does not exist`);
+      return c.id;
+    });
+    await analyzeTable(sc.txn, t, ids.length > 0 ? ids : undefined);
+  }
+}
+
+/** PostgreSQL 15's VACUUM options. */
+const VACUUM_OPTIONS: ReadonlySet<string> = new Set([
+  'verbose',
+  'skip_locked',
+  'analyze',
+  'freeze',
+  'full',
+  'disable_page_skipping',
+  'index_cleanup',
+  'process_toast',
+  'truncate',
+  'parallel',
+]);
+
+/**
+ * VACUUM [ANALYZE]: there is nothing to vacuum — old MVCC versions are collected by the storage
+ * layer — so VACUUM checks what PostgreSQL checks (its options, the tables, no transaction
+ * block: 25001) and, with ANALYZE, analyzes.
+ */
+async function vacuum(sc: StatementContext, stmt: VacuumStmt, inBlock: boolean): Promise<QueryResult> {
+  let analyze = false;
+  for (const o of stmt.options) {
+    if (!VACUUM_OPTIONS.has(o.name)) throw err('SYNTAX_ERROR', `unrecognized VACUUM option "${o.name}"`, o.location);
+    if (o.name === 'analyze') analyze = o.value === undefined || optionTruth(o.value);
+  }
+  if (!analyze && stmt.tables.some((t) => t.columns.length > 0)) {
+    throw err('FEATURE_NOT_SUPPORTED', 'ANALYZE option must be specified when a column list is provided');
+  }
+  if (inBlock) throw err('ACTIVE_SQL_TRANSACTION', 'VACUUM cannot run inside a transaction block');
+  for (const t of stmt.tables) await sc.catalog.resolveTable(sc.database, sc.searchPath, t.table);
+  if (analyze) await analyzeTargets(sc, stmt.tables);
+  return done('VACUUM');
+}
+
+/** A Boolean option's value (`ANALYZE off`, `ANALYZE 0`). */
+function optionTruth(v: string | number | boolean | readonly string[]): boolean {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  return parseBoolSetting(typeof v === 'string' ? v : v.join('.')) !== false;
+}

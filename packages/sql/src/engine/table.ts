@@ -147,6 +147,15 @@ export class TableCodec {
     for (const ix of this.indexes) await ix.insert(txn, row);
   }
 
+  /**
+   * Writes a row whose primary key is known to be free (a rebuild of the table's indexes): a plain
+   * put, no conditional read; unique secondary indexes are still checked.
+   */
+  async load(txn: KvTxn, row: readonly Datum[]): Promise<void> {
+    txn.put(writableKey(this.primaryKey(row), this.table.primaryIndex), this.encodeRow(row));
+    for (const ix of this.indexes) await ix.insert(txn, row);
+  }
+
   async delete(txn: KvTxn, row: readonly Datum[]): Promise<void> {
     txn.del(this.primaryKey(row));
     for (const ix of this.indexes) ix.delete(txn, row);

@@ -759,6 +759,16 @@ export interface CreateTableStmt extends NodeBase {
   readonly persistence: 'permanent' | 'temporary' | 'unlogged';
   readonly columns: readonly ColumnDef[];
   readonly constraints: readonly TableConstraint[];
+  /** `WITH (fillfactor=100, …)`: storage parameters, checked as PostgreSQL does and otherwise ignored. */
+  readonly storageParams?: readonly StorageParam[];
+}
+
+/** A storage parameter (`WITH (toast.autovacuum_enabled = off)`). */
+export interface StorageParam extends NodeBase {
+  readonly namespace?: string;
+  readonly name: string;
+  /** The value as PostgreSQL's text form (`true` for a bare name; a number as written). */
+  readonly value: string;
 }
 
 export type DropObjectType = 'table' | 'view' | 'index' | 'sequence' | 'schema' | 'database';
@@ -979,7 +989,7 @@ export interface AnalyzeStmt extends NodeBase {
   readonly options: readonly GenericOption[];
 }
 
-/** `VACUUM ...`: accepted for compatibility; ThinkLite has nothing to vacuum, so it is a no-op. */
+/** `VACUUM ...`: nothing to vacuum here (the storage layer collects old versions); with ANALYZE it analyzes. */
 export interface VacuumStmt extends NodeBase {
   readonly kind: 'vacuum';
   readonly noOp: true;

@@ -28,11 +28,12 @@ import type {
   ForeignKeyReference,
   ReferentialAction,
   SequenceOptions,
+  StorageParam,
   TableConstraint,
 } from './ast.js';
 import { internalError } from './errors.js';
 import { expr, optExpr, typeName } from './expr.js';
-import { type Ctx, featureName, get, str, strs, tagOf } from './pg.js';
+import { type Ctx, featureName, get, str, strs, tagOf, unwrap } from './pg.js';
 import { indexElement, rangeVarName, selectStmt } from './query.js';
 
 function persistence(p: string | undefined): 'permanent' | 'temporary' | 'unlogged' {
@@ -47,7 +48,6 @@ export function createTable(c: Ctx, s: CreateStmt, location: number): CreateTabl
   if (s.partspec !== undefined) throw c.unsupported('PARTITION BY', s.partspec.location);
   if (s.partbound !== undefined) throw c.unsupported('CREATE TABLE ... PARTITION OF', r.location);
   if (s.ofTypename !== undefined) throw c.unsupported('CREATE TABLE ... OF type', r.location);
-  if (s.options !== undefined) throw c.unsupported('table storage parameters (WITH ...)', r.location);
   if (s.tablespacename !== undefined) throw c.unsupported('TABLESPACE', r.location);
   if (s.accessMethod !== undefined) throw c.unsupported('table access methods (USING ...)', r.location);
   if (s.oncommit !== undefined && s.oncommit !== 'ONCOMMIT_NOOP') throw c.unsupported('ON COMMIT', r.location);
@@ -73,8 +73,42 @@ export function createTable(c: Ctx, s: CreateStmt, location: number): CreateTabl
     persistence: persistence(r.relpersistence),
     columns,
     constraints,
+    ...(s.options === undefined ? {} : { storageParams: storageParams(c, s.options) }),
     location,
   };
+}
+
+/** Maps `WITH (name = value, …)`: each value as the text PostgreSQL's reloption parser is given. */
+function storageParams(c: Ctx, options: readonly Node[]): StorageParam[] {
+  return options.map((n) => {
+    const d = get(n, 'DefElem');
+    if (d === undefined) throw internalError('expected DefElem');
+    let value = 'true';
+    const u = d.arg === undefined ? undefined : unwrap(d.arg);
+    if (u !== undefined) {
+      switch (u.tag) {
+        case 'String':
+          value = u.v.sval ?? '';
+          break;
+        case 'Integer':
+          value = String(u.v.ival ?? 0);
+          break;
+        case 'Float':
+          value = u.v.fval ?? '0';
+          break;
+        case 'Boolean':
+          value = u.v.boolval ? 'true' : 'false';
+          break;
+        case 'TypeName':
+          value = strs(u.v.names).join('.');
+          break;
+        default:
+          throw c.unsupported(`${u.tag} values of storage parameters`, d.location);
+      }
+    }
+    const param = { name: d.defname ?? '', value, location: c.loc(d.location) };
+    return d.defnamespace === undefined ? param : { ...param, namespace: d.defnamespace };
+  });
 }
 
 /** Maps a column definition (CREATE TABLE, ALTER TABLE ADD COLUMN). */
