@@ -20,7 +20,7 @@ export interface StartConfig {
   readonly store: string;
   readonly sqlAddr: HostPort;
   readonly httpAddr: HostPort;
-  /** Accepted and reserved: gRPC is not served yet. */
+  /** SQL over gRPC (proto/sql.proto). */
   readonly grpcAddr: HostPort;
   readonly auth: AuthMode;
   /** user → clear-text password or SCRAM verifier; required for scram-sha-256. */
@@ -31,8 +31,25 @@ export interface StartConfig {
   readonly nodeId: string;
   /** How long a stop waits for running statements before cancelling them. */
   readonly shutdownGraceMs: number;
+  /** SQL over HTTP: open sessions allowed, their idle timeout, the default statement timeout (0: none). */
+  readonly httpSql: {
+    readonly maxSessions: number;
+    readonly sessionIdleTimeoutMs: number;
+    readonly statementTimeoutMs: number;
+  };
+  /** TLS on the PostgreSQL protocol: the PEM certificate and key read from their files. */
+  readonly tls: TlsConfig | undefined;
   /** The config file read, if any. */
   readonly configFile: string | undefined;
+}
+
+export interface TlsConfig {
+  readonly cert: string;
+  readonly key: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** Plain-text clients are refused (FATAL 28000). */
+  readonly required: boolean;
 }
 
 /** Defaults: ports chosen not to collide with a local PostgreSQL (5432). */
@@ -44,6 +61,9 @@ export const DEFAULTS = {
   auth: 'trust',
   logLevel: 'info',
   shutdownGrace: '10s',
+  httpMaxSessions: 100,
+  httpSessionIdleTimeout: '60s',
+  httpStatementTimeout: '0s',
 } as const;
 
 /** A setting's flag, environment variable and config-file key. */
@@ -63,22 +83,42 @@ const SETTINGS = {
   logLevel: { flag: 'log-level', env: 'THINKLITE_LOG_LEVEL', key: 'logLevel' },
   nodeId: { flag: 'node-id', env: 'THINKLITE_NODE_ID', key: 'nodeId' },
   shutdownGrace: { flag: 'shutdown-grace', env: 'THINKLITE_SHUTDOWN_GRACE', key: 'shutdownGrace' },
+  httpMaxSessions: { flag: 'http-max-sessions', env: 'THINKLITE_HTTP_MAX_SESSIONS', key: 'httpMaxSessions' },
+  httpSessionIdleTimeout: {
+    flag: 'http-session-idle-timeout',
+    env: 'THINKLITE_HTTP_SESSION_IDLE_TIMEOUT',
+    key: 'httpSessionIdleTimeout',
+  },
+  httpStatementTimeout: {
+    flag: 'http-statement-timeout',
+    env: 'THINKLITE_HTTP_STATEMENT_TIMEOUT',
+    key: 'httpStatementTimeout',
+  },
+  tlsCert: { flag: 'tls-cert', env: 'THINKLITE_TLS_CERT', key: 'tlsCert' },
+  tlsKey: { flag: 'tls-key', env: 'THINKLITE_TLS_KEY', key: 'tlsKey' },
+  tlsRequired: { flag: 'tls-required', env: 'THINKLITE_TLS_REQUIRED', key: 'tlsRequired' },
 } as const satisfies Record<string, Setting>;
 
 const CONFIG_SETTING: Setting = { flag: 'config', env: 'THINKLITE_CONFIG', key: '' };
 
 export const START_USAGE = `usage: thinklite start [options]
-Runs one ThinkLite node: the PostgreSQL protocol, /health, /ready and /metrics over HTTP.
+Runs one ThinkLite node: the PostgreSQL protocol; SQL over HTTP (/v1/sql), /health, /ready and /metrics.
 options (each also from an environment variable and a JSON config file key; flag > env > file > default):
   --store DIR             the store directory, created if missing   THINKLITE_STORE      store     (${DEFAULTS.store})
   --sql-addr HOST:PORT    PostgreSQL protocol                       THINKLITE_SQL_ADDR   sqlAddr   (${DEFAULTS.sqlAddr})
-  --http-addr HOST:PORT   /health /ready /metrics                   THINKLITE_HTTP_ADDR  httpAddr  (${DEFAULTS.httpAddr})
-  --grpc-addr HOST:PORT   reserved: gRPC is not served yet          THINKLITE_GRPC_ADDR  grpcAddr  (${DEFAULTS.grpcAddr})
+  --http-addr HOST:PORT   SQL over HTTP, /health /ready /metrics    THINKLITE_HTTP_ADDR  httpAddr  (${DEFAULTS.httpAddr})
+  --grpc-addr HOST:PORT   SQL over gRPC (Execute, streaming Query)  THINKLITE_GRPC_ADDR  grpcAddr  (${DEFAULTS.grpcAddr})
   --auth MODE             trust | scram-sha-256                     THINKLITE_AUTH       auth      (${DEFAULTS.auth})
   --users FILE            JSON {"user": "password or SCRAM verifier"} THINKLITE_USERS    users
   --log-level LEVEL       fatal error warn info debug trace silent  THINKLITE_LOG_LEVEL  logLevel  (${DEFAULTS.logLevel})
   --node-id ID            the node's id in logs                     THINKLITE_NODE_ID    nodeId    (host name)
   --shutdown-grace TIME   running statements' time to finish on stop THINKLITE_SHUTDOWN_GRACE shutdownGrace (${DEFAULTS.shutdownGrace})
+  --http-max-sessions N   open SQL-over-HTTP sessions allowed       THINKLITE_HTTP_MAX_SESSIONS httpMaxSessions (${DEFAULTS.httpMaxSessions})
+  --http-session-idle-timeout TIME  idle HTTP sessions roll back    THINKLITE_HTTP_SESSION_IDLE_TIMEOUT httpSessionIdleTimeout (${DEFAULTS.httpSessionIdleTimeout}; 0: never)
+  --http-statement-timeout TIME  HTTP requests' default timeout     THINKLITE_HTTP_STATEMENT_TIMEOUT httpStatementTimeout (0: none)
+  --tls-cert FILE         TLS certificate (PEM) for the SQL port     THINKLITE_TLS_CERT   tlsCert
+  --tls-key FILE          its private key (PEM)                     THINKLITE_TLS_KEY    tlsKey
+  --tls-required          refuse clients without TLS (28000)        THINKLITE_TLS_REQUIRED=true tlsRequired: true
   --config FILE           a JSON file of the keys above             THINKLITE_CONFIG
 Port 0 picks a free port; the bound addresses are logged ({"msg":"listening",…}).
 `;
@@ -106,6 +146,7 @@ export function resolveStartConfig(input: ResolveInput): ResolveResult {
       help: { type: 'boolean', short: 'h' },
     };
     for (const s of [...Object.values(SETTINGS), CONFIG_SETTING]) options[s.flag] = { type: 'string' };
+    options[SETTINGS.tlsRequired.flag] = { type: 'boolean' };
     flags = parseArgs({ args: [...input.argv], options, allowPositionals: false, strict: true }).values;
   } catch (e) {
     throw new ConfigError((e as Error).message);
@@ -117,7 +158,7 @@ export function resolveStartConfig(input: ResolveInput): ResolveResult {
 
   /** The value of a setting and where it came from, for messages. */
   const pick = (s: Setting): { value: unknown; source: string } | undefined => {
-    const f = str(flags[s.flag]);
+    const f = flags[s.flag] === true ? true : str(flags[s.flag]); // true: a boolean flag given
     if (f !== undefined) return { value: f, source: `--${s.flag}` };
     const e = nonEmpty(input.env[s.env]);
     if (e !== undefined) return { value: e, source: s.env };
@@ -161,6 +202,25 @@ export function resolveStartConfig(input: ResolveInput): ResolveResult {
       ? parseDuration(DEFAULTS.shutdownGrace, 'the default')
       : parseDuration(String(grace.value), grace.source);
 
+  const duration = (s: Setting, fallback: string): number => {
+    const p = pick(s);
+    return p === undefined ? parseDuration(fallback, 'the default') : parseDuration(String(p.value), p.source);
+  };
+  const sessionsPicked = pick(SETTINGS.httpMaxSessions);
+  let maxSessions: number = DEFAULTS.httpMaxSessions;
+  if (sessionsPicked !== undefined) {
+    const v = sessionsPicked.value;
+    maxSessions = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : Number.NaN;
+    if (!Number.isInteger(maxSessions) || maxSessions < 1) {
+      throw new ConfigError(`${sessionsPicked.source}: "${String(v)}" is not a positive whole number`);
+    }
+  }
+  const httpSql = {
+    maxSessions,
+    sessionIdleTimeoutMs: duration(SETTINGS.httpSessionIdleTimeout, DEFAULTS.httpSessionIdleTimeout),
+    statementTimeoutMs: duration(SETTINGS.httpStatementTimeout, DEFAULTS.httpStatementTimeout),
+  };
+
   let users: Record<string, string> | undefined;
   let usersFile: string | undefined;
   const u = pick(SETTINGS.users);
@@ -176,6 +236,8 @@ export function resolveStartConfig(input: ResolveInput): ResolveResult {
     throw new ConfigError(`${auth.source}: scram-sha-256 needs users: give --users FILE (JSON {"user": "password"})`);
   }
 
+  const tls = resolveTls(pick, configFile, input.readFile);
+
   return {
     help: false,
     config: {
@@ -189,9 +251,56 @@ export function resolveStartConfig(input: ResolveInput): ResolveResult {
       logLevel: logLevel.value as LogLevel,
       nodeId: nodeId.value,
       shutdownGraceMs,
+      httpSql,
+      tls,
       configFile,
     },
   };
+}
+
+/** --tls-cert and --tls-key (both or neither; paths in the config file relative to it), --tls-required. */
+function resolveTls(
+  pick: (s: Setting) => { value: unknown; source: string } | undefined,
+  configFile: string | undefined,
+  readFile: (f: string) => string,
+): TlsConfig | undefined {
+  const cert = pick(SETTINGS.tlsCert);
+  const key = pick(SETTINGS.tlsKey);
+  const required = pickBoolean(pick(SETTINGS.tlsRequired));
+  if (cert === undefined && key === undefined) {
+    if (required?.value)
+      throw new ConfigError(`${required.source}: TLS cannot be required without --tls-cert and --tls-key`);
+    return undefined;
+  }
+  if (cert === undefined)
+    throw new ConfigError(`${(key as { source: string }).source}: a TLS key needs --tls-cert too`);
+  if (key === undefined) throw new ConfigError(`${cert.source}: a TLS certificate needs --tls-key too`);
+  const read = (p: { value: unknown; source: string }, what: string) => {
+    if (typeof p.value !== 'string' || p.value === '') throw new ConfigError(`${p.source}: expected a file name`);
+    const file = p.source.startsWith(`${configFile}:`)
+      ? path.resolve(path.dirname(configFile as string), p.value)
+      : p.value;
+    try {
+      return { file, text: readFile(file) };
+    } catch (e) {
+      throw new ConfigError(`${p.source}: cannot read ${what} file ${file} (${errorReason(e)})`);
+    }
+  };
+  const c = read(cert, 'TLS certificate');
+  const k = read(key, 'TLS key');
+  return { cert: c.text, key: k.text, certFile: c.file, keyFile: k.file, required: required?.value ?? false };
+}
+
+/** A boolean setting: the flag (present = true), `true/false/1/0/on/off/yes/no` from the environment, a JSON boolean in the file. */
+function pickBoolean(
+  p: { value: unknown; source: string } | undefined,
+): { value: boolean; source: string } | undefined {
+  if (p === undefined) return undefined;
+  if (typeof p.value === 'boolean') return { value: p.value, source: p.source };
+  const t = typeof p.value === 'string' ? p.value.trim().toLowerCase() : '';
+  if (['true', '1', 'on', 'yes'].includes(t)) return { value: true, source: p.source };
+  if (['false', '0', 'off', 'no'].includes(t)) return { value: false, source: p.source };
+  throw new ConfigError(`${p.source}: expected true or false`);
 }
 
 /**

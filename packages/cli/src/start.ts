@@ -82,10 +82,13 @@ export async function start(argv: readonly string[], io: StartIo = defaultIo): P
       storeDir: config.store,
       sqlAddr: config.sqlAddr,
       httpAddr: config.httpAddr,
+      grpcAddr: config.grpcAddr,
       auth: config.auth,
       ...(config.users ? { users: config.users } : {}),
       logger, // carries nodeId already
       shutdownGraceMs: config.shutdownGraceMs,
+      httpSql: config.httpSql,
+      ...(config.tls ? { tls: { cert: config.tls.cert, key: config.tls.key, required: config.tls.required } } : {}),
     });
   } catch (e) {
     logger.error({ err: e }, 'could not start');
@@ -97,12 +100,21 @@ export async function start(argv: readonly string[], io: StartIo = defaultIo): P
 
   const sqlAddr = formatHostPort({ host: config.sqlAddr.host, port: node.sqlAddress.port });
   const httpAddr = formatHostPort({ host: config.httpAddr.host, port: node.httpAddress.port });
+  const grpcAddr = formatHostPort({ host: config.grpcAddr.host, port: node.grpcAddress?.port ?? config.grpcAddr.port });
   logger.info(
-    { sqlAddr, httpAddr, grpcAddr: formatHostPort(config.grpcAddr), storeDir: config.store, auth: config.auth },
+    {
+      sqlAddr,
+      httpAddr,
+      grpcAddr,
+      storeDir: config.store,
+      auth: config.auth,
+      tls: config.tls ? (config.tls.required ? 'required' : 'on') : 'off',
+    },
     'listening',
   );
-  logger.info({ grpcAddr: formatHostPort(config.grpcAddr) }, 'gRPC is not served yet: the gRPC address is reserved');
-  say(`listening: SQL (PostgreSQL protocol) on ${sqlAddr}, HTTP (/health /ready /metrics) on ${httpAddr}`);
+  say(
+    `listening: SQL (PostgreSQL protocol) on ${sqlAddr}, HTTP (SQL /v1/sql, /health /ready /metrics) on ${httpAddr}, gRPC (SQL) on ${grpcAddr}`,
+  );
   io.stderr(connectHelp(config, node.sqlAddress.port, httpAddr));
 
   const signal = await stopSignal;
@@ -131,8 +143,9 @@ function connectHelp(config: StartConfig, sqlPort: number, httpAddr: string): st
   return [
     '',
     `Connect${password}:`,
-    `  psql "${url}"`,
+    `  psql "${url}${config.tls ? '?sslmode=require' : ''}"`,
     `  thinklite sql --url ${url}`,
+    `  curl ${config.auth === 'trust' ? '' : `-u ${user}:PASSWORD `}http://${httpAddr}/v1/sql -H 'content-type: application/json' -d '{"sql": "SELECT 1"}'`,
     `Health: curl http://${httpAddr}/ready   Metrics: http://${httpAddr}/metrics`,
     'Stop: Ctrl-C or SIGTERM',
     '',

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -115,7 +116,7 @@ function psql(port: number, sql: string): Promise<{ code: number; stdout: string
   });
 }
 
-const PORT0 = ['--sql-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0'];
+const PORT0 = ['--sql-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', '--grpc-addr', '127.0.0.1:0'];
 
 describe('thinklite start', () => {
   it('serves HTTP and psql, stops on SIGTERM with exit 0, and keeps the data for a restart', async () => {
@@ -140,6 +141,25 @@ describe('thinklite start', () => {
     expect(ins.stdout).toBe('INSERT 0 2\n');
     const sel = await psql(node.sqlPort, 'SELECT id, body FROM notes ORDER BY id');
     expect(sel.stdout).toBe('1|kept\n2|also kept\n');
+    // SQL over HTTP on the same node and data.
+    const overHttp = await fetch(`http://127.0.0.1:${node.httpPort}/v1/sql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sql: 'SELECT body FROM notes WHERE id = $1', params: [2] }),
+    });
+    expect([overHttp.status, ((await overHttp.json()) as { rows: unknown }).rows]).toEqual([200, [['also kept']]]);
+
+    // gRPC is served: the "listening" line has its bound port, and it accepts connections.
+    const grpcPort = Number(/:(\d+)$/.exec(String(node.listening.grpcAddr))?.[1]);
+    expect(grpcPort).toBeGreaterThan(0);
+    expect(node.stderr()).toContain(`gRPC (SQL) on 127.0.0.1:${grpcPort}`);
+    await new Promise<void>((resolve, reject) => {
+      const sock = net.connect(grpcPort, '127.0.0.1', () => {
+        sock.destroy();
+        resolve();
+      });
+      sock.on('error', reject);
+    });
 
     expect(await stop(node)).toBe(0);
     expect(node.stderr()).toContain('thinklite: stopped');
@@ -192,6 +212,8 @@ describe('thinklite start', () => {
       `127.0.0.1:${holder.sqlPort}`,
       '--http-addr',
       '127.0.0.1:0',
+      '--grpc-addr',
+      '127.0.0.1:0',
     ]);
     expect(clash.code).toBe(2);
     expect(clash.stderr.trim().split('\n').at(-1)).toBe(
@@ -207,7 +229,13 @@ describe('thinklite start', () => {
     const config = path.join(dir, 'node.json');
     fs.writeFileSync(
       config,
-      JSON.stringify({ store: fileStore, sqlAddr: '127.0.0.1:0', httpAddr: '127.0.0.1:0', nodeId: 'file-node' }),
+      JSON.stringify({
+        store: fileStore,
+        sqlAddr: '127.0.0.1:0',
+        httpAddr: '127.0.0.1:0',
+        grpcAddr: '127.0.0.1:0',
+        nodeId: 'file-node',
+      }),
     );
 
     // File only.
@@ -337,6 +365,20 @@ describe('start configuration', () => {
     expect(bad(['--config', '/extra.json'])).toMatch(/^config file \/extra.json: unknown key "sqlAdr"/);
     files['/typed.json'] = '{"store": 5}';
     expect(bad(['--config', '/typed.json'])).toBe('/typed.json: "store": expected a non-empty string');
+  });
+
+  it('takes the SQL-over-HTTP limits', () => {
+    expect(resolve([]).httpSql).toEqual({ maxSessions: 100, sessionIdleTimeoutMs: 60_000, statementTimeoutMs: 0 });
+    files['/http.json'] = JSON.stringify({ httpMaxSessions: 7, httpStatementTimeout: '2s' });
+    const c = resolve(['--config', '/http.json', '--http-session-idle-timeout', '500ms'], {
+      THINKLITE_HTTP_MAX_SESSIONS: '9',
+    });
+    expect(c.httpSql).toEqual({ maxSessions: 9, sessionIdleTimeoutMs: 500, statementTimeoutMs: 2000 });
+    expect(() => resolve(['--http-max-sessions', 'lots'])).toThrow(
+      '--http-max-sessions: "lots" is not a positive whole number',
+    );
+    expect(() => resolve(['--http-max-sessions', '0'])).toThrow(/is not a positive whole number/);
+    expect(() => resolve(['--http-statement-timeout', 'soon'])).toThrow(/^--http-statement-timeout: "soon"/);
   });
 
   it('parses addresses', () => {

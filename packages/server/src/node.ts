@@ -5,8 +5,9 @@ import { LocalKv } from '@thinklite/kv';
 import { type Session, SqlEngine } from '@thinklite/sql';
 import { LmdbEngine } from '@thinklite/storage';
 import { collectDefaultMetrics } from 'prom-client';
+import { GrpcSqlServer, type GrpcSqlServerOptions } from './grpc/grpc-sql-server.js';
 import { HttpServer, type NodeState } from './http/http-server.js';
-import { PgServer } from './pgwire/pg-server.js';
+import { PgServer, type PgTlsOptions } from './pgwire/pg-server.js';
 import { ProtocolError } from './pgwire/protocol-error.js';
 
 export interface ListenAddress {
@@ -20,8 +21,12 @@ export interface ThinkLiteNodeOptions {
   readonly storeDir: string;
   /** The PostgreSQL protocol's address. */
   readonly sqlAddr: ListenAddress;
-  /** /health, /ready and /metrics. */
+  /** /health, /ready, /metrics and SQL over HTTP (/v1/sql, /v1/sessions, /v1/openapi.json). */
   readonly httpAddr: ListenAddress;
+  /** SQL over gRPC (proto/sql.proto); not served when omitted. */
+  readonly grpcAddr?: ListenAddress;
+  /** The gRPC service's limits (concurrent calls, request size, row batches). */
+  readonly grpc?: Pick<GrpcSqlServerOptions, 'maxConcurrentCalls' | 'maxRequestBytes' | 'rowsPerBatch' | 'batchBytes'>;
   readonly auth?: 'trust' | 'scram-sha-256';
   /** user → clear-text password or SCRAM verifier (for scram-sha-256). */
   readonly users?: Readonly<Record<string, string>>;
@@ -35,6 +40,19 @@ export interface ThinkLiteNodeOptions {
   /** How long stop() lets running statements finish before cancelling them. Default 10 s. */
   readonly shutdownGraceMs?: number;
   readonly maxConnections?: number;
+  /** TLS on the PostgreSQL protocol (certificate and key, PEM; `required` refuses plain clients). */
+  readonly tls?: PgTlsOptions;
+  /** SQL over HTTP on httpAddr (POST /v1/sql, /v1/sessions): its limits; see the server README. */
+  readonly httpSql?: {
+    /** Open explicit sessions allowed (default 100). */
+    readonly maxSessions?: number;
+    /** An explicit session idle this long is closed and rolled back (default 60 s; 0: never). */
+    readonly sessionIdleTimeoutMs?: number;
+    /** Statement timeout of requests that give none (default 0: none). */
+    readonly statementTimeoutMs?: number;
+    /** Larger request bodies get 413 (default 1 MiB). */
+    readonly bodyLimitBytes?: number;
+  };
 }
 
 /** PostgreSQL's code for connections refused while the server starts or stops. */
@@ -42,7 +60,7 @@ const CANNOT_CONNECT_NOW = '57P03';
 
 /**
  * One ThinkLite node: a store, the transactional KV and the SQL engine over it, served over the
- * PostgreSQL protocol and HTTP (/health, /ready, /metrics).
+ * PostgreSQL protocol, HTTP (/health, /ready, /metrics, SQL over HTTP under /v1) and gRPC (when grpcAddr is given).
  *
  *     const node = await ThinkLiteNode.start({ storeDir: 'data', sqlAddr, httpAddr, logger });
  *     node.sqlAddress.port; node.httpAddress.port;
@@ -60,8 +78,12 @@ export class ThinkLiteNode {
   private storage: LmdbEngine | undefined;
   private kv: LocalKv | undefined;
   private engine: SqlEngine | undefined;
+  /** The engine behind the gate: what the front ends run statements on. */
+  private gated: SqlEngine | undefined;
   private pg: PgServer | undefined;
   private http: HttpServer | undefined;
+  private grpc: GrpcSqlServer | undefined;
+  private grpcBound: AddressInfo | undefined;
   private sqlBound: AddressInfo | undefined;
   private httpBound: AddressInfo | undefined;
   readonly registry: Registry;
@@ -102,6 +124,11 @@ export class ThinkLiteNode {
     return this.sqlBound as AddressInfo;
   }
 
+  /** The gRPC service's bound address; undefined when no grpcAddr was given. */
+  get grpcAddress(): AddressInfo | undefined {
+    return this.grpcBound;
+  }
+
   get httpAddress(): AddressInfo {
     return this.httpBound as AddressInfo;
   }
@@ -112,24 +139,54 @@ export class ThinkLiteNode {
   }
 
   private async open(): Promise<void> {
-    const { logger: _l, registry: _r, users: _u, ...shown } = this.options;
+    const { logger: _l, registry: _r, users: _u, tls, ...rest } = this.options;
+    // Never the key in a log line: only whether TLS is on and required.
+    const shown = tls ? { ...rest, tls: { required: tls.required ?? false } } : rest;
     this.log.info({ storeDir: this.options.storeDir }, 'opening store');
     fs.mkdirSync(this.options.storeDir, { recursive: true });
     this.storage = LmdbEngine.open({ dir: this.options.storeDir, logger: this.log, registry: this.registry });
     this.kv = new LocalKv({ engine: this.storage, logger: this.log, registry: this.registry });
 
-    this.http = new HttpServer({ registry: this.registry, state: () => this.stateValue, logger: this.log });
+    const { bodyLimitBytes, ...sqlLimits } = this.options.httpSql ?? {};
+    this.http = new HttpServer({
+      registry: this.registry,
+      state: () => this.stateValue,
+      logger: this.log,
+      // SQL over HTTP runs on the same gated engine as the wire protocol (503 until it exists).
+      sql: {
+        engine: () => this.gated,
+        auth: this.options.auth ?? 'trust',
+        ...(this.options.users ? { users: this.options.users } : {}),
+        ...sqlLimits,
+      },
+      ...(bodyLimitBytes !== undefined ? { bodyLimitBytes } : {}),
+    });
     this.httpBound = await this.http.start(this.options.httpAddr);
 
     this.engine = await SqlEngine.create(this.kv, { logger: this.log });
-    this.pg = new PgServer(this.gate.wrap(this.engine), {
+    this.gated = this.gate.wrap(this.engine);
+    this.pg = new PgServer(this.gated, {
       auth: this.options.auth ?? 'trust',
       ...(this.options.users ? { users: this.options.users } : {}),
       ...(this.options.maxConnections !== undefined ? { maxConnections: this.options.maxConnections } : {}),
+      ...(this.options.tls ? { tls: this.options.tls } : {}),
       logger: this.log,
       registry: this.registry,
     });
     this.sqlBound = await this.pg.start(this.options.sqlAddr);
+    if (this.options.grpcAddr) {
+      // Same gated engine: the grace period counts gRPC statements too, and new calls get 57P03.
+      this.grpc = new GrpcSqlServer(this.gated, {
+        auth: this.options.auth ?? 'trust',
+        ...(this.options.users ? { users: this.options.users } : {}),
+        ...this.options.grpc,
+        logger: this.log,
+        registry: this.registry,
+      });
+      const { port } = await this.grpc.start(this.options.grpcAddr);
+      const host = this.options.grpcAddr.host;
+      this.grpcBound = { address: host, family: host.includes(':') ? 'IPv6' : 'IPv4', port };
+    }
     this.stateValue = 'ready';
     this.log.debug({ options: shown }, 'node options');
   }
@@ -168,6 +225,9 @@ export class ThinkLiteNode {
       }
     };
     await step('sql listener', () => this.pg?.stop());
+    // After the grace period: calls still running are cancelled at once (their sessions roll back).
+    await step('grpc', () => this.grpc?.stop(0));
+    await step('http sql', () => this.http?.closeSql());
     await step('background work', () => this.engine?.backgroundIdle());
     await step('kv', () => this.kv?.close());
     await step('store', () => this.storage?.close());

@@ -147,3 +147,8 @@ export function errorResponse(w: MessageWriter, e: WireError, type: 'E' | 'N' = 
 export function refuseEncryption(w: MessageWriter): void {
   w.byte('N'.charCodeAt(0));
 }
+
+/** The single byte 'S' answering SSLRequest: the TLS handshake follows. */
+export function acceptEncryption(w: MessageWriter): void {
+  w.byte('S'.charCodeAt(0));
+}

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { type SecureContext, TLSSocket } from 'node:tls';
 import { type Logger, ThinkLiteError } from '@thinklite/base';
 import {
   type Datum,
@@ -14,6 +15,7 @@ import {
   typeOid,
   typmodOf,
 } from '@thinklite/sql';
+import { runsAsImplicitTransaction } from '../implicit-transaction.js';
 import * as out from './backend-messages.js';
 import { binarySupported, decodeBinary, encodeBinary, typeSize } from './binary-format.js';
 import { MessageReader, MessageWriter } from './buffers.js';
@@ -50,13 +52,6 @@ interface CopyIn {
   failure?: unknown;
 }
 
-/** A COPY whose error was sent early (before draining the client's data): the caller sends no other. */
-class CopyErrorReported extends Error {
-  constructor() {
-    super('COPY error already reported');
-  }
-}
-
 function connectionGone(): ProtocolError {
   return new ProtocolError(SqlState.ADMIN_SHUTDOWN, 'connection closed', true);
 }
@@ -73,6 +68,11 @@ export interface ConnectionHost {
   readonly auth: AuthConfig;
   readonly messageBytesMax: number;
   readonly metrics: PgWireMetrics;
+  /**
+   * TLS: with it an SSLRequest is answered 'S' and the connection continues over TLS; `required`
+   * refuses clients that do not ask for it (FATAL 28000, as a pg_hba.conf without a `host` line).
+   */
+  readonly tls?: { readonly context: SecureContext; readonly required: boolean };
   /** Called for a CancelRequest; the server finds the connection by its key. */
   cancel(processId: number, secretKey: number): void;
 }
@@ -109,14 +109,6 @@ interface Portal {
   completed?: string;
 }
 
-const TRANSACTION_CONTROL = new Set([
-  'begin',
-  'commit',
-  'rollback',
-  'savepoint',
-  'releaseSavepoint',
-  'rollbackToSavepoint',
-]);
 const OUTPUT_FLUSH_BYTES = 64 * 1024;
 /** Unread input past which a busy connection stops reading its socket. */
 const INPUT_PAUSE_BYTES = 1024 * 1024;
@@ -138,6 +130,11 @@ export class Connection {
   private readonly decoder: FrameDecoder;
   private readonly writer = new MessageWriter();
   private readonly log: Logger;
+  /** The client's socket: the TCP socket, or the TLS socket over it after an SSLRequest. */
+  private socket: Socket;
+  /** The connection runs over TLS. */
+  private encrypted = false;
+  private readonly onDataListener = (chunk: Buffer) => this.onData(chunk);
   private phase: 'startup' | 'auth' | 'ready' | 'closed' = 'startup';
   private session: Session | undefined;
   private user = '';
@@ -161,7 +158,7 @@ export class Connection {
   readonly closed: Promise<void>;
 
   constructor(
-    private readonly socket: Socket,
+    socket: Socket,
     private readonly host: ConnectionHost,
     logger: Logger,
     key: { processId: number; secretKey: number },
@@ -171,12 +168,13 @@ export class Connection {
     this.processId = key.processId;
     this.secretKey = key.secretKey;
     this.log = logger;
+    this.socket = socket;
     this.decoder = new FrameDecoder(host.messageBytesMax);
     this.closed = new Promise((resolve) => {
       this.closedResolve = resolve;
     });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', this.onDataListener);
     socket.on('error', (e) => this.log.debug({ err: e.message }, 'socket error'));
     socket.on('close', () => void this.onClose());
   }
@@ -234,11 +232,21 @@ export class Connection {
           continue;
         }
         const frame = this.decoder.next();
-        if (!frame) break;
+        if (!frame) {
+          // The input ran dry: send what is buffered. A client that does not read its replies
+          // fills the socket; then nothing more is read (onData pauses past INPUT_PAUSE_BYTES)
+          // until it drains, so a flood of messages cannot pile up output in memory.
+          const draining = this.flush();
+          if (!draining) break;
+          await draining;
+          continue;
+        }
         if (frame.type === '') await this.handleStartup(frame.body);
         else await this.handleMessage(decodeMessage(frame.type, frame.body));
+        // Replies to many small messages (errors, ParseComplete, ReadyForQuery…) add up: write
+        // them out with backpressure once they pass the flush size.
+        if (this.writer.length > OUTPUT_FLUSH_BYTES) await this.flush();
       }
-      this.flush();
       if (this.socket.isPaused()) this.socket.resume();
     } catch (e) {
       this.fatal(e);
@@ -295,8 +303,17 @@ export class Connection {
     const packet = decodeStartup(body);
     switch (packet.kind) {
       case 'sslRequest':
+        if (this.host.tls) {
+          this.startTls();
+          return;
+        }
+        // No TLS configured: 'N' tells the client to go on in plain text.
+        out.refuseEncryption(this.writer);
+        this.flush();
+        return;
       case 'gssEncRequest':
-        // No TLS or GSSAPI encryption yet: 'N' tells the client to go on in plain text.
+        // No GSSAPI encryption: 'N' as for SSLRequest without TLS.
+        if (this.encrypted) throw protocolViolation('GSSENCRequest received over a TLS connection');
         out.refuseEncryption(this.writer);
         this.flush();
         return;
@@ -325,6 +342,16 @@ export class Connection {
     }
     this.user = user;
     const database = params.get('database') || user;
+    if (this.host.tls?.required && !this.encrypted) {
+      // PostgreSQL's words when no pg_hba.conf line admits a plain connection (only hostssl ones).
+      this.host.metrics.connectionsRejected.inc({ reason: 'tls' });
+      throw new ProtocolError(
+        SqlState.INVALID_AUTHORIZATION,
+        `no pg_hba.conf entry for host "${this.socket.remoteAddress ?? ''}", user "${user}", database "${database}", no encryption`,
+        true,
+        'This server accepts only TLS connections (it has no pg_hba.conf: TLS is required by its configuration); connect with sslmode=require.',
+      );
+    }
     this.session = this.host.engine.session(database);
     this.startupParams = params;
     this.log.debug({ user, database, application: params.get('application_name') }, 'startup');
@@ -339,6 +366,38 @@ export class Connection {
   }
 
   private startupParams: ReadonlyMap<string, string> = new Map();
+
+  /**
+   * Answers an SSLRequest with 'S' and continues over TLS (PostgreSQL documentation, "SSL
+   * Session Encryption"): the TLS handshake follows on the same socket, then the startup packet
+   * inside it. A failed handshake ends only this connection (its socket closes, see onClose).
+   */
+  private startTls(): void {
+    const tls = this.host.tls as NonNullable<ConnectionHost['tls']>;
+    if (this.encrypted) throw protocolViolation('SSLRequest received over a TLS connection');
+    // Bytes sent after the SSLRequest but before the handshake would be read as if they had come
+    // through TLS (CVE-2021-23214): refuse them, as PostgreSQL does.
+    if (this.decoder.pending > 0) throw protocolViolation('received unencrypted data after SSL request');
+    out.acceptEncryption(this.writer);
+    this.flush();
+    const raw = this.socket;
+    raw.off('data', this.onDataListener);
+    const secure = new TLSSocket(raw, { isServer: true, secureContext: tls.context });
+    this.socket = secure;
+    this.encrypted = true;
+    let established = false;
+    secure.on('data', this.onDataListener);
+    secure.on('error', (e) => {
+      // A failed handshake (not TLS, a protocol or certificate alert) or a broken TLS record:
+      // the socket is destroyed, onClose cleans up.
+      if (!established) this.host.metrics.connectionsRejected.inc({ reason: 'tls' });
+      this.log.info({ err: e.message, handshake: !established }, 'TLS error');
+    });
+    secure.once('secure', () => {
+      established = true;
+      this.log.debug({ protocol: secure.getProtocol(), cipher: secure.getCipher().name }, 'TLS established');
+    });
+  }
 
   private authFailed(): ProtocolError {
     this.host.metrics.connectionsRejected.inc({ reason: 'auth' });
@@ -416,7 +475,7 @@ export class Connection {
     out.parameterStatus(this.writer, 'session_authorization', this.user);
     out.backendKeyData(this.writer, this.processId, this.secretKey);
     this.readyForQuery();
-    this.log.info({ user: this.user, database: session.database }, 'connection ready');
+    this.log.info({ user: this.user, database: session.database, tls: this.encrypted }, 'connection ready');
   }
 
   private readyForQuery(): void {
@@ -507,7 +566,7 @@ export class Connection {
       }
     } catch (e) {
       if (e instanceof ProtocolError && e.fatal) throw e;
-      if (!(e instanceof CopyErrorReported)) this.sendError(toWireError(e));
+      this.sendError(toWireError(e));
       this.skipUntilSync = true;
       this.reportChanges();
     }
@@ -629,10 +688,7 @@ export class Connection {
     }
     // Several statements in one message run as one transaction unless they manage transactions
     // themselves (PostgreSQL's implicit transaction block).
-    const implicit =
-      statements.length > 1 &&
-      session.transactionStatus === 'idle' &&
-      !statements.some((s) => TRANSACTION_CONTROL.has(s.kind));
+    const implicit = runsAsImplicitTransaction(statements, session);
     const nothing = { start: () => undefined, rows: () => true };
     if (implicit) await session.stream(fixed().begin, [], nothing);
     let failed = false;
@@ -646,7 +702,7 @@ export class Connection {
           continue;
         } catch (e) {
           if (e instanceof ProtocolError && e.fatal) fatal = e;
-          else if (!(e instanceof CopyErrorReported)) this.sendError(wireError(e, stmt.span));
+          else this.sendError(wireError(e, stmt.span));
           failed = true;
           break;
         } finally {
@@ -837,7 +893,7 @@ export class Connection {
         this.countStatement(r.command);
       } catch (e) {
         this.portals.delete(name);
-        throw e instanceof ProtocolError || e instanceof CopyErrorReported ? e : wrapWithPosition(e, stmt);
+        throw e instanceof ProtocolError ? e : wrapWithPosition(e, stmt);
       } finally {
         this.reportChanges();
       }
@@ -930,12 +986,10 @@ export class Connection {
       const failure = state.failure ?? e;
       if (failure instanceof ProtocolError && failure.fatal) throw failure;
       if (this.phase === 'closed') throw connectionGone();
-      if (!state.started || state.ended) throw failure;
-      // The client is still sending: tell it now, then read its data up to CopyDone/CopyFail.
-      this.sendError(wireError(failure, stmt.span));
-      await this.flush();
-      await this.drainCopy(state);
-      throw new CopyErrorReported();
+      // As PostgreSQL does, the error ends copy-in mode at once (then ReadyForQuery, or skipping
+      // to Sync in the extended protocol); the client's CopyData, CopyDone or CopyFail still on
+      // their way are dropped as they arrive, as outside COPY.
+      throw failure;
     }
     // The engine stopped at the end marker `\.`: the rest up to CopyDone is ignored.
     if (state.started && !state.ended) await this.drainCopy(state);

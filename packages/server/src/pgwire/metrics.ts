@@ -21,7 +21,7 @@ export class PgWireMetrics {
     });
     this.connectionsRejected = new Counter({
       name: 'thinklite_pgwire_connections_rejected_total',
-      help: 'PostgreSQL protocol connections refused, by reason (limit, auth, protocol, database).',
+      help: 'PostgreSQL protocol connections refused, by reason (limit, auth, protocol, database, tls).',
       labelNames: ['reason'],
       registers: [registry],
     });

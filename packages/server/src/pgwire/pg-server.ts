@@ -1,10 +1,27 @@
 import { randomInt } from 'node:crypto';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { createRegistry, type Logger, type Registry, silentLogger } from '@thinklite/base';
 import type { SqlEngine } from '@thinklite/sql';
 import { type AuthConfig, Connection } from './connection.js';
 import { PgWireMetrics } from './metrics.js';
 import { parseScramVerifier, type ScramVerifier, scramVerifier } from './scram.js';
+
+/** TLS for the PostgreSQL protocol (clients ask with SSLRequest, e.g. psql's sslmode=require). */
+export interface PgTlsOptions {
+  /** The certificate (chain), PEM. */
+  readonly cert: string | Buffer;
+  /** Its private key, PEM. */
+  readonly key: string | Buffer;
+  /** The key's passphrase, if it is encrypted. */
+  readonly passphrase?: string;
+  /**
+   * Refuse clients that do not use TLS, as pg_hba.conf with only `hostssl` lines: FATAL 28000
+   * `no pg_hba.conf entry for host "…", user "…", database "…", no encryption`. Default false.
+   * Cancel requests are accepted either way (libpq sends them in plain text).
+   */
+  readonly required?: boolean;
+}
 
 export interface PgServerOptions {
   /**
@@ -20,6 +37,8 @@ export interface PgServerOptions {
   readonly messageBytesMax?: number;
   /** How long a client may take from connecting to finishing authentication. Default 60 s. */
   readonly authenticationTimeoutMs?: number;
+  /** Serve TLS: SSLRequest is answered 'S' (without this option, 'N'). */
+  readonly tls?: PgTlsOptions;
   readonly logger?: Logger;
   readonly registry?: Registry;
 }
@@ -43,6 +62,7 @@ export class PgServer {
   private readonly maxConnections: number;
   private readonly messageBytesMax: number;
   private readonly authenticationTimeoutMs: number;
+  private readonly tls: { readonly context: SecureContext; readonly required: boolean } | undefined;
   private nextProcessId = 1;
   private nextConnectionId = 1;
 
@@ -55,6 +75,9 @@ export class PgServer {
     this.maxConnections = options.maxConnections ?? 100;
     this.messageBytesMax = options.messageBytesMax ?? 64 * 1024 * 1024;
     this.authenticationTimeoutMs = options.authenticationTimeoutMs ?? 60_000;
+    this.tls = options.tls
+      ? { context: secureContext(options.tls), required: options.tls.required ?? false }
+      : undefined;
     if ((options.auth ?? 'trust') === 'trust') this.auth = { method: 'trust' };
     else {
       const users = new Map<string, ScramVerifier>();
@@ -115,6 +138,7 @@ export class PgServer {
         auth: this.auth,
         messageBytesMax: this.messageBytesMax,
         metrics: this.metrics,
+        ...(this.tls ? { tls: this.tls } : {}),
         cancel: (pid, secret) => this.cancel(pid, secret),
       },
       log,
@@ -128,7 +152,8 @@ export class PgServer {
       this.metrics.connectionsCurrent.inc();
       this.metrics.connectionsTotal.inc();
     }
-    // Clients that never finish authenticating lose their connection (authentication_timeout).
+    // Clients that never finish authenticating (or their TLS handshake) lose their connection
+    // (PostgreSQL's authentication_timeout); the close is silent, as PostgreSQL's.
     const timer = setTimeout(() => {
       if (!conn.isReady) {
         log.info('authentication timeout');
@@ -155,5 +180,18 @@ export class PgServer {
       this.log.info({ processId }, 'cancel request');
       c.cancel();
     } else this.log.info({ processId }, 'cancel request with an unknown key ignored');
+  }
+}
+
+/** The TLS context of the options; a certificate or key that cannot be used fails here, at construction. */
+function secureContext(options: PgTlsOptions): SecureContext {
+  try {
+    return createSecureContext({
+      cert: options.cert,
+      key: options.key,
+      ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
+    });
+  } catch (e) {
+    throw new Error(`the TLS certificate or key cannot be used: ${(e as Error).message}`);
   }
 }
