@@ -132,26 +132,29 @@ export class Shell {
     const file = (m[2] as string).replaceAll("''", "'");
     const total = statSync(file).size;
     const started = performance.now();
-    let last = 0;
+    // A progress line once a second, from the first second of copying on (a header counts as a line).
+    let last = started;
+    let shown = false;
     const progress = (bytes: number, lines: number) => {
       const now = performance.now();
       if (now - last < 1000) return;
       last = now;
+      shown = true;
       const rate = Math.round(lines / ((now - started) / 1000));
-      this.io.err(`\rcopy: ${lines} rows, ${Math.round((100 * bytes) / Math.max(1, total))}%, ${rate} rows/s`);
+      this.io.err(`\rcopy: ${lines} lines read, ${Math.round((100 * bytes) / Math.max(1, total))}%, ${rate} lines/s`);
     };
     try {
       const r = await this.backend.copyFromFile(`COPY ${m[1]} FROM STDIN ${m[3] ?? ''}`, file, progress);
       const seconds = (performance.now() - started) / 1000;
       const rows = Number(r.command.split(' ')[1] ?? 0);
-      if (last > 0) this.io.err('\n');
+      if (shown) this.io.err('\n');
       this.io.out(`${r.command}\n`);
       this.io.err(
         `copy: ${rows} rows in ${seconds.toFixed(2)} s (${Math.round(rows / Math.max(seconds, 1e-6))} rows/s)\n`,
       );
       return true;
     } catch (e) {
-      if (last > 0) this.io.err('\n');
+      if (shown) this.io.err('\n');
       this.io.err(formatFailure(failureOf(e)));
       return false;
     }

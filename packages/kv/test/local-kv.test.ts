@@ -330,3 +330,105 @@ describe('LocalKv: the transactional KV API on one store', () => {
     expect(timestampLess(t2.readTimestamp, db.now())).toBe(true);
   });
 });
+
+/** Whether a promise has settled after the event loop has had a few turns to settle it. */
+async function settled(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  p.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  return done;
+}
+
+describe('LocalKv: locking reads (getForUpdate)', () => {
+  it('makes a second writer of a row wait for the first, then read its value and commit without 40001', async () => {
+    for (const isolation of ['serializable', 'snapshot'] as const) {
+      const db = memoryKv();
+      await db.txn(async (t) => t.put(k('n'), k('0')));
+      const a = db.begin({ isolation });
+      const b = db.begin({ isolation });
+      expect(str(await a.getForUpdate(k('n')))).toBe('0');
+      a.put(k('n'), k('1'));
+      const bRead = b.getForUpdate(k('n'));
+      expect(await settled(bRead)).toBe(false); // b waits for a's lock
+      await a.commit();
+      // b read after a's commit: its snapshot moved past it (nothing b read had changed).
+      expect(str(await bRead)).toBe('1');
+      b.put(k('n'), k('2'));
+      await b.commit();
+      expect(str(await db.begin().get(k('n')))).toBe('2');
+    }
+  });
+
+  it('fails with 40001 when the wait made something the transaction read earlier stale', async () => {
+    const db = memoryKv();
+    await db.txn(async (t) => {
+      t.put(k('x'), k('0'));
+      t.put(k('n'), k('0'));
+    });
+    const a = db.begin();
+    const b = db.begin();
+    await a.getForUpdate(k('n'));
+    expect(str(await b.get(k('x')))).toBe('0'); // b observed x before a changed it
+    a.put(k('x'), k('1'));
+    a.put(k('n'), k('1'));
+    const bRead = b.getForUpdate(k('n'));
+    await a.commit();
+    expect((await failure(bRead)).code).toBe('SERIALIZATION_FAILURE');
+    await b.rollback();
+  });
+
+  it('detects a deadlock (40P01) instead of waiting forever, and a rollback lets the other go on', async () => {
+    const db = memoryKv();
+    const a = db.begin();
+    const b = db.begin();
+    await a.getForUpdate(k('k1'));
+    await b.getForUpdate(k('k2'));
+    const aWaits = a.getForUpdate(k('k2'));
+    expect(await settled(aWaits)).toBe(false);
+    const e = await failure(b.getForUpdate(k('k1')));
+    expect(e.code).toBe('DEADLOCK_DETECTED');
+    expect(e.sqlstate).toBe('40P01');
+    expect(e.retryable).toBe(true);
+    await b.rollback();
+    expect(await aWaits).toBeUndefined();
+    a.put(k('k2'), k('a'));
+    await a.commit();
+    expect(str(await db.begin().get(k('k2')))).toBe('a');
+  });
+
+  it('stops waiting when whileWaiting throws (a cancel), and the lock stays with its holder', async () => {
+    const db = memoryKv();
+    const a = db.begin();
+    const b = db.begin();
+    await a.getForUpdate(k('r'));
+    let checks = 0;
+    const cancelled = b.getForUpdate(k('r'), {
+      whileWaiting: async () => {
+        if (++checks === 3) throw new Error('canceled');
+      },
+    });
+    await expect(cancelled).rejects.toThrow('canceled');
+    expect(checks).toBe(3);
+    await b.rollback();
+    // The holder still holds it: a third transaction waits until a ends.
+    const c = db.begin();
+    const cRead = c.getForUpdate(k('r'));
+    expect(await settled(cRead)).toBe(false);
+    await a.rollback();
+    expect(await cRead).toBeUndefined();
+    await c.rollback();
+  });
+
+  it('refuses locking reads in read-only transactions', async () => {
+    const db = memoryKv();
+    const r = db.begin({ readOnly: true });
+    expect((await failure(r.getForUpdate(k('a')))).code).toBe('READ_ONLY_SQL_TRANSACTION');
+  });
+});

@@ -36,10 +36,10 @@ describe('the error catalogue', () => {
     }
   });
 
-  it('uses well-formed SQLSTATEs and maps exactly the retryable codes to 40001', () => {
+  it('uses well-formed SQLSTATEs and maps exactly the retryable codes to 40001 or 40P01 (what drivers and pgbench retry)', () => {
     for (const [code, spec] of Object.entries(ERROR_CATALOGUE)) {
       expect(spec.sqlstate, code).toMatch(/^[0-9A-Z]{5}$/);
-      expect(spec.sqlstate === '40001', code).toBe(spec.retryable);
+      expect(spec.sqlstate === '40001' || spec.sqlstate === '40P01', code).toBe(spec.retryable);
       expect(spec.http >= 400 && spec.http < 600, code).toBe(true);
     }
   });

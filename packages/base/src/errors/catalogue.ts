@@ -350,6 +350,13 @@ export const ERROR_CATALOGUE = {
     'The transaction could not be serialized with concurrent ones (its reads changed before it committed); run it again.',
     true,
   ),
+  DEADLOCK_DETECTED: spec(
+    '40P01',
+    409,
+    'ABORTED',
+    'Transactions waited for each other’s locks in a cycle; this one was chosen to fail. Run it again.',
+    true,
+  ),
   OUT_OF_MEMORY: spec(
     '53200',
     503,

@@ -32,6 +32,11 @@ export interface TxnOptions {
   readonly asOf?: Timestamp;
 }
 
+export interface LockOptions {
+  /** Called while waiting for a lock; throwing stops the wait (and the read) with that error. */
+  readonly whileWaiting?: () => Promise<void>;
+}
+
 /** A position in a transaction's writes that it can roll back to (SQL SAVEPOINT). */
 export interface Savepoint {
   readonly seq: number;
@@ -47,6 +52,16 @@ export interface KvTxn {
   /** Whether it has committed or rolled back. */
   readonly finished: boolean;
   get(key: Uint8Array): Promise<Buffer | undefined>;
+  /**
+   * A locking read (CockroachDB's GetForUpdate, the read of an UPDATE or DELETE by key): takes
+   * the key's exclusive lock for the rest of the transaction — waiting while another transaction
+   * holds it — and reads the newest committed value. When another transaction wrote the key after
+   * this one's snapshot, the snapshot moves forward (a read refresh) if nothing this transaction
+   * has read or written changed meanwhile, else SERIALIZATION_FAILURE (40001). Waits that would
+   * close a cycle fail with DEADLOCK_DETECTED (40P01). `whileWaiting` runs every few
+   * milliseconds of waiting and may throw to give up (a cancel, a statement timeout).
+   */
+  getForUpdate(key: Uint8Array, options?: LockOptions): Promise<Buffer | undefined>;
   /** The live rows of [start, end), this transaction's own writes included. */
   scan(start: Uint8Array, end: Uint8Array, opts?: ScanOptions): AsyncIterable<KeyValue>;
   /** The same rows as `scan`, handed out in batches (cheaper per row for long scans). */

@@ -27,7 +27,7 @@ import {
   mvccPut,
   mvccScan,
 } from '@thinklite/storage';
-import type { Isolation, KeyValue, KvDb, KvTxn, Savepoint, ScanOptions, TxnOptions } from './api.js';
+import type { Isolation, KeyValue, KvDb, KvTxn, LockOptions, Savepoint, ScanOptions, TxnOptions } from './api.js';
 import { keyNext, SpanSet } from './span-set.js';
 import { type BufferedWrite, WriteBuffer } from './write-buffer.js';
 
@@ -35,6 +35,8 @@ const STATS_KEY = Buffer.from('localkv/stats');
 /** The newest commit timestamp: the clock never starts below it, whatever the wall clock says. */
 const HIGH_WATER_KEY = Buffer.from('localkv/high-water');
 const SCAN_CHUNK = 256;
+/** How often a transaction waiting for a lock runs its `whileWaiting` check (cancel, timeout). */
+const LOCK_POLL_MS = 20;
 
 export interface LocalKvOptions {
   readonly engine: Engine;
@@ -87,6 +89,11 @@ function newTxnId(): Buffer {
  *  - SNAPSHOT: a write committed after our snapshot on a key we write fails the commit (first
  *    committer wins), so updates are never lost; write skew is allowed, as the level allows.
  * Commits are validated and applied in one order; their timestamps follow it.
+ *
+ * Locking reads (`getForUpdate`, the row reads of UPDATE and DELETE by key) take a key's
+ * exclusive lock until the transaction ends: a second writer of the row waits for the first to
+ * commit instead of reading a value about to change and failing its commit — then refreshes its
+ * snapshot past that commit and goes on (CockroachDB's lock wait queue and read refresh).
  */
 export class LocalKv implements KvDb {
   readonly engine: Engine;
@@ -101,8 +108,16 @@ export class LocalKv implements KvDb {
   /** Read-write transactions in progress, for pruning `recent`. */
   private readonly active = new Set<LocalTxn>();
   private readonly landWaiters: { ts: Timestamp; resolve: () => void }[] = [];
+  /** Locked keys (latin1 strings of the key bytes) → the holder and whoever waits. */
+  private readonly locks = new Map<string, { holder: LocalTxn; waiters: (() => void)[] }>();
   private closed = false;
-  private readonly metrics: { commits: Counter<'result'>; commitSeconds: Histogram; groupSize: Histogram };
+  private readonly metrics: {
+    commits: Counter<'result'>;
+    commitSeconds: Histogram;
+    groupSize: Histogram;
+    lockWaits: Counter<'result'>;
+    refreshes: Counter<'result'>;
+  };
 
   constructor(options: LocalKvOptions) {
     this.engine = options.engine;
@@ -131,6 +146,18 @@ export class LocalKv implements KvDb {
         name: 'thinklite_txn_commit_group_size',
         help: 'Transactions committed together in one storage commit',
         buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+        registers,
+      }),
+      lockWaits: new Counter({
+        name: 'thinklite_txn_lock_waits_total',
+        help: 'Locking reads that found the key locked by another transaction (waited), or would have closed a cycle (deadlock)',
+        labelNames: ['result'] as const,
+        registers,
+      }),
+      refreshes: new Counter({
+        name: 'thinklite_txn_refreshes_total',
+        help: 'Snapshots moved forward past a commit to a locked key (refreshed), or not, failing with 40001 (failed)',
+        labelNames: ['result'] as const,
         registers,
       }),
     };
@@ -204,6 +231,92 @@ export class LocalKv implements KvDb {
 
   finished(txn: LocalTxn): void {
     this.active.delete(txn);
+    for (const k of txn.heldLocks) {
+      const lock = this.locks.get(k);
+      if (lock?.holder !== txn) continue;
+      this.locks.delete(k);
+      // Every waiter tries again; the first to run takes the lock.
+      for (const wake of lock.waiters) wake();
+    }
+    txn.heldLocks.length = 0;
+  }
+
+  /**
+   * Takes `key`'s lock for `txn`, waiting while another transaction holds it. A wait that would
+   * close a cycle of transactions waiting for each other fails with 40P01 instead.
+   */
+  async lock(txn: LocalTxn, key: Uint8Array, options: LockOptions): Promise<void> {
+    const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+    for (;;) {
+      const held = this.locks.get(k);
+      if (!held) {
+        this.locks.set(k, { holder: txn, waiters: [] });
+        txn.heldLocks.push(k);
+        return;
+      }
+      if (held.holder === txn) return;
+      for (let h: LocalTxn | undefined = held.holder; h; h = h.waitingFor) {
+        if (h === txn) {
+          this.metrics.lockWaits.inc({ result: 'deadlock' });
+          throw new ThinkLiteError('DEADLOCK_DETECTED', 'deadlock detected', {
+            key: Buffer.from(key).toString('hex'),
+          });
+        }
+      }
+      txn.waitingFor = held.holder;
+      this.metrics.lockWaits.inc({ result: 'waited' });
+      try {
+        let woken = false;
+        const wake = new Promise<void>((resolve) => {
+          held.waiters.push(() => {
+            woken = true;
+            resolve();
+          });
+        });
+        while (!woken) {
+          await Promise.race([wake, new Promise((r) => setTimeout(r, LOCK_POLL_MS))]);
+          if (!woken) await options.whileWaiting?.();
+          if (txn.finished)
+            throw new ThinkLiteError(
+              'OBJECT_NOT_IN_PREREQUISITE_STATE',
+              'the transaction ended while waiting for a lock',
+            );
+        }
+      } finally {
+        txn.waitingFor = undefined;
+      }
+    }
+  }
+
+  /** Whether a transaction committed a write to `key` after `ts` (`recent` holds every such commit while `txn` runs). */
+  writtenSince(key: Uint8Array, ts: Timestamp): boolean {
+    for (let i = this.recent.length - 1; i >= 0; i--) {
+      const c = this.recent[i] as CommittedWrites;
+      if (timestampLessEq(c.ts, ts)) return false;
+      if (c.keys.some((k) => k.equals(key))) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Moves `txn`'s snapshot up to everything committed now, if no key it read or wrote was
+   * written meanwhile; the new read timestamp, or a SERIALIZATION_FAILURE to throw.
+   */
+  refresh(txn: LocalTxn): Timestamp | ThinkLiteError {
+    for (let i = this.recent.length - 1; i >= 0; i--) {
+      const c = this.recent[i] as CommittedWrites;
+      if (timestampLessEq(c.ts, txn.readTimestamp)) break;
+      const k = txn.reads.firstContained(c.keys) ?? c.keys.find((key) => txn.buffer.get(key) !== undefined);
+      if (k) {
+        this.metrics.refreshes.inc({ result: 'failed' });
+        return new ThinkLiteError('SERIALIZATION_FAILURE', 'could not serialize access due to concurrent update', {
+          key: Buffer.from(k).toString('hex'),
+          readTimestamp: formatTimestamp(txn.readTimestamp),
+        });
+      }
+    }
+    this.metrics.refreshes.inc({ result: 'refreshed' });
+    return this.visible;
   }
 
   commit(txn: LocalTxn): Promise<Timestamp> {
@@ -341,13 +454,17 @@ class LocalTxn implements KvTxn {
   readonly reads = new SpanSet();
   finished = false;
   private visibleChecked = false;
+  /** The keys this transaction has locked (latin1 strings of their bytes). */
+  readonly heldLocks: string[] = [];
+  /** The transaction whose lock this one waits for, if it waits. */
+  waitingFor: LocalTxn | undefined;
 
   constructor(
     private readonly db: LocalKv,
     readonly id: Buffer,
     readonly isolation: Isolation,
     readonly readOnly: boolean,
-    readonly readTimestamp: Timestamp,
+    public readTimestamp: Timestamp,
   ) {}
 
   private checkActive(): void {
@@ -376,6 +493,21 @@ class LocalTxn implements KvTxn {
     await this.ready();
     const own = this.buffer.get(key);
     if (own) return own.value ?? undefined;
+    this.reads.addPoint(key);
+    return mvccGet(this.db.engine, key, this.readTimestamp)?.value;
+  }
+
+  async getForUpdate(key: Uint8Array, options: LockOptions = {}): Promise<Buffer | undefined> {
+    this.checkWritable();
+    await this.ready();
+    await this.db.lock(this, key, options);
+    const own = this.buffer.get(key);
+    if (own) return own.value ?? undefined;
+    if (this.db.writtenSince(key, this.readTimestamp)) {
+      const refreshed = this.db.refresh(this);
+      if (refreshed instanceof ThinkLiteError) throw refreshed;
+      this.readTimestamp = refreshed;
+    }
     this.reads.addPoint(key);
     return mvccGet(this.db.engine, key, this.readTimestamp)?.value;
   }

@@ -199,7 +199,12 @@ async function* rowsFromSpan(
   }
 }
 
-/** Reads the rows an access path selects, in batches; `row` feeds the values of a lookup join. */
+/**
+ * Reads the rows an access path selects, in batches; `row` feeds the values of a lookup join.
+ * `forUpdate` (the rows an UPDATE or DELETE changes): a point lookup on the primary key is a
+ * locking read, so a concurrent writer of the same row waits for this transaction instead of
+ * failing at commit (other paths read without locks; the commit still checks them).
+ */
 export async function* readAccess(
   sc: StatementContext,
   bt: BoundTable,
@@ -207,6 +212,7 @@ export async function* readAccess(
   env: Env,
   row: readonly Datum[] = [],
   needed?: ReadonlySet<number>,
+  forUpdate = false,
 ): AsyncGenerator<Datum[][]> {
   if (path.kind === 'full') {
     const span = bt.codec.span();
@@ -220,7 +226,9 @@ export async function* readAccess(
     if (values.some((v) => v === null)) return; // = NULL matches nothing
     if (path.kind === 'point' && ix === bt.table.primaryIndex) {
       const key = bt.codec.primaryKeyOf(values);
-      const raw = await sc.txn.get(key);
+      const raw = forUpdate
+        ? await sc.txn.getForUpdate(key, sc.checkInterrupts ? { whileWaiting: sc.checkInterrupts } : {})
+        : await sc.txn.get(key);
       if (raw) yield [bt.codec.decodeRow(key, raw, needed)];
       return;
     }

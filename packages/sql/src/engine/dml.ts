@@ -403,7 +403,8 @@ async function targetRows(
   const where = whereAst ? binder.bindCondition(whereAst, bt.scope, 'WHERE') : undefined;
   const correlated = correlatedOf(binder.b.subqueries ?? new Map());
   const rows: { row: Datum[]; env: Env }[] = [];
-  for await (const row of scanTable(sc, bt, whereAst, binder)) {
+  // Rows to change: a primary-key lookup locks its row (a concurrent writer waits for us).
+  for await (const row of scanTable(sc, bt, whereAst, binder, true)) {
     const env = await evaluateCorrelated(sc, bt.scope, correlated, row);
     if (!where || where.eval(row, env) === true) rows.push({ row, env });
   }

@@ -81,9 +81,10 @@ export async function* scanTable(
   bt: BoundTable,
   where: Expr | undefined,
   binder: ExprBinder,
+  forUpdate = false,
 ): AsyncGenerator<Datum[]> {
-  for await (const batch of readAccess(sc, bt, chooseAccess(bt, boundsFromWhere(bt, where, binder)), sc.env))
-    yield* batch;
+  const path = chooseAccess(bt, boundsFromWhere(bt, where, binder));
+  for await (const batch of readAccess(sc, bt, path, sc.env, [], undefined, forUpdate)) yield* batch;
 }
 
 /** Expands `*` and binds the target list over `scope`. */

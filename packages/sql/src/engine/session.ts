@@ -184,8 +184,17 @@ export class Session {
       schema: this.searchPath()[0] ?? DEFAULT_SCHEMA,
       statementNow: BigInt(Math.round(performance.timeOrigin * 1000 + performance.now() * 1000)) - MICROS_1970_TO_2000,
     };
-    return txn ? { ...ctx, now: BigInt(txn.readTimestamp.wall) - MICROS_1970_TO_2000 } : ctx;
+    if (!txn) return ctx;
+    // now() is the transaction's start: its first snapshot (a read refresh moves the snapshot later).
+    let now = this.txnNow.get(txn);
+    if (now === undefined) {
+      now = BigInt(txn.readTimestamp.wall) - MICROS_1970_TO_2000;
+      this.txnNow.set(txn, now);
+    }
+    return { ...ctx, now };
   }
+
+  private readonly txnNow = new WeakMap<KvTxn, bigint>();
 
   private searchPath(): string[] {
     return (this.settings.get('search_path') ?? DEFAULT_SCHEMA)
