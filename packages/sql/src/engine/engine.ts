@@ -33,6 +33,8 @@ export class SqlEngine implements SessionHost {
   /** Rows written per table since its statistics were last gathered. */
   private readonly changed = new Map<number, number>();
   private readonly analyzing = new Set<number>();
+  /** Each table's row count in the statistics last read here (a manual ANALYZE may be newer: the task re-reads). */
+  private readonly knownRows = new Map<number, number>();
   private readonly inFlight = new Set<Promise<void>>();
 
   /**
@@ -43,6 +45,9 @@ export class SqlEngine implements SessionHost {
     const n = (this.changed.get(tableId) ?? 0) + rows;
     this.changed.set(tableId, n);
     if (this.analyzing.has(tableId)) return;
+    // Most commits are far from the threshold: decided from the row count last seen, no read.
+    const known = this.knownRows.get(tableId);
+    if (known !== undefined && n < 0.1 * known + 100) return;
     const task = (async () => {
       this.analyzing.add(tableId);
       try {
@@ -52,6 +57,7 @@ export class SqlEngine implements SessionHost {
         let stats: TableStats | undefined;
         try {
           const before = await readStats(snapshot, tableId);
+          this.knownRows.set(tableId, before?.rowCount ?? 0);
           if (n < 0.1 * (before?.rowCount ?? 0) + 100) return;
           const t = await new Catalog(snapshot).byId(tableId);
           if (t?.kind !== 'table') return;
@@ -61,7 +67,10 @@ export class SqlEngine implements SessionHost {
           await snapshot.rollback();
         }
         const done = stats;
-        if (done) await this.kv.txn(async (txn) => storeStats(txn, tableId, done));
+        if (done) {
+          await this.kv.txn(async (txn) => storeStats(txn, tableId, done));
+          this.knownRows.set(tableId, done.rowCount);
+        }
       } catch (e) {
         this.logger.warn({ err: e, tableId }, 'automatic ANALYZE failed');
       } finally {
