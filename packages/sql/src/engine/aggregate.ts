@@ -1,4 +1,5 @@
 import type { Expr, FuncCall } from '../parser/ast.js';
+import { noneInTemplate } from '../parser/literal-templates.js';
 import { compare, hashKey } from '../types/compare.js';
 import type { Datum } from '../types/datum.js';
 import { Numeric, pow10 } from '../types/numeric.js';
@@ -25,6 +26,8 @@ export function isAggregateCall(e: Expr): e is FuncCall {
 
 /** The aggregate calls inside an expression (not inside subqueries). */
 const aggregatesIn = new WeakMap<object, readonly FuncCall[]>();
+/** Template nodes (literal-templates.ts) and whether they hold aggregate calls. */
+const withAggregates = new WeakMap<object, boolean>();
 
 /**
  * The aggregate calls in `e` (not inside subqueries), appended to `out` if given. Remembered per
@@ -33,6 +36,7 @@ const aggregatesIn = new WeakMap<object, readonly FuncCall[]>();
 export function findAggregates(e: Expr | undefined, out?: FuncCall[]): FuncCall[] {
   if (!e) return out ?? [];
   let found = aggregatesIn.get(e);
+  if (!found && noneInTemplate(e, withAggregates, (t) => findAggregates(t as Expr).length > 0)) return out ?? [];
   if (!found) {
     found = Object.freeze(scanAggregates(e, []));
     aggregatesIn.set(e, found);

@@ -28,7 +28,14 @@ import { sqlError } from './errors.js';
 import { type PlanNode, planNode } from './explain.js';
 import { type BoundExpr, coerce, commonType, ExprBinder, type Scope, type ScopeColumn, unifyType } from './expr.js';
 import { rowBytes } from './memory.js';
-import { columnUsage, correlatedOf, evaluateCorrelated, planFrom, prepareSubqueries } from './relation.js';
+import {
+  columnUsage,
+  correlatedOf,
+  evaluateCorrelated,
+  noSubqueriesIn,
+  planFrom,
+  prepareSubqueries,
+} from './relation.js';
 import { TableCodec } from './table.js';
 import { applyWindows, findWindowCalls } from './window.js';
 
@@ -254,7 +261,7 @@ function limitValue(
 function subqueryNodes(e: Expr | undefined): object[] {
   const out: object[] = [];
   const visit = (v: unknown): void => {
-    if (v === null || typeof v !== 'object') return;
+    if (v === null || typeof v !== 'object' || noSubqueriesIn(v)) return;
     if (Array.isArray(v)) {
       for (const x of v) visit(x);
       return;

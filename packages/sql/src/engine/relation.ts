@@ -1,5 +1,6 @@
 import { isThinkLiteError } from '@thinklite/base';
 import type { Expr, FromItem, FunctionRef, JoinRef, SelectStmt } from '../parser/ast.js';
+import { noneInTemplate, templateOf } from '../parser/literal-templates.js';
 import { isSystemSchema, systemRelation } from '../system/index.js';
 import { hashKey } from '../types/compare.js';
 import type { Datum } from '../types/datum.js';
@@ -258,6 +259,9 @@ export interface ColumnUsage {
 const usageOf = new WeakMap<SelectStmt, ColumnUsage>();
 
 export function columnUsage(stmt: SelectStmt): ColumnUsage {
+  // Literals name no columns: a statement built from a template uses what the template uses.
+  const template = templateOf(stmt);
+  if (template?.kind === 'select') return columnUsage(template);
   let usage = usageOf.get(stmt);
   if (!usage) {
     usage = scanColumnUsage(stmt);
@@ -868,6 +872,32 @@ function enclosingHas(outer: Scope | undefined, code: string, ref: readonly stri
  * column of an enclosing query (`outer`) is correlated: it is run here once with NULLs for those
  * columns to learn its column types, and then for every row (`evaluateCorrelated`).
  */
+const SUBQUERY_KINDS: ReadonlySet<string> = new Set([
+  'subquery',
+  'exists',
+  'inSubquery',
+  'quantifiedSubquery',
+  'arraySubquery',
+]);
+const withSubqueries = new WeakMap<object, boolean>();
+
+function holdsSubquery(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.some(holdsSubquery);
+  const kind = (v as { kind?: string }).kind;
+  if (kind !== undefined && SUBQUERY_KINDS.has(kind)) return true;
+  if (kind === 'select') return false;
+  return Object.values(v).some(holdsSubquery);
+}
+
+/**
+ * True when `v` was built from a literal template whose counterpart holds no subquery expression
+ * (outside nested SELECTs): a walk for subqueries can skip it.
+ */
+export function noSubqueriesIn(v: unknown): boolean {
+  return noneInTemplate(v, withSubqueries, holdsSubquery);
+}
+
 export async function prepareSubqueries(
   sc: StatementContext,
   exprs: readonly (Expr | undefined)[],
@@ -876,6 +906,7 @@ export async function prepareSubqueries(
 ): Promise<Map<object, SubqueryResult>> {
   const found: { node: object; query: SelectStmt }[] = [];
   const visit = (v: unknown): void => {
+    if (noSubqueriesIn(v)) return;
     if (Array.isArray(v)) {
       for (const x of v) visit(x);
       return;

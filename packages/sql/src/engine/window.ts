@@ -1,4 +1,5 @@
 import type { Expr, FrameBound, FuncCall, SortItem, WindowDefinition, WindowFrame, WindowSpec } from '../parser/ast.js';
+import { noneInTemplate } from '../parser/literal-templates.js';
 import { castContext } from '../types/cast.js';
 import { compare, hashKey } from '../types/compare.js';
 import { dateToTimestamp, negate, timestampAddInterval, timestamptzAddInterval } from '../types/datetime.js';
@@ -24,6 +25,9 @@ import { type BoundExpr, coerce, type Env, ExprBinder, type Scope } from './expr
 const RANKING = new Set(['row_number', 'rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile']);
 const NAVIGATION = new Set(['lag', 'lead', 'first_value', 'last_value', 'nth_value']);
 
+/** Template nodes (literal-templates.ts) and whether they hold window calls. */
+const withWindowCalls = new WeakMap<object, boolean>();
+
 export function isWindowCall(e: Expr): e is FuncCall {
   return e.kind === 'funcCall' && e.over !== undefined;
 }
@@ -32,6 +36,7 @@ export function isWindowCall(e: Expr): e is FuncCall {
 export function findWindowCalls(e: Expr | undefined, out: FuncCall[] = []): FuncCall[] {
   const visit = (v: unknown): void => {
     if (v === null || typeof v !== 'object') return;
+    if (noneInTemplate(v, withWindowCalls, (t) => findWindowCalls(t as Expr).length > 0)) return;
     if (Array.isArray(v)) {
       for (const x of v) visit(x);
       return;

@@ -209,7 +209,26 @@ function makeTemplate(sql: string, shape: Shape, parsed: readonly Statement[]): 
     used.add(found.node);
     nodes.push(found);
   }
-  return { statement, slots: shape.slots, nodes };
+  // The parser's trees drop undefined properties with `delete`, which leaves V8 objects in its slow
+  // dictionary mode; the template is copied once into plain objects, cheap to enumerate per use.
+  const copies = new Map<object, object>();
+  const fast = fastCopy(statement, copies) as Statement;
+  return {
+    statement: fast,
+    slots: shape.slots,
+    nodes: nodes.map((n) => ({ node: copies.get(n.node) as object, negated: n.negated })),
+  };
+}
+
+/** A frozen copy of a tree in fresh plain objects; `copies` maps each original node to its copy. */
+function fastCopy(v: unknown, copies: Map<object, object>): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return Object.freeze(v.map((x) => fastCopy(x, copies)));
+  if (Object.getPrototypeOf(v) !== Object.prototype) return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = fastCopy((v as Record<string, unknown>)[k], copies);
+  copies.set(v, out);
+  return Object.freeze(out);
 }
 
 /** The integer node for `text` (sign included), if it has the template node's type. */
@@ -225,7 +244,19 @@ function integerNode(template: { type?: unknown; location: number }, text: strin
   return { ...template, value, text };
 }
 
-const templates = new WeakMap<Statement, Statement>();
+/**
+ * On every node (and array) of a statement built from a template, a hidden property holding its
+ * counterpart in the template (a WeakMap of every node cost more than the rest of the copy).
+ */
+const TEMPLATE = Symbol('template');
+
+function counterpart(node: object): object | undefined {
+  return (node as { [TEMPLATE]?: object })[TEMPLATE];
+}
+
+function markCopy(copy: object, original: object): void {
+  Object.defineProperty(copy, TEMPLATE, { value: original });
+}
 
 /**
  * The statement `stmt` was built from, when it came from a literal template: it differs from
@@ -233,7 +264,24 @@ const templates = new WeakMap<Statement, Statement>();
  * the template hold for `stmt` too (and need not be found again by walking the tree).
  */
 export function templateOf(stmt: object): Statement | undefined {
-  return templates.get(stmt as Statement);
+  return counterpart(stmt) as Statement | undefined;
+}
+
+/**
+ * For walks that look for nodes of some kind (aggregates, window calls, subqueries): true when
+ * `node` was built from a template whose counterpart has none — so neither has `node`. What the
+ * walk found in the template is remembered in `memo`.
+ */
+export function noneInTemplate(node: unknown, memo: WeakMap<object, boolean>, found: (t: object) => boolean): boolean {
+  if (node === null || typeof node !== 'object') return false;
+  const t = counterpart(node);
+  if (!t) return false;
+  let has = memo.get(t);
+  if (has === undefined) {
+    has = found(t);
+    memo.set(t, has);
+  }
+  return !has;
 }
 
 interface Shift {
@@ -259,6 +307,7 @@ function copyTree(v: unknown, replaced: ReadonlyMap<object, object>, shifts: rea
   if (Array.isArray(v)) {
     const a = new Array<unknown>(v.length);
     for (let i = 0; i < v.length; i++) a[i] = copyTree(v[i], replaced, shifts);
+    markCopy(a, v);
     return Object.freeze(a);
   }
   // Only plain records are copied; anything else in a tree is immutable and shared.
@@ -269,6 +318,7 @@ function copyTree(v: unknown, replaced: ReadonlyMap<object, object>, shifts: rea
     const x = source[k];
     out[k] = k === 'location' && typeof x === 'number' ? moved(x, shifts) : copyTree(x, replaced, shifts);
   }
+  markCopy(out, v);
   return Object.freeze(out);
 }
 
@@ -302,12 +352,9 @@ function instantiate(template: Template, sql: string, slots: readonly Slot[]): S
   const { span, ...rest } = template.statement;
   const copied = copyTree(rest, replaced, shifts) as Record<string, unknown>;
   const text = sql.slice(0, span.text.length + delta);
-  const statement = Object.freeze({
-    ...copied,
-    span: Object.freeze({ text, offset: 0, codePointOffset: 0 }),
-  }) as Statement;
-  templates.set(statement, template.statement);
-  return statement;
+  const statement = { ...copied, span: Object.freeze({ text, offset: 0, codePointOffset: 0 }) };
+  markCopy(statement, template.statement);
+  return Object.freeze(statement) as Statement;
 }
 
 /** Texts of one shape tried before the shape counts as untemplatable (one text may be special: `-0`). */
