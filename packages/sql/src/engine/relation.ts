@@ -898,6 +898,18 @@ export function noSubqueriesIn(v: unknown): boolean {
   return noneInTemplate(v, withSubqueries, holdsSubquery);
 }
 
+/** Whether an expression of a parsed statement holds no subquery (remembered per node). */
+function subqueryFree(e: Expr | undefined): boolean {
+  if (!e) return true;
+  if (noSubqueriesIn(e)) return true;
+  let has = withSubqueries.get(e);
+  if (has === undefined) {
+    has = holdsSubquery(e);
+    withSubqueries.set(e, has);
+  }
+  return !has;
+}
+
 export async function prepareSubqueries(
   sc: StatementContext,
   exprs: readonly (Expr | undefined)[],
@@ -929,7 +941,7 @@ export async function prepareSubqueries(
     if (node.kind === 'select') return;
     for (const x of Object.values(node)) visit(x);
   };
-  for (const e of exprs) visit(e);
+  for (const e of exprs) if (!subqueryFree(e)) visit(e);
   for (const { node, query } of found) {
     if (into.has(node)) continue;
     try {

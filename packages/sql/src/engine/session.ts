@@ -97,8 +97,20 @@ export interface StatementOptions {
   readonly copy?: CopyIo;
 }
 
-/** The highest `$n` a statement mentions. */
+const maxParams = new WeakMap<object, number>();
+
+/** The highest `$n` a statement mentions (remembered per parsed statement). */
 function maxParam(stmt: unknown): number {
+  if (stmt === null || typeof stmt !== 'object') return 0;
+  let known = maxParams.get(stmt);
+  if (known === undefined) {
+    known = scanMaxParam(stmt);
+    maxParams.set(stmt, known);
+  }
+  return known;
+}
+
+function scanMaxParam(stmt: unknown): number {
   let max = 0;
   const visit = (v: unknown): void => {
     if (v === null || typeof v !== 'object') return;
