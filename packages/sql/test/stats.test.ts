@@ -67,3 +67,23 @@ describe('table statistics', () => {
     expect((await stats()).stats?.rowCount).toBe(100);
   });
 });
+
+describe('statistics and transactions', () => {
+  it('planning from statistics does not make a transaction conflict with an ANALYZE that commits meanwhile', async () => {
+    const { engine, s } = await setup();
+    await s.execute('CREATE TABLE u (id int PRIMARY KEY, tid int)');
+    await s.execute('INSERT INTO t SELECT g, g % 3, NULL FROM generate_series(1, 50) g');
+    await s.execute('INSERT INTO u SELECT g, g FROM generate_series(1, 50) g');
+    await s.execute('ANALYZE');
+    const a = engine.session();
+    await a.execute('BEGIN');
+    // A join: the planner reads both tables' statistics to choose its method.
+    const [j] = await a.execute('SELECT count(*) FROM t JOIN u ON u.tid = t.g');
+    expect(j?.rows).toEqual([[34n]]);
+    await a.execute('INSERT INTO u VALUES (1000, 1)');
+    await s.execute('ANALYZE t');
+    await a.execute('COMMIT');
+    const [n] = await s.execute('SELECT count(*) FROM u');
+    expect(n?.rows).toEqual([[51n]]);
+  });
+});

@@ -7,6 +7,7 @@ import type { SqlType } from '../types/type.js';
 import type { PlanNode } from './explain.js';
 import type { Env, ParamTypes, Scope } from './expr.js';
 import type { MemoryAccount } from './memory.js';
+import type { TableStats } from './stats.js';
 
 /** A column of a result. */
 export interface ResultColumn {
@@ -82,6 +83,12 @@ export interface StatementContext {
    * and now and then lets the event loop run.
    */
   readonly checkInterrupts?: () => Promise<void>;
+  /**
+   * A table's statistics for planning, read outside the statement's transaction (they are
+   * advisory: reading them in it would make the transaction conflict with every ANALYZE that
+   * commits meanwhile). Without it, the planner reads them in `txn`.
+   */
+  readonly tableStats?: (tableId: number) => Promise<TableStats | undefined>;
   /** The join methods the session allows (enable_hashjoin, …); all when absent. */
   readonly planner?: PlannerSettings;
 }

@@ -174,7 +174,9 @@ async function fromItem(
       let label = describeAccess(bt, path, needed);
       let estimated: Promise<number | undefined> | undefined;
       const estimate = () => {
-        estimated ??= readStats(sc.txn, bt.table.id).then((stats) => estimateRows(path, stats));
+        estimated ??= (sc.tableStats ? sc.tableStats(bt.table.id) : readStats(sc.txn, bt.table.id)).then((stats) =>
+          estimateRows(path, stats),
+        );
         return estimated;
       };
       if (sc.explaining) {

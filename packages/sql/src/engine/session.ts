@@ -42,7 +42,7 @@ import { ExprBinder, ParamTypes } from './expr.js';
 import { MemoryAccount, parseBytes } from './memory.js';
 import { bindTable, deliver, runSelect } from './query.js';
 import { nextvalSites, resolveSequenceCalls, SequenceCache } from './sequences.js';
-import { analyzeTable } from './stats.js';
+import { analyzeTable, readStats, type TableStats } from './stats.js';
 
 /**
  * A SQL session: one connection's state — its database, settings and transaction — running
@@ -267,7 +267,7 @@ export class Session {
         this.host.sequences,
         new MemoryAccount(DEFAULT_MEMORY_LIMIT),
       );
-      const r = await this.dispatch({ ...base, describeOnly: true }, stmt, []);
+      const r = await this.dispatch({ ...base, describeOnly: true, tableStats: this.tableStats }, stmt, []);
       return finish([...r.columns]);
     } finally {
       if (own) await txn.rollback();
@@ -310,6 +310,16 @@ export class Session {
       this.cancelPending = false;
     }
   }
+
+  /** Statistics for the planner, from a read-only snapshot of their own (see StatementContext.tableStats). */
+  private readonly tableStats = async (tableId: number): Promise<TableStats | undefined> => {
+    const snapshot = this.host.kv.begin({ readOnly: true });
+    try {
+      return await readStats(snapshot, tableId);
+    } finally {
+      await snapshot.rollback();
+    }
+  };
 
   private running = false;
   private cancelPending = false;
@@ -581,6 +591,7 @@ export class Session {
     const sc: StatementContext = {
       ...base,
       checkInterrupts: this.checkInterrupts,
+      tableStats: this.tableStats,
       planner: {
         hashJoin: this.settings.get('enable_hashjoin') !== 'off',
         mergeJoin: this.settings.get('enable_mergejoin') !== 'off',
