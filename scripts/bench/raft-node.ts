@@ -1,9 +1,11 @@
 // One ThinkLite replication node for `npm run bench -- raft`: an LMDB store, the multi-Raft host
 // with N groups, the gRPC Raft transport, and the Replication.Propose service for the load
 // generator. Each group's state machine applies every 256-byte value durably into the store.
+
+import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { createLogger, SeededRandom, ThinkLiteError } from '@thinklite/base';
-import { GrpcTransport, type ReplicatedStateMachine, ReplicationHost } from '@thinklite/kv';
+import { createLogger, createRegistry, SeededRandom, ThinkLiteError } from '@thinklite/base';
+import { GrpcTransport, RaftWal, type ReplicatedStateMachine, ReplicationHost } from '@thinklite/kv';
 import { thinklite } from '@thinklite/proto';
 import type { Entry } from '@thinklite/raft';
 import { type Engine, LmdbEngine, type WriteBatch } from '@thinklite/storage';
@@ -58,7 +60,9 @@ class BenchStateMachine implements ReplicatedStateMachine {
   }
 }
 
-const engine = LmdbEngine.open({ dir: arg('dir') });
+const registry = createRegistry();
+const engine = LmdbEngine.open({ dir: arg('dir'), registry });
+const wal = RaftWal.open({ dir: path.join(arg('dir'), 'raft-wal'), registry });
 if (process.argv.includes('--bootstrap')) {
   for (let r = 1; r <= ranges; r++) await ReplicationHost.bootstrapRange(engine, r, voters);
 }
@@ -67,10 +71,12 @@ const logger = createLogger({ level: process.env.THINKLITE_LOG_LEVEL ?? 'info' }
 const host = new ReplicationHost({
   nodeId: id,
   engine,
+  wal,
   transport,
   random: new SeededRandom(id),
   tickIntervalMs: 50,
   logger,
+  registry,
 });
 for (let r = 1; r <= ranges; r++) host.addGroup(r, new BenchStateMachine(engine, r));
 host.start();
@@ -125,8 +131,10 @@ if (id === 1) {
 process.stdout.write(`ready ${process.pid} ${clientPort}\n`);
 
 const stop = async () => {
+  process.stderr.write(`METRICS\n${await registry.metrics()}\n`);
   server.forceShutdown();
   await host.close();
+  await wal.close();
   await transport.close();
   await engine.close();
   process.exit(0);

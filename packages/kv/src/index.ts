@@ -9,6 +9,7 @@ export {
   messageToPb,
 } from './replication/raft-codec.js';
 export { RaftLogStore } from './replication/raft-log-store.js';
+export { RaftWal, type RaftWalOptions } from './replication/raft-wal.js';
 export {
   type RaftTransport,
   type RangeMessage,

@@ -8,7 +8,7 @@ import type { Message } from '@thinklite/raft';
 import { LmdbEngine } from '@thinklite/storage';
 import { waitFor } from '@thinklite/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GrpcTransport, messageFromPb, messageToPb, ReplicationHost } from '../src/index.js';
+import { GrpcTransport, messageFromPb, messageToPb, RaftWal, ReplicationHost } from '../src/index.js';
 import { hostLogMachines, type LogStateMachine } from './test-state-machine.js';
 
 const dirs: string[] = [];
@@ -185,10 +185,12 @@ describe('the gRPC Raft transport', () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tl-grpc-${id}-`));
       dirs.push(dir);
       const engine = LmdbEngine.open({ dir });
+      const wal = RaftWal.open({ dir: path.join(dir, 'raft-wal') });
       for (const r of ranges) await ReplicationHost.bootstrapRange(engine, r, ids);
       const host = new ReplicationHost({
         nodeId: id,
         engine,
+        wal,
         transport: transports.get(id) as GrpcTransport,
         random: new SeededRandom(id),
         tickIntervalMs: 10,
@@ -197,6 +199,7 @@ describe('the gRPC Raft transport', () => {
       hosts.set(id, { host, sms });
       cleanups.push(async () => {
         await host.close();
+        await wal.close();
         await engine.close();
       });
     }

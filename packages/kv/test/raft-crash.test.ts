@@ -5,7 +5,7 @@ import { SeededRandom } from '@thinklite/base';
 import { LmdbEngine } from '@thinklite/storage';
 import { killAllChildren, startChild } from '@thinklite/testkit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { LoopbackNetwork, RaftLogStore, ReplicationHost } from '../src/index.js';
+import { LoopbackNetwork, RaftLogStore, RaftWal, ReplicationHost } from '../src/index.js';
 
 const childScript = (name: string) => path.join(import.meta.dirname, 'children', name);
 
@@ -31,10 +31,11 @@ describe('durable Raft storage under SIGKILL', () => {
       const acks = child.lines.filter((l) => l.startsWith('ack ')).map((l) => l.split(' '));
       total += acks.length;
       const engine = LmdbEngine.open({ dir });
+      const wal = RaftWal.open({ dir: path.join(dir, 'raft-wal'), segmentBytes: 64 * 1024 });
       try {
         for (const r of [1, 2, 3, 4]) {
           const sm = new LogStateMachine(engine, r);
-          const store = RaftLogStore.open(engine, r, () => sm.snapshot());
+          const store = RaftLogStore.open(engine, wal, r, () => sm.snapshot());
           const { hardState } = store.initialState();
           // The log is whole: contiguous from its first index to its last, commit within it, and
           // the applied state never ahead of the commit index.
@@ -48,6 +49,7 @@ describe('durable Raft storage under SIGKILL', () => {
         const host = new ReplicationHost({
           nodeId: 1,
           engine,
+          wal,
           transport: new LoopbackNetwork().transport(1),
           random: new SeededRandom(run),
           tickIntervalMs: 5,
@@ -66,6 +68,7 @@ describe('durable Raft storage under SIGKILL', () => {
         }
         await host.close();
       } finally {
+        await wal.close();
         await engine.close();
       }
     }

@@ -5,7 +5,7 @@ import { createRegistry, SeededRandom } from '@thinklite/base';
 import { LmdbEngine } from '@thinklite/storage';
 import { waitFor } from '@thinklite/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LoopbackNetwork, ReplicationHost } from '../src/index.js';
+import { LoopbackNetwork, RaftWal, ReplicationHost } from '../src/index.js';
 import { hostLogMachines, type LogStateMachine } from './test-state-machine.js';
 
 const dirs: string[] = [];
@@ -21,6 +21,7 @@ interface TestNode {
   id: number;
   dir: string;
   engine: LmdbEngine;
+  wal: RaftWal;
   host: ReplicationHost;
   sms: Map<number, LogStateMachine>;
 }
@@ -33,9 +34,11 @@ async function startNode(
   registry = createRegistry(),
 ): Promise<TestNode> {
   const engine = LmdbEngine.open({ dir });
+  const wal = RaftWal.open({ dir: path.join(dir, 'raft-wal') });
   const host = new ReplicationHost({
     nodeId: id,
     engine,
+    wal,
     transport: net.transport(id),
     random: new SeededRandom(id),
     tickIntervalMs: 10,
@@ -44,9 +47,10 @@ async function startNode(
     logEntriesMax: 50,
   });
   const sms = hostLogMachines(host, engine, ranges);
-  const node = { id, dir, engine, host, sms };
+  const node = { id, dir, engine, wal, host, sms };
   cleanups.push(async () => {
     await node.host.close();
+    await node.wal.close();
     await node.engine.close().catch(() => {});
   });
   return node;
@@ -160,6 +164,7 @@ describe('multi-Raft replication on real stores', () => {
     await waitFor('node 3 applied', () => nodes[2]?.sms.get(1)?.values.length === 10);
     const before = nodes[2]?.host.status(1);
     await nodes[2]?.host.close();
+    await nodes[2]?.wal.close();
     await nodes[2]?.engine.close();
     const again = await startNode(net, 3, nodes[2]?.dir as string, [1, 2]);
     const after = again.host.status(1);

@@ -1,4 +1,4 @@
-import { assert } from '@thinklite/base';
+import { assert, ThinkLiteError } from '@thinklite/base';
 import {
   CompactedError,
   type ConfState,
@@ -14,28 +14,29 @@ import {
 import type { Engine, WriteBatch } from '@thinklite/storage';
 import {
   decodeConfState,
-  decodeEntry,
   decodeHardState,
   decodeSnapshotMeta,
   encodeConfState,
-  encodeEntry,
   encodeHardState,
   encodeSnapshotMeta,
 } from './raft-codec.js';
+import type { RaftWal } from './raft-wal.js';
 
 /**
- * Keys of one range's Raft state in the engine's `raft` space:
- *   range id (u64) | 0x01                → hard state
+ * Keys of one range's Raft state in the engine's `raft` space (its log entries and hard state
+ * live in the node's RaftWal):
+ *   range id (u64) | 0x01                → hard state as bootstrapped (the log's records supersede it)
  *   range id (u64) | 0x02                → truncated state: index, term and configuration of the
  *                                          last entry folded into the range's snapshot
  *   range id (u64) | 0x03                → configuration as of the applied index
- *   range id (u64) | 0x10 | index (u64)  → log entry
- * Big-endian integers keep one range's entries in index order and ranges apart.
+ *   range id (u64) | 0x04                → generation of the range's log (u32): bumped, with the
+ *                                          truncated state, each time a snapshot replaces the log
+ * Big-endian integers keep ranges apart.
  */
 const HARD_STATE = 0x01;
 const TRUNCATED = 0x02;
 const CONF = 0x03;
-const LOG = 0x10;
+const GENERATION = 0x04;
 
 function rangePrefix(rangeId: number, suffix: number): Buffer {
   const b = Buffer.alloc(9);
@@ -45,35 +46,37 @@ function rangePrefix(rangeId: number, suffix: number): Buffer {
   return b;
 }
 
-function logKey(rangeId: number, index: number): Buffer {
-  const b = Buffer.alloc(17);
-  rangePrefix(rangeId, LOG).copy(b, 0);
-  b.writeUInt32BE(Math.floor(index / 0x1_0000_0000), 9);
-  b.writeUInt32BE(index >>> 0, 13);
+function encodeGeneration(gen: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(gen >>> 0);
   return b;
 }
 
 /**
- * A range's Raft log and state, durable in a storage Engine (the etcd/raft Storage contract: reads
- * describe only what is committed to the engine). Writes are staged into a WriteBatch — the
- * driver puts many ranges' Readies into one batch and one fsync — and become visible to reads
- * through `committed()` once that batch's commit resolves.
+ * A range's Raft storage (the etcd/raft Storage contract: reads describe only what is durable).
+ * The log and hard state are in the node's RaftWal, shared by all its ranges; the snapshot's
+ * metadata, the configuration and the log's generation are in the engine, atomically with the
+ * state machine's data. Writes are staged — log records into the WAL, the rest into a WriteBatch —
+ * and the driver makes them durable for many ranges at once (the engine first when it holds
+ * anything this range's log depends on); reads see them through the callback `stage` returns.
  */
 export class RaftLogStore implements RaftStorage {
   private hard: HardState;
   private conf: ConfState;
   private truncated: SnapshotMeta;
   private last: number;
+  private gen: number;
 
   private constructor(
-    private readonly engine: Engine,
+    engine: Engine,
+    private readonly wal: RaftWal,
     readonly rangeId: number,
     private readonly snapshotSource: () => { index: number; data: Uint8Array },
   ) {
     const hs = engine.get('raft', rangePrefix(rangeId, HARD_STATE));
     const tr = engine.get('raft', rangePrefix(rangeId, TRUNCATED));
     const cs = engine.get('raft', rangePrefix(rangeId, CONF));
-    this.hard = hs ? decodeHardState(hs) : EMPTY_HARD_STATE;
+    const gen = engine.get('raft', rangePrefix(rangeId, GENERATION));
     this.truncated = tr
       ? decodeSnapshotMeta(tr)
       : {
@@ -82,24 +85,42 @@ export class RaftLogStore implements RaftStorage {
           conf: { voters: [], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false },
         };
     this.conf = cs ? decodeConfState(cs) : this.truncated.conf;
+    this.gen = gen ? gen.readUInt32BE(0) : 0;
+    const walGen = wal.generation(rangeId);
+    if (walGen > this.gen)
+      throw new ThinkLiteError(
+        'STORE_CORRUPT',
+        `range ${rangeId}: the Raft log is of generation ${walGen} but the store knows only ${this.gen}`,
+        { path: wal.dir },
+      );
     this.last = this.truncated.index;
-    for (const e of engine.scan('raft', {
-      start: logKey(rangeId, 0),
-      end: rangePrefix(rangeId, LOG + 1),
-      reverse: true,
-      limit: 1,
-    })) {
-      this.last = decodeEntry(e.value).index;
+    // A log of an older generation is the one a snapshot replaced (the crash came between the
+    // engine's commit of the snapshot and the log's record of it): it is void.
+    const span = walGen === this.gen ? wal.span(rangeId) : undefined;
+    if (span && span.last > this.truncated.index) {
+      if (span.first > this.truncated.index + 1)
+        throw new ThinkLiteError(
+          'STORE_CORRUPT',
+          `range ${rangeId}: the Raft log starts at ${span.first}, after the snapshot at ${this.truncated.index}`,
+          { path: wal.dir },
+        );
+      this.last = span.last;
     }
+    wal.setTruncated(rangeId, this.truncated.index);
+    const hard = wal.hardState(rangeId) ?? (hs ? decodeHardState(hs) : EMPTY_HARD_STATE);
+    // Everything in the snapshot is committed, even if the hard state saying so was lost with the
+    // log's tail after the snapshot landed.
+    this.hard = hard.commit < this.truncated.index ? { ...hard, commit: this.truncated.index } : hard;
   }
 
-  /** Loads a range's Raft state from the engine (empty for a replica not yet initialized). */
+  /** Loads a range's Raft state (empty for a replica not yet initialized). */
   static open(
     engine: Engine,
+    wal: RaftWal,
     rangeId: number,
     snapshotSource: () => { index: number; data: Uint8Array },
   ): RaftLogStore {
-    return new RaftLogStore(engine, rangeId, snapshotSource);
+    return new RaftLogStore(engine, wal, rangeId, snapshotSource);
   }
 
   /**
@@ -110,6 +131,22 @@ export class RaftLogStore implements RaftStorage {
     batch.put('raft', rangePrefix(rangeId, TRUNCATED), encodeSnapshotMeta({ index: 1, term: 1, conf }));
     batch.put('raft', rangePrefix(rangeId, CONF), encodeConfState(conf));
     batch.put('raft', rangePrefix(rangeId, HARD_STATE), encodeHardState({ term: 1, vote: 0, commit: 1 }));
+  }
+
+  /**
+   * Raises the commit index to what the state machine has applied: an applied entry is committed,
+   * even when the hard state saying so was still on its way to the log (the engine, which holds
+   * what was applied, may commit before the log when a snapshot or configuration rides along).
+   */
+  committedThrough(applied: number): void {
+    if (applied <= this.hard.commit) return;
+    if (applied > this.last)
+      throw new ThinkLiteError(
+        'STORE_CORRUPT',
+        `range ${this.rangeId}: the state machine applied ${applied}, beyond the Raft log's last index ${this.last}`,
+        { path: this.wal.dir },
+      );
+    this.hard = { ...this.hard, commit: applied };
   }
 
   initialState(): { hardState: HardState; confState: ConfState } {
@@ -128,25 +165,20 @@ export class RaftLogStore implements RaftStorage {
     if (i < this.truncated.index) throw new CompactedError(`range ${this.rangeId}: index ${i} is compacted`);
     if (i === this.truncated.index) return this.truncated.term;
     if (i > this.last) throw new UnavailableError(`range ${this.rangeId}: index ${i} is beyond ${this.last}`);
-    const raw = this.engine.get('raft', logKey(this.rangeId, i));
-    assert(raw !== undefined, `range ${this.rangeId}: log entry ${i} missing below last index ${this.last}`);
-    return decodeEntry(raw).term;
+    const t = this.wal.term(this.rangeId, i);
+    assert(t !== undefined, `range ${this.rangeId}: log entry ${i} missing below last index ${this.last}`);
+    return t;
   }
 
   entries(lo: number, hi: number, maxEntries = Number.POSITIVE_INFINITY): Entry[] {
     if (lo <= this.truncated.index) throw new CompactedError(`range ${this.rangeId}: entries from ${lo} are compacted`);
     assert(hi <= this.last + 1, `range ${this.rangeId}: entries up to ${hi} beyond last index ${this.last}`);
     const limit = Math.max(1, Math.min(hi - lo, maxEntries));
-    const out: Entry[] = [];
-    for (const e of this.engine.scan('raft', {
-      start: logKey(this.rangeId, lo),
-      end: logKey(this.rangeId, hi),
-      limit,
-    })) {
-      const entry = decodeEntry(e.value);
-      assert(entry.index === lo + out.length, `range ${this.rangeId}: hole in the log at ${lo + out.length}`);
-      out.push(entry);
-    }
+    const out = this.wal.entries(this.rangeId, lo, Math.min(hi, lo + limit));
+    assert(
+      out.length === Math.min(hi - lo, limit),
+      `range ${this.rangeId}: hole in the log at ${lo + out.length} (asked ${lo}..${hi})`,
+    );
     return out;
   }
 
@@ -161,35 +193,39 @@ export class RaftLogStore implements RaftStorage {
   }
 
   /**
-   * Stages a Ready's durable part into `batch`; returns what to call once the batch is committed
-   * (and only then: reads must describe what is on disk).
+   * Stages a Ready's durable part: a snapshot's metadata (with a new generation) into `batch`, which
+   * must commit BEFORE the log's records; entries and hard state into the log. Returns what to call
+   * once both are durable (and only then: reads must describe what is on disk).
    */
   stage(batch: WriteBatch, rd: Ready): () => void {
     let truncated = this.truncated;
     let conf = this.conf;
     let last = this.last;
+    let gen = this.gen;
     if (rd.snapshot) {
       truncated = rd.snapshot.meta;
       conf = rd.snapshot.meta.conf;
-      batch.clearRange('raft', logKey(this.rangeId, 0), rangePrefix(this.rangeId, LOG + 1));
+      gen += 1;
       batch.put('raft', rangePrefix(this.rangeId, TRUNCATED), encodeSnapshotMeta(truncated));
       batch.put('raft', rangePrefix(this.rangeId, CONF), encodeConfState(conf));
+      batch.put('raft', rangePrefix(this.rangeId, GENERATION), encodeGeneration(gen));
+      this.wal.stageReset(this.rangeId, gen);
       last = truncated.index;
     }
     if (rd.entries.length > 0) {
-      for (const e of rd.entries) batch.put('raft', logKey(this.rangeId, e.index), encodeEntry(e));
-      const newLast = (rd.entries[rd.entries.length - 1] as Entry).index;
-      // A new leader's entries replace a conflicting suffix: delete what lies beyond them.
-      if (newLast < last) batch.clearRange('raft', logKey(this.rangeId, newLast + 1), logKey(this.rangeId, last + 1));
-      last = newLast;
+      this.wal.stageEntries(this.rangeId, gen, rd.entries);
+      // A new leader's entries replace a conflicting suffix (the log drops it too).
+      last = (rd.entries[rd.entries.length - 1] as Entry).index;
     }
     const hard = rd.hardState ?? this.hard;
-    if (rd.hardState) batch.put('raft', rangePrefix(this.rangeId, HARD_STATE), encodeHardState(rd.hardState));
+    if (rd.hardState) this.wal.stageHardState(this.rangeId, gen, rd.hardState);
     return () => {
       this.truncated = truncated;
       this.conf = conf;
       this.last = last;
       this.hard = hard;
+      this.gen = gen;
+      if (rd.snapshot) this.wal.setTruncated(this.rangeId, truncated.index);
     };
   }
 
@@ -203,19 +239,17 @@ export class RaftLogStore implements RaftStorage {
   }
 
   /**
-   * Stages dropping the log up to `index` (folded into a snapshot of the applied state). The
-   * entries count as gone at once, not when the commit resolves: the engine makes a commit
-   * visible to reads slightly before its promise resolves, and a read in between must not find
-   * the cache promising entries the engine no longer has. (Appends are the other way round: the
-   * cache learns of them only once they are committed.)
+   * Stages folding the log up to `index` into the applied state that `batch` commits; returns what
+   * to call once it has. The entries count as gone at once (a snapshot taken meanwhile starts
+   * after them); the log forgets them, and may delete its files, only once the batch is durable.
    */
-  stageCompaction(batch: WriteBatch, index: number): void {
-    if (index <= this.truncated.index) return;
+  stageCompaction(batch: WriteBatch, index: number): () => void {
+    if (index <= this.truncated.index) return () => {};
     assert(index <= this.last, `range ${this.rangeId}: compaction to ${index} beyond last index ${this.last}`);
     const truncated = { index, term: this.term(index), conf: this.conf };
-    batch.clearRange('raft', logKey(this.rangeId, this.truncated.index + 1), logKey(this.rangeId, index + 1));
     batch.put('raft', rangePrefix(this.rangeId, TRUNCATED), encodeSnapshotMeta(truncated));
     this.truncated = truncated;
+    return () => this.wal.setTruncated(this.rangeId, index);
   }
 
   /** Entries held in the log (for the log-size metric). */

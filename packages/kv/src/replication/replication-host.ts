@@ -21,8 +21,9 @@ import {
   type Ready,
   type Snapshot,
 } from '@thinklite/raft';
-import type { Engine, Reader, WriteBatch } from '@thinklite/storage';
+import { type Engine, type Reader, WriteBatch } from '@thinklite/storage';
 import { RaftLogStore } from './raft-log-store.js';
+import type { RaftWal } from './raft-wal.js';
 
 /** A message of one range's group, addressed to a node. */
 export interface RangeMessage {
@@ -60,6 +61,8 @@ export interface ReplicatedStateMachine {
 export interface ReplicationHostOptions {
   readonly nodeId: NodeId;
   readonly engine: Engine;
+  /** The node's Raft log: every hosted range's entries and hard state (opened and closed by the caller). */
+  readonly wal: RaftWal;
   readonly transport: RaftTransport;
   readonly random: SeededRandom;
   readonly tickIntervalMs?: number;
@@ -108,10 +111,15 @@ const PROPOSAL_ID_BYTES = 8;
 /**
  * Runs the Raft groups of every range replica on one node (multi-Raft): ticks them on one timer,
  * feeds them messages, and handles their Readies together in the order the Raft paper requires —
- * every group's entries and hard state persisted, and every group's committed entries applied, in
- * ONE storage commit; then their messages sent (one batch per destination node); then advance. This is the
- * only impure part of replication; the groups themselves are pure state machines. Applying rides
- * in the same commit as persisting, so a round costs one fsync whatever it holds.
+ * every group's entries and hard state appended to the node's Raft log and made durable with ONE
+ * fdatasync; then their messages sent (one batch per destination node); then advance. This is the
+ * only impure part of replication; the groups themselves are pure state machines.
+ *
+ * Committed entries are applied into a batch of the engine that is committed in the background,
+ * off the path of any round (as etcd commits its backend apart from its WAL): a crash loses at most
+ * applies that the log replays. Readers see applied writes through appliedReader() at once. What
+ * the log depends on — a snapshot's data and metadata, a new configuration — is committed to the
+ * engine first, inside the round, before the log records it.
  *
  * Proposals carry an 8-byte id so the proposer can resolve its promise when the entry applies.
  */
@@ -125,6 +133,7 @@ export class ReplicationHost {
   private tickOrigin = 0;
   private ticksDone = 0;
   private readonly engine: Engine;
+  private readonly wal: RaftWal;
   private readonly transport: RaftTransport;
   private readonly random: SeededRandom;
   private readonly log: Logger;
@@ -138,11 +147,10 @@ export class ReplicationHost {
   private scheduled = false;
   private running = false;
   private again = false;
-  /** State-machine writes (and commit indexes) applied but not yet committed to the engine. */
-  private deferred: WriteBatch | undefined;
-  private deferredAfter: (() => void)[] = [];
-  /** The batch whose commit is in flight: readers see it until it lands. */
-  private committing: WriteBatch | undefined;
+  /** State-machine writes applied but not yet handed to the engine; stacked on `committing`. */
+  private applyBatch: WriteBatch | undefined;
+  /** The engine commit in flight (one at a time): readers see its batch until it lands. */
+  private committing: { batch: WriteBatch; done: Promise<void> } | undefined;
   private closed = false;
   private proposalSeq = 0;
   private readonly metrics: {
@@ -157,6 +165,7 @@ export class ReplicationHost {
   constructor(options: ReplicationHostOptions) {
     this.nodeId = options.nodeId;
     this.engine = options.engine;
+    this.wal = options.wal;
     this.transport = options.transport;
     this.random = options.random;
     this.log = (options.logger ?? silentLogger()).child({ component: 'raft', nodeId: options.nodeId });
@@ -291,7 +300,8 @@ export class ReplicationHost {
   addGroup(rangeId: number, sm: ReplicatedStateMachine): void {
     if (this.groups.has(rangeId))
       throw new ThinkLiteError('CONF_CHANGE_INVALID', `range ${rangeId} is already hosted on node ${this.nodeId}`);
-    const store = RaftLogStore.open(this.engine, rangeId, () => sm.snapshot());
+    const store = RaftLogStore.open(this.engine, this.wal, rangeId, () => sm.snapshot());
+    store.committedThrough(sm.appliedIndex());
     const raw = new RawNode({
       id: this.nodeId,
       storage: store,
@@ -313,7 +323,7 @@ export class ReplicationHost {
    * applied writes not yet committed to it (a round that did not wait for the disk).
    */
   appliedReader(): Reader {
-    return this.deferred ?? this.committing ?? this.engine;
+    return this.applyBatch ?? this.committing?.batch ?? this.engine;
   }
 
   /** Ticks left of this node's leader lease on a range; 0 when it holds none. */
@@ -457,15 +467,15 @@ export class ReplicationHost {
 
   private async processReady(): Promise<void> {
     if (this.running) {
-      // One storage commit at a time: inputs that arrive meanwhile are handled by the next round,
-      // which the running one starts when it ends (no polling while the disk syncs).
+      // One round at a time: inputs that arrive meanwhile are handled by the next round, which
+      // the running one starts when it ends (no polling while the disk syncs).
       this.again = true;
       return;
     }
     this.again = false;
     const ready: { g: Group; rd: Ready }[] = [];
     for (const g of this.groups.values()) if (g.raw.hasReady()) ready.push({ g, rd: g.raw.ready() });
-    if (ready.length === 0 && this.deferred === undefined) return;
+    if (ready.length === 0) return;
     this.running = true;
     try {
       // A leader's appends go out now, in parallel with its own disk write (the leader counts its
@@ -484,21 +494,20 @@ export class ReplicationHost {
       }
       for (const [to, list] of earlyOut) this.transport.send(to, list);
 
-      // 1. Everything of this round goes into one batch: snapshots, entries and hard state, and the
-      //    state machines' writes for the committed entries. What must be durable before the
-      //    messages go out — entries, snapshots, a new term or vote — makes the round commit (one
-      //    fsync for all groups). A round with nothing of that kind (a leader learning that its
-      //    entries committed, and applying them) does not wait for the disk: its writes, which the
-      //    durable log can rebuild, ride with the next round's commit (as etcd batches its
-      //    backend). Writes carried over are committed before anything newer.
-      const batch = this.deferred ?? this.engine.newBatch();
-      this.deferred = undefined;
-      const after: (() => void)[] = [...this.deferredAfter];
-      this.deferredAfter = [];
-      let mustSync = false;
+      // 1. Log records of every group into the Raft log; snapshots and the state machines' writes
+      //    for the committed entries into the engine batch. What must be durable before the
+      //    messages go out — entries, a new term or vote — makes the log write sync (one
+      //    fdatasync for all groups).
+      const batch = this.openApplyBatch();
+      const after: (() => void)[] = [];
+      let engineFirst = false;
+      let sync = false;
       for (const { g, rd } of ready) {
-        if (rd.snapshot) g.sm.applySnapshot(batch, rd.snapshot);
-        if (rd.mustSync || rd.snapshot) mustSync = true;
+        if (rd.snapshot) {
+          g.sm.applySnapshot(batch, rd.snapshot);
+          engineFirst = true;
+        }
+        if (rd.mustSync || rd.snapshot) sync = true;
         after.push(g.store.stage(batch, rd));
       }
       const resolved: [PendingProposal, number][] = [];
@@ -512,8 +521,9 @@ export class ReplicationHost {
         const normal: Entry[] = [];
         for (const e of rd.committedEntries) {
           if (e.type === 'conf-change') {
-            // A configuration must be on disk with the index that produced it: commit this round.
-            mustSync = true;
+            // A configuration must be durable with the index that produced it: the engine commits
+            // this round.
+            engineFirst = true;
             const cs: ConfState = g.raw.applyConfChange(decodeConfChange(e.data));
             g.store.stageConfState(batch, cs);
             continue;
@@ -534,13 +544,7 @@ export class ReplicationHost {
       // write: an entry handed out as committed is durable on a quorum already (the leader's own
       // copy need not be among them — thesis §10.2.1), and its applied writes are visible to
       // readers through the batch until they land. A crash before they land re-applies them from
-      // the log, so waiting for this fsync would only add its latency to every write.
-      const commitNow = mustSync || ready.length === 0;
-      if (commitNow) this.committing = batch;
-      else {
-        this.deferred = batch;
-        this.deferredAfter = after;
-      }
+      // the log, so waiting for a disk would only add its latency to every write.
       for (const [p, index] of resolved) {
         this.metrics.applySeconds.observe(this.label, (performance.now() - p.startedAt) / 1000);
         p.resolve(index);
@@ -553,15 +557,10 @@ export class ReplicationHost {
         if (rd.readStates.length > 0 || rd.committedEntries.length > 0)
           this.releaseReads(g.rangeId, g.sm.appliedIndex());
       }
-      if (commitNow) {
-        try {
-          if (batch.count > 0) await this.engine.commit(batch);
-        } finally {
-          this.committing = undefined;
-        }
-        for (const f of after) f();
-      }
-      if (ready.length > 0) this.metrics.readyGroups.observe(this.label, ready.length);
+      if (engineFirst) await this.commitApplies();
+      if (sync || this.wal.pending) await this.wal.flush(sync);
+      for (const f of after) f();
+      this.metrics.readyGroups.observe(this.label, ready.length);
       // 2. Send, one batch per destination node.
       const outbox = new Map<NodeId, RangeMessage[]>();
       for (const { g, rd } of ready) {
@@ -573,32 +572,73 @@ export class ReplicationHost {
         }
       }
       for (const [to, list] of outbox) this.transport.send(to, list);
-      // 3. Advance, then compact logs that grew long.
+      // 3. Advance; the applied writes go to the engine in the background.
       for (const { g, rd } of ready) g.raw.advance(rd);
-      if (this.deferred === undefined) await this.maybeCompact();
+      this.startApplyCommit();
     } catch (e) {
-      // A failed commit (a full disk) must not half-advance Raft: stop this node's replication.
-      this.log.error({ err: e }, 'replication stopped: storage commit failed');
-      this.failAll(e);
-      this.closed = true;
-      this.deferred = undefined;
-      if (this.timer) clearInterval(this.timer);
+      this.stopOnStorageFailure(e);
       return;
     } finally {
       this.running = false;
     }
-    // Carried-over writes are committed by the next round even if nothing else happens.
-    if (this.again || this.deferred !== undefined) this.schedule();
+    if (this.again) this.schedule();
   }
 
-  private async maybeCompact(): Promise<void> {
-    const batch = this.engine.newBatch();
+  /** The batch this round applies into: stacked on the one being committed, if any. */
+  private openApplyBatch(): WriteBatch {
+    if (!this.applyBatch) this.applyBatch = new WriteBatch(this.committing?.batch ?? this.engine);
+    return this.applyBatch;
+  }
+
+  /**
+   * Hands the applied writes to the engine unless a commit is in flight (the one landing starts
+   * the next), with the log compactions they allow: a range's log is folded up to what this very
+   * batch makes durable, and the Raft log forgets those entries once it has landed.
+   */
+  private startApplyCommit(): void {
+    if (this.committing || !this.applyBatch || this.applyBatch.count === 0 || this.closed) return;
+    void this.commitApplies().catch((e: unknown) => this.stopOnStorageFailure(e));
+  }
+
+  /** Commits the applied writes (after the commit in flight) and waits for them to land. */
+  private async commitApplies(): Promise<void> {
+    while (this.committing) await this.committing.done;
+    const batch = this.applyBatch;
+    this.applyBatch = undefined;
+    if (!batch || batch.count === 0) return;
+    const compacted: (() => void)[] = [];
     for (const g of this.groups.values()) {
-      // Compact only what is both applied and on disk.
+      // Compact only what is applied into this batch (or before) and in the log on disk.
       const applied = Math.min(g.raw.raft.log.applied, g.store.lastIndex());
-      if (applied - (g.store.firstIndex() - 1) > this.opts.logEntriesMax) g.store.stageCompaction(batch, applied);
+      if (applied - (g.store.firstIndex() - 1) > this.opts.logEntriesMax)
+        compacted.push(g.store.stageCompaction(batch, applied));
     }
-    if (batch.count > 0) await this.engine.commit(batch);
+    const done = this.engine.commit(batch);
+    this.committing = {
+      batch,
+      done: done.then(
+        () => {},
+        () => {},
+      ),
+    };
+    try {
+      await done;
+    } finally {
+      this.committing = undefined;
+    }
+    (this.applyBatch as WriteBatch | undefined)?.rebase(this.engine);
+    for (const f of compacted) f();
+    this.startApplyCommit();
+  }
+
+  /** A failed write (a full disk) must not half-advance Raft: stop this node's replication. */
+  private stopOnStorageFailure(e: unknown): void {
+    if (this.closed) return;
+    this.log.error({ err: e }, 'replication stopped: storage write failed');
+    this.failAll(e);
+    this.closed = true;
+    this.applyBatch = undefined;
+    if (this.timer) clearInterval(this.timer);
   }
 
   private failAll(e: unknown): void {
@@ -614,15 +654,12 @@ export class ReplicationHost {
     if (this.timer) clearInterval(this.timer);
     // Leave the applied state on disk (it could be rebuilt from the log, but need not be).
     while (this.running) await new Promise((r) => setImmediate(r));
-    if (this.deferred && this.deferred.count > 0) {
-      try {
-        await this.engine.commit(this.deferred);
-        for (const f of this.deferredAfter) f();
-      } catch (err) {
-        this.log.warn({ err }, 'applied state not flushed at close; it is rebuilt from the log on restart');
-      }
+    try {
+      await this.commitApplies();
+    } catch (err) {
+      this.log.warn({ err }, 'applied state not flushed at close; it is rebuilt from the log on restart');
     }
-    this.deferred = undefined;
+    this.applyBatch = undefined;
     this.failAll(new ThinkLiteError('PROPOSAL_DROPPED', `node ${this.nodeId} is shutting down`, { reason: 'removed' }));
   }
 }

@@ -2,20 +2,23 @@
 // "ack <range> <index> <value>" when each proposal has been applied (so it is durable). The crash
 // test SIGKILLs it at a random moment.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { SeededRandom } from '@thinklite/base';
 import { LmdbEngine } from '@thinklite/storage';
-import { LoopbackNetwork, ReplicationHost } from '../../src/index.js';
+import { LoopbackNetwork, RaftWal, ReplicationHost } from '../../src/index.js';
 import { LogStateMachine } from '../test-state-machine.js';
 
 const [dir, runArg] = process.argv.slice(2) as [string, string];
 const run = Number(runArg);
 const RANGES = [1, 2, 3, 4];
 const engine = LmdbEngine.open({ dir });
+const wal = RaftWal.open({ dir: path.join(dir, 'raft-wal'), segmentBytes: 64 * 1024 });
 if (run === 0) for (const r of RANGES) await ReplicationHost.bootstrapRange(engine, r, [1]);
 const net = new LoopbackNetwork();
 const host = new ReplicationHost({
   nodeId: 1,
   engine,
+  wal,
   transport: net.transport(1),
   random: new SeededRandom(run),
   tickIntervalMs: 5,

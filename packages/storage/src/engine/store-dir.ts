@@ -8,6 +8,7 @@ import { ThinkLiteError } from '@thinklite/base';
  *   THINKLITE   identity and format version (JSON), written atomically before anything else
  *   LOCK        the pid (and process start time) of the process that has the store open
  *   data.mdb    the LMDB environment (lock.mdb beside it is LMDB's reader table)
+ *   raft-wal/   the node's Raft log (the kv package's RaftWal), when the node replicates
  *
  * Opening refuses, with an error naming the path, a directory that holds files but no THINKLITE
  * (someone else's data), a THINKLITE it cannot parse, a format version it does not know, and a
@@ -28,7 +29,7 @@ export interface StoreIdent {
 }
 
 /** Files a store directory may hold; anything else in a directory without THINKLITE is foreign. */
-const OWN_FILES = new Set([IDENT_FILE, LOCK_FILE, 'data.mdb', 'lock.mdb', `${IDENT_FILE}.tmp`]);
+const OWN_FILES = new Set([IDENT_FILE, LOCK_FILE, 'data.mdb', 'lock.mdb', `${IDENT_FILE}.tmp`, 'raft-wal']);
 
 function fsyncDir(dir: string): void {
   const fd = fs.openSync(dir, 'r');

@@ -40,7 +40,15 @@ export class WriteBatch implements Reader {
   private lastKey: Buffer | undefined;
   private lastKeyString = '';
 
-  constructor(private readonly base: Reader) {}
+  constructor(private base: Reader) {}
+
+  /**
+   * Reads fall through to `base` from now on. For a batch stacked on another batch whose commit
+   * has landed: the engine now holds what that batch held, so the chain can end there.
+   */
+  rebase(base: Reader): void {
+    this.base = base;
+  }
 
   get count(): number {
     return this.ops.length;
