@@ -3,19 +3,22 @@ import { Counter, createRegistry, type Logger, type Registry, silentLogger } fro
 import { thinklite } from '@thinklite/proto';
 import type { NodeId } from '@thinklite/raft';
 import { messageFromPb, messageToPb } from './raft-codec.js';
+import { decodeMessageBatch, encodeMessageBatch } from './raft-wire.js';
 import type { RaftTransport, RangeMessage } from './replication-host.js';
 
 const pb = thinklite.raft.v1;
-type MessageBatch = thinklite.raft.v1.MessageBatch;
 
-/** The service of proto/raft.proto, wired to our static protobufjs code. */
+/**
+ * The service of proto/raft.proto. Frames cross as bytes: they are encoded and decoded by hand
+ * (raft-wire.ts), in protobuf's wire format of the same schema.
+ */
 const SERVICE: grpc.ServiceDefinition = {
   Stream: {
     path: '/thinklite.raft.v1.RaftTransport/Stream',
     requestStream: true,
     responseStream: true,
-    requestSerialize: (m: MessageBatch) => Buffer.from(pb.MessageBatch.encode(m).finish()),
-    requestDeserialize: (b: Buffer) => pb.MessageBatch.decode(b),
+    requestSerialize: (b: Buffer) => b,
+    requestDeserialize: (b: Buffer) => b,
     responseSerialize: (m: thinklite.raft.v1.BatchAck) => Buffer.from(pb.BatchAck.encode(m).finish()),
     responseDeserialize: (b: Buffer) => pb.BatchAck.decode(b),
   },
@@ -46,7 +49,7 @@ interface Reassembly {
 
 interface Peer {
   readonly client: grpc.Client;
-  stream: grpc.ClientDuplexStream<MessageBatch, unknown> | undefined;
+  stream: grpc.ClientDuplexStream<Buffer, unknown> | undefined;
 }
 
 /**
@@ -97,8 +100,8 @@ export class GrpcTransport implements RaftTransport {
       registers,
     });
     this.server.addService(SERVICE, {
-      Stream: (call: grpc.ServerDuplexStream<MessageBatch, thinklite.raft.v1.BatchAck>) => {
-        call.on('data', (batch: MessageBatch) => this.receive(batch));
+      Stream: (call: grpc.ServerDuplexStream<Buffer, thinklite.raft.v1.BatchAck>) => {
+        call.on('data', (frame: Buffer) => this.receive(frame));
         call.on('error', () => {});
         call.on('end', () => call.end());
       },
@@ -116,22 +119,23 @@ export class GrpcTransport implements RaftTransport {
     return t;
   }
 
-  private receive(batch: MessageBatch): void {
+  private receive(frame: Buffer): void {
     this.received.inc(this.label);
     if (!this.handler) return;
-    const from = Number(batch.fromNode);
-    const out: RangeMessage[] = [];
+    let batch: ReturnType<typeof decodeMessageBatch>;
+    try {
+      batch = decodeMessageBatch(frame);
+    } catch (err) {
+      this.log.warn({ err, bytes: frame.length }, 'dropping a malformed raft frame');
+      return;
+    }
+    const from = batch.fromNode;
+    // A malformed message is dropped on its own; Raft recovers from loss.
+    for (const err of batch.malformed) this.log.warn({ err, from }, 'dropping a malformed raft message');
+    const out = batch.messages;
     if (batch.snapshotChunk) {
       const whole = this.receiveChunk(from, batch.snapshotChunk);
-      if (whole) out.push(whole);
-    }
-    for (const rm of batch.messages) {
-      try {
-        out.push({ rangeId: Number(rm.rangeId), message: messageFromPb(rm.message ?? {}) });
-      } catch (err) {
-        // A malformed message is dropped on its own; Raft recovers from loss.
-        this.log.warn({ err, from }, 'dropping a malformed raft message');
-      }
+      if (whole) out.unshift(whole);
     }
     this.handler(from, out);
   }
@@ -211,7 +215,7 @@ export class GrpcTransport implements RaftTransport {
       return;
     }
     if (!p.stream) {
-      const stream = (p.client as unknown as { Stream: () => grpc.ClientDuplexStream<MessageBatch, unknown> }).Stream();
+      const stream = (p.client as unknown as { Stream: () => grpc.ClientDuplexStream<Buffer, unknown> }).Stream();
       stream.on('data', () => {});
       const reset = () => {
         if (p.stream === stream) p.stream = undefined;
@@ -228,44 +232,35 @@ export class GrpcTransport implements RaftTransport {
     const snapshots: RangeMessage[] = [];
     for (const m of batch)
       (m.message.type === 'snap' && m.message.snapshot.data.length > chunkBytes ? snapshots : small).push(m);
-    const frames: MessageBatch[] = [];
-    if (small.length > 0) {
-      frames.push(
-        pb.MessageBatch.create({
-          fromNode: this.opts.nodeId,
-          toNode: to,
-          messages: small.map((m) => ({ rangeId: m.rangeId, message: messageToPb(m.message) })),
-        }),
-      );
-    }
+    const frames: { bytes: Buffer; chunk: boolean }[] = [];
+    if (small.length > 0) frames.push({ bytes: encodeMessageBatch(this.opts.nodeId, to, small), chunk: false });
     for (const { rangeId, message } of snapshots) {
       if (message.type !== 'snap') continue;
       const data = message.snapshot.data;
       const header = messageToPb({ ...message, snapshot: { meta: message.snapshot.meta, data: new Uint8Array(0) } });
       for (let offset = 0; offset < data.length; offset += chunkBytes) {
-        frames.push(
-          pb.MessageBatch.create({
-            fromNode: this.opts.nodeId,
-            toNode: to,
-            snapshotChunk: {
-              rangeId,
-              ...(offset === 0 ? { message: header } : {}),
-              offset,
-              totalBytes: data.length,
-              data: data.subarray(offset, offset + chunkBytes),
-            },
-          }),
-        );
+        const frame = pb.MessageBatch.create({
+          fromNode: this.opts.nodeId,
+          toNode: to,
+          snapshotChunk: {
+            rangeId,
+            ...(offset === 0 ? { message: header } : {}),
+            offset,
+            totalBytes: data.length,
+            data: data.subarray(offset, offset + chunkBytes),
+          },
+        });
+        frames.push({ bytes: Buffer.from(pb.MessageBatch.encode(frame).finish()), chunk: true });
       }
     }
     for (const frame of frames) {
       // A backed-up stream means the peer is slow or gone: drop rather than queue without bound.
       // (A snapshot cut short is dropped whole by the receiver, and sent again.)
-      if (p.stream.writableNeedDrain && !frame.snapshotChunk) {
+      if (p.stream.writableNeedDrain && !frame.chunk) {
         this.dropped.inc(this.label);
         continue;
       }
-      p.stream.write(frame);
+      p.stream.write(frame.bytes);
       this.sent.inc(this.label);
     }
   }
