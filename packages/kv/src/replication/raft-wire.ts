@@ -276,16 +276,17 @@ function readEntry(buf: Uint8Array, start: number, end: number): Entry {
   while (r.pos < end) {
     const t = r.varint();
     switch (t) {
-      case tag(1, 0):
+      case 8: // field 1, wire type 0
         term = r.varint();
         break;
-      case tag(2, 0):
+      case 16: // field 2, wire type 0
         index = r.varint();
         break;
-      case tag(3, 0):
+      case 24: // field 3, wire type 0
         type = r.varint();
         break;
-      case tag(4, 2): {
+      case 34: {
+        // field 4, wire type 2
         const [s, e] = r.span();
         data = buf.subarray(s, e);
         break;
@@ -312,51 +313,54 @@ function readMessage(buf: Uint8Array, start: number, end: number): Message {
   let rejectHint = 0;
   let context: Uint8Array = EMPTY;
   let lease = 0;
-  const entries: Entry[] = [];
+  let entries: Entry[] | undefined;
   while (r.pos < end) {
     const t = r.varint();
     switch (t) {
-      case tag(1, 0):
+      case 8: // field 1, wire type 0
         type = r.varint();
         break;
-      case tag(2, 0):
+      case 16: // field 2, wire type 0
         from = r.varint();
         break;
-      case tag(3, 0):
+      case 24: // field 3, wire type 0
         to = r.varint();
         break;
-      case tag(4, 0):
+      case 32: // field 4, wire type 0
         term = r.varint();
         break;
-      case tag(5, 0):
+      case 40: // field 5, wire type 0
         logTerm = r.varint();
         break;
-      case tag(6, 0):
+      case 48: // field 6, wire type 0
         index = r.varint();
         break;
-      case tag(7, 2): {
+      case 58: {
+        // field 7, wire type 2
         const [s, e] = r.span();
+        if (!entries) entries = [];
         entries.push(readEntry(buf, s, e));
         break;
       }
-      case tag(8, 0):
+      case 64: // field 8, wire type 0
         commit = r.varint();
         break;
-      case tag(9, 0):
+      case 72: // field 9, wire type 0
         reject = r.varint() !== 0;
         break;
-      case tag(10, 0):
+      case 80: // field 10, wire type 0
         rejectHint = r.varint();
         break;
-      case tag(11, 2):
+      case 90: // field 11, wire type 2
         // A snapshot: the generated code reads the whole message.
         return messageFromPb(pb.Message.decode(buf.subarray(start, end)));
-      case tag(12, 2): {
+      case 98: {
+        // field 12, wire type 2
         const [s, e] = r.span();
         context = buf.subarray(s, e);
         break;
       }
-      case tag(13, 0):
+      case 104: // field 13, wire type 0
         lease = r.varint();
         break;
       default:
@@ -365,35 +369,36 @@ function readMessage(buf: Uint8Array, start: number, end: number): Message {
   }
   const name = TYPE_NAME[type];
   if (!name) throw new Error(`unknown raft message type ${type}`);
-  const base = { from, to, term };
   switch (name) {
     case 'app':
-      return { ...base, type: name, logTerm, index, commit, entries };
+      return { type: name, from, to, term, logTerm, index, commit, entries: entries ?? NO_ENTRIES };
     case 'app-resp':
-      return { ...base, type: name, index, reject, rejectHint, logTerm };
+      return { type: name, from, to, term, index, reject, rejectHint, logTerm };
     case 'vote':
     case 'pre-vote':
-      return { ...base, type: name, logTerm, index, transfer: context.length > 0 };
+      return { type: name, from, to, term, logTerm, index, transfer: context.length > 0 };
     case 'vote-resp':
     case 'pre-vote-resp':
-      return { ...base, type: name, reject };
+      return { type: name, from, to, term, reject };
     case 'heartbeat':
-      return { ...base, type: name, commit, context, lease };
+      return { type: name, from, to, term, commit, context, lease };
     case 'heartbeat-resp':
-      return { ...base, type: name, context, lease };
+      return { type: name, from, to, term, context, lease };
     case 'prop':
-      return { ...base, type: name, entries };
+      return { type: name, from, to, term, entries: entries ?? NO_ENTRIES };
     case 'read-index':
-      return { ...base, type: name, context };
+      return { type: name, from, to, term, context };
     case 'read-index-resp':
-      return { ...base, type: name, index, context };
+      return { type: name, from, to, term, index, context };
     case 'snap':
       return messageFromPb(pb.Message.decode(buf.subarray(start, end)));
     case 'timeout-now':
     case 'transfer-leader':
-      return { ...base, type: name };
+      return { type: name, from, to, term };
   }
 }
+
+const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
 
 export interface DecodedBatch {
   readonly fromNode: number;
@@ -417,9 +422,9 @@ export function decodeMessageBatch(buf: Uint8Array): DecodedBatch {
   let snapshotChunk: thinklite.raft.v1.ISnapshotChunk | undefined;
   while (r.pos < buf.length) {
     const t = r.varint();
-    if (t === tag(1, 0)) fromNode = r.varint();
-    else if (t === tag(2, 0)) toNode = r.varint();
-    else if (t === tag(3, 2)) {
+    if (t === 8 /* field 1 */) fromNode = r.varint();
+    else if (t === 16 /* field 2 */) toNode = r.varint();
+    else if (t === 26 /* field 3 */) {
       const [s, e] = r.span();
       try {
         const m = new In(buf, s, e);
@@ -427,8 +432,8 @@ export function decodeMessageBatch(buf: Uint8Array): DecodedBatch {
         let message: Message | undefined;
         while (m.pos < e) {
           const mt = m.varint();
-          if (mt === tag(1, 0)) rangeId = m.varint();
-          else if (mt === tag(2, 2)) {
+          if (mt === 8 /* field 1 */) rangeId = m.varint();
+          else if (mt === 18 /* field 2 */) {
             const [ms, me] = m.span();
             message = readMessage(buf, ms, me);
           } else m.skip(mt & 7);
@@ -438,7 +443,7 @@ export function decodeMessageBatch(buf: Uint8Array): DecodedBatch {
       } catch (err) {
         malformed.push(err);
       }
-    } else if (t === tag(6, 2)) {
+    } else if (t === 50 /* field 6 */) {
       const [s, e] = r.span();
       snapshotChunk = pb.SnapshotChunk.decode(buf.subarray(s, e));
     } else r.skip(t & 7);
