@@ -1,8 +1,10 @@
 // One ThinkLite replication node for `npm run bench -- raft`: an LMDB store, the multi-Raft host
 // with N groups, the gRPC Raft transport, and the Replication.Propose service for the load
 // generator. Each group's state machine applies every 256-byte value durably into the store.
+// On SIGTERM it writes its event-loop delay and its metrics (storage, Raft log, Raft) to its log.
 
 import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { createLogger, createRegistry, SeededRandom, ThinkLiteError } from '@thinklite/base';
 import { GrpcTransport, RaftWal, type ReplicatedStateMachine, ReplicationHost } from '@thinklite/kv';
@@ -130,8 +132,14 @@ if (id === 1) {
 }
 process.stdout.write(`ready ${process.pid} ${clientPort}\n`);
 
+const eventLoop = monitorEventLoopDelay({ resolution: 1 });
+eventLoop.enable();
 const stop = async () => {
-  process.stderr.write(`METRICS\n${await registry.metrics()}\n`);
+  const ms = (ns: number) => (ns / 1e6).toFixed(2);
+  process.stderr.write(
+    `event-loop delay ms: p50 ${ms(eventLoop.percentile(50))} p99 ${ms(eventLoop.percentile(99))} max ${ms(eventLoop.max)}\n`,
+  );
+  process.stderr.write(`metrics at stop:\n${await registry.metrics()}\n`);
   server.forceShutdown();
   await host.close();
   await wal.close();

@@ -63,6 +63,8 @@ interface Peer {
 export class GrpcTransport implements RaftTransport {
   private readonly server = new grpc.Server({
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    // Channelz stays on, though we do not serve it: with it off, grpc-js 1.14's forceShutdown
+    // leaves open sessions alive, and a closed transport went on receiving (a test caught it).
   });
   private readonly peers = new Map<NodeId, Peer>();
   private handler: ((from: NodeId, batch: readonly RangeMessage[]) => void) | undefined;
