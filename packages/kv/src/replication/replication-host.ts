@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   Counter,
   createRegistry,
@@ -77,6 +78,13 @@ export interface ReplicationHostOptions {
   readonly readOnly?: 'safe' | 'lease';
   /** The cluster's maximum clock offset (the HLC's bound), which shortens leader leases. Default 500. */
   readonly maxClockOffsetMs?: number;
+  /**
+   * Applied writes go to the engine at most this often, or sooner once a batch holds
+   * `applyBatchWritesMax` writes (etcd commits its backend every 100 ms or 10,000 writes). The log
+   * replays whatever a crash loses. Default 100.
+   */
+  readonly applyCommitIntervalMs?: number;
+  readonly applyBatchWritesMax?: number;
   /** A monotonic clock in milliseconds; ticks follow it, so a stalled event loop catches up. */
   readonly monotonicMs?: () => number;
   readonly logger?: Logger;
@@ -106,7 +114,13 @@ interface PendingProposal {
   readonly startedAt: number;
 }
 
-const PROPOSAL_ID_BYTES = 8;
+/**
+ * A proposal's id: this process's incarnation (8 random bytes, drawn at start) and a sequence
+ * number. The incarnation keeps ids unique across restarts: entries of an earlier process replayed
+ * from the log must never resolve a new process's proposals (CockroachDB's command ids are random
+ * for the same reason). A test that restarts and proposes caught ids that restarted at 0.
+ */
+const PROPOSAL_ID_BYTES = 12;
 
 /**
  * Runs the Raft groups of every range replica on one node (multi-Raft): ticks them on one timer,
@@ -121,7 +135,8 @@ const PROPOSAL_ID_BYTES = 8;
  * the log depends on — a snapshot's data and metadata, a new configuration — is committed to the
  * engine first, inside the round, before the log records it.
  *
- * Proposals carry an 8-byte id so the proposer can resolve its promise when the entry applies.
+ * Proposals carry a 12-byte id (the process's random incarnation and a sequence number) so the
+ * proposer can resolve its promise when the entry applies.
  */
 export class ReplicationHost {
   readonly nodeId: NodeId;
@@ -129,6 +144,7 @@ export class ReplicationHost {
   private readonly pending = new Map<string, PendingProposal>();
   private readonly reads = new Map<string, PendingRead>();
   private readSeq = 0;
+  private readonly incarnation = randomBytes(8);
   private readonly monotonicMs: () => number;
   private tickOrigin = 0;
   private ticksDone = 0;
@@ -140,7 +156,14 @@ export class ReplicationHost {
   private opts: Required<
     Pick<
       ReplicationHostOptions,
-      'tickIntervalMs' | 'electionTicks' | 'heartbeatTicks' | 'logEntriesMax' | 'readOnly' | 'maxClockOffsetMs'
+      | 'tickIntervalMs'
+      | 'electionTicks'
+      | 'heartbeatTicks'
+      | 'logEntriesMax'
+      | 'readOnly'
+      | 'maxClockOffsetMs'
+      | 'applyCommitIntervalMs'
+      | 'applyBatchWritesMax'
     >
   >;
   private timer: NodeJS.Timeout | undefined;
@@ -149,6 +172,7 @@ export class ReplicationHost {
   private again = false;
   /** State-machine writes applied but not yet handed to the engine; stacked on `committing`. */
   private applyBatch: WriteBatch | undefined;
+  private applyBatchOpenedAt = 0;
   /** The engine commit in flight (one at a time): readers see its batch until it lands. */
   private committing: { batch: WriteBatch; done: Promise<void> } | undefined;
   private closed = false;
@@ -176,6 +200,8 @@ export class ReplicationHost {
       logEntriesMax: options.logEntriesMax ?? 10_000,
       readOnly: options.readOnly ?? 'lease',
       maxClockOffsetMs: options.maxClockOffsetMs ?? 500,
+      applyCommitIntervalMs: options.applyCommitIntervalMs ?? 100,
+      applyBatchWritesMax: options.applyBatchWritesMax ?? 10_000,
     };
     this.monotonicMs = options.monotonicMs ?? (() => performance.now());
     if (this.opts.readOnly === 'lease' && this.opts.electionTicks - 2 - this.offsetTicks() < 1) {
@@ -349,8 +375,8 @@ export class ReplicationHost {
   propose(rangeId: number, data: Uint8Array): Promise<number> {
     const g = this.group(rangeId);
     const id = Buffer.alloc(PROPOSAL_ID_BYTES);
-    id.writeUInt32BE(this.nodeId >>> 0, 0);
-    id.writeUInt32BE(this.proposalSeq++ >>> 0, 4);
+    this.incarnation.copy(id, 0);
+    id.writeUInt32BE(this.proposalSeq++ >>> 0, 8);
     const payload = Buffer.concat([id, data]);
     const key = id.toString('latin1');
     const p = new Promise<number>((resolve, reject) =>
@@ -377,8 +403,8 @@ export class ReplicationHost {
     const g = this.group(rangeId);
     this.catchUpTicks(); // a lease is judged by the clock as it is now, not at the last timer
     const ctx = Buffer.alloc(PROPOSAL_ID_BYTES);
-    ctx.writeUInt32BE(this.nodeId >>> 0, 0);
-    ctx.writeUInt32BE(this.readSeq++ >>> 0, 4);
+    this.incarnation.copy(ctx, 0);
+    ctx.writeUInt32BE(this.readSeq++ >>> 0, 8);
     const key = ctx.toString('latin1');
     const p = new Promise<number>((resolve, reject) =>
       this.reads.set(key, { rangeId, resolve, reject, startedAt: performance.now() }),
@@ -436,6 +462,7 @@ export class ReplicationHost {
         );
       }
     }
+    this.startApplyCommit();
     for (const [key, r] of this.reads) {
       if (r.startedAt < deadline) {
         this.reads.delete(key);
@@ -473,11 +500,12 @@ export class ReplicationHost {
       return;
     }
     this.again = false;
+    if (this.closed) return; // a round scheduled before close must not read a closed log
     const ready: { g: Group; rd: Ready }[] = [];
-    for (const g of this.groups.values()) if (g.raw.hasReady()) ready.push({ g, rd: g.raw.ready() });
-    if (ready.length === 0) return;
     this.running = true;
     try {
+      for (const g of this.groups.values()) if (g.raw.hasReady()) ready.push({ g, rd: g.raw.ready() });
+      if (ready.length === 0) return;
       // A leader's appends go out now, in parallel with its own disk write (the leader counts its
       // entries toward the quorum only once persisted: Raft thesis §10.2.1).
       const early = new Set<Message>();
@@ -586,17 +614,26 @@ export class ReplicationHost {
 
   /** The batch this round applies into: stacked on the one being committed, if any. */
   private openApplyBatch(): WriteBatch {
-    if (!this.applyBatch) this.applyBatch = new WriteBatch(this.committing?.batch ?? this.engine);
+    if (!this.applyBatch) {
+      this.applyBatch = new WriteBatch(this.committing?.batch ?? this.engine);
+      this.applyBatchOpenedAt = performance.now();
+    }
     return this.applyBatch;
   }
 
   /**
-   * Hands the applied writes to the engine unless a commit is in flight (the one landing starts
-   * the next), with the log compactions they allow: a range's log is folded up to what this very
-   * batch makes durable, and the Raft log forgets those entries once it has landed.
+   * Hands the applied writes to the engine once they are due (old or many enough) unless a commit
+   * is in flight, with the log compactions they allow: a range's log is folded up to what this
+   * very batch makes durable, and the Raft log forgets those entries once it has landed. Rounds
+   * and ticks call this.
    */
   private startApplyCommit(): void {
-    if (this.committing || !this.applyBatch || this.applyBatch.count === 0 || this.closed) return;
+    const b = this.applyBatch;
+    if (this.committing || !b || b.count === 0 || this.closed) return;
+    const due =
+      b.count >= this.opts.applyBatchWritesMax ||
+      performance.now() - this.applyBatchOpenedAt >= this.opts.applyCommitIntervalMs;
+    if (!due) return;
     void this.commitApplies().catch((e: unknown) => this.stopOnStorageFailure(e));
   }
 
