@@ -69,4 +69,32 @@ describe('Session.describe', () => {
     expect(r?.columns.map((c) => typeName(c.type))).toEqual(['integer']);
     expect(r?.rows).toEqual([[42]]);
   });
+
+  it('answers again after any catalog change, from this session or another, and per search path', async () => {
+    const kv = new LocalKv({ engine: new MemoryEngine() });
+    const engine = await SqlEngine.create(kv);
+    const s = engine.session();
+    const other = engine.session();
+    await s.execute('CREATE TABLE t (id int PRIMARY KEY)');
+    // One statement object, described before every execution as a driver does.
+    const stmt = parse('SELECT * FROM t LIMIT $1')[0] as never;
+    const cols = async () => (await s.describe(stmt)).columns.map((c) => c.name);
+    expect(await cols()).toEqual(['id']);
+    expect(await cols()).toEqual(['id']);
+    await other.execute('ALTER TABLE t ADD COLUMN note text');
+    expect(await cols()).toEqual(['id', 'note']);
+    // Inside a transaction, its own uncommitted change counts.
+    await s.execute('BEGIN');
+    await s.execute('ALTER TABLE t ADD COLUMN extra int');
+    expect(await cols()).toEqual(['id', 'note', 'extra']);
+    await s.execute('ROLLBACK');
+    expect(await cols()).toEqual(['id', 'note']);
+    // Another schema first in the search path resolves `t` elsewhere.
+    await other.execute('CREATE SCHEMA s2');
+    await other.execute('CREATE TABLE s2.t (a int, b int, c int)');
+    await s.execute('SET search_path = s2, public');
+    expect(await cols()).toEqual(['a', 'b', 'c']);
+    await s.execute('SET search_path = public');
+    expect(await cols()).toEqual(['id', 'note']);
+  });
 });

@@ -2,7 +2,7 @@ import { isThinkLiteError, type Logger, silentLogger, ThinkLiteError, type Times
 import type { KvDb, KvTxn, Savepoint, TxnOptions } from '@thinklite/kv';
 import { Catalog, DEFAULT_SCHEMA } from '../catalog/catalog.js';
 import type { DatabaseDesc, SequenceDesc, TableDesc } from '../catalog/descriptors.js';
-import { sequenceKey } from '../catalog/keys.js';
+import { CATALOG_VERSION_KEY, sequenceKey } from '../catalog/keys.js';
 import type { SessionFields } from '../functions/index.js';
 import type { AnalyzeTarget, Expr, IsolationLevel, Statement, StatementNode, VacuumStmt } from '../parser/ast.js';
 import { parse } from '../parser/parse.js';
@@ -12,7 +12,7 @@ import { needsCatalogModel } from '../system/reg.js';
 import type { TypeContext } from '../types/datetime.js';
 import type { Interval } from '../types/interval.js';
 import { formatText, parseText } from '../types/text-io.js';
-import { type SqlType, Types } from '../types/type.js';
+import { type SqlType, Types, typeName } from '../types/type.js';
 import { boundsFromWhere, chooseAccess, describeAccess } from './access.js';
 import { alterTable } from './alter.js';
 import {
@@ -256,6 +256,14 @@ export class Session {
     const txn = this.txn ?? this.host.kv.begin({});
     const sp = own ? undefined : txn.savepoint();
     try {
+      // A prepared statement is described again before every execution by most drivers (libpq's
+      // PQexecPrepared sends Describe portal each time): while the catalog is at the same version
+      // the answer cannot change, so it is remembered per statement, search path and declared types.
+      const token = (await txn.get(CATALOG_VERSION_KEY))?.toString('hex') ?? '';
+      const key = `${this.searchPath().join(',')}|${declared.map((t) => (t ? typeName(t) : '')).join(',')}`;
+      let byKey = this.described.get(stmt);
+      const hit = byKey?.get(key);
+      if (hit && hit.token === token) return { params: [...hit.result.params], columns: [...hit.result.columns] };
       const base = statementContext(
         txn,
         await this.database_(txn),
@@ -268,12 +276,24 @@ export class Session {
         new MemoryAccount(DEFAULT_MEMORY_LIMIT),
       );
       const r = await this.dispatch({ ...base, describeOnly: true, tableStats: this.tableStats }, stmt, []);
-      return finish([...r.columns]);
+      const result = finish([...r.columns]);
+      if (!byKey) {
+        byKey = new Map();
+        this.described.set(stmt, byKey);
+      }
+      byKey.set(key, { token, result });
+      return result;
     } finally {
       if (own) await txn.rollback();
       else txn.rollbackTo(sp as Savepoint);
     }
   }
+
+  /** Describe's answers by statement, valid while the catalog version token is the one recorded. */
+  private readonly described = new WeakMap<
+    object,
+    Map<string, { token: string; result: { params: SqlType[]; columns: ResultColumn[] } }>
+  >();
 
   /** Runs every statement of `sql`; returns one result per statement. */
   async execute(sql: string, params: readonly unknown[] = []): Promise<QueryResult[]> {
