@@ -29,7 +29,7 @@ export {
 } from './engine/engine.js';
 export { LmdbEngine, type LmdbEngineOptions } from './engine/lmdb-engine.js';
 export { MemoryEngine } from './engine/memory-engine.js';
-export { FORMAT_VERSION, type StoreIdent } from './engine/store-dir.js';
+export { FORMAT_VERSION, fsyncDir, type StoreIdent } from './engine/store-dir.js';
 export { type BatchOp, WriteBatch } from './engine/write-batch.js';
 export {
   computeMvccStats,

@@ -13,6 +13,7 @@ import {
   ThinkLiteError,
 } from '@thinklite/base';
 import type { Entry, HardState } from '@thinklite/raft';
+import { fsyncDir } from '@thinklite/storage';
 
 /**
  * The Raft logs of every range on a node, in one append-only write-ahead log (the shape of etcd's
@@ -157,15 +158,6 @@ function decodeEntryAt(b: Buffer, at: number): Entry {
 }
 
 const segmentName = (seq: number) => `${seq.toString(16).padStart(16, '0')}.wal`;
-
-function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 export class RaftWal {
   readonly dir: string;

@@ -629,7 +629,9 @@ export class ReplicationHost {
    */
   private startApplyCommit(): void {
     const b = this.applyBatch;
-    if (this.committing || !b || b.count === 0 || this.closed) return;
+    // Not while a round runs: its applies may be of entries its own log write has yet to make
+    // durable, and the engine must never hold an applied entry the log could lose.
+    if (this.running || this.committing || !b || b.count === 0 || this.closed) return;
     const due =
       b.count >= this.opts.applyBatchWritesMax ||
       performance.now() - this.applyBatchOpenedAt >= this.opts.applyCommitIntervalMs;

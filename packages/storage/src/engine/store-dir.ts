@@ -31,7 +31,7 @@ export interface StoreIdent {
 /** Files a store directory may hold; anything else in a directory without THINKLITE is foreign. */
 const OWN_FILES = new Set([IDENT_FILE, LOCK_FILE, 'data.mdb', 'lock.mdb', `${IDENT_FILE}.tmp`, 'raft-wal']);
 
-function fsyncDir(dir: string): void {
+export function fsyncDir(dir: string): void {
   const fd = fs.openSync(dir, 'r');
   try {
     fs.fsyncSync(fd);
