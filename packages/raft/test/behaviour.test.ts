@@ -31,6 +31,43 @@ describe('raft behaviours', () => {
     expect(h.sent.filter((m) => m.type === 'pre-vote').map((m) => m.term)).toEqual([2, 2]);
   });
 
+  it('applies an entry only once persisted, even when the message that brings it also commits it', () => {
+    const storage = MemoryRaftStorage.bootstrap({ ...EMPTY_CONF, voters: [1, 2, 3] });
+    const raw = new RawNode({
+      id: 2,
+      storage,
+      electionTicks: 10,
+      heartbeatTicks: 1,
+      preVote: true,
+      checkQuorum: true,
+      readOnly: 'safe',
+      maxClockOffsetTicks: 0,
+      random: new SeededRandom(7),
+    });
+    const last = storage.lastIndex();
+    const entry = { term: 2, index: last + 1, type: 'normal' as const, data: enc('x') };
+    raw.step({
+      type: 'app',
+      from: 1,
+      to: 2,
+      term: 2,
+      logTerm: storage.term(last) ?? 0,
+      index: last,
+      entries: [entry],
+      commit: last + 1,
+    });
+    const first = raw.ready();
+    expect(first.entries.map((e) => e.index)).toEqual([last + 1]);
+    expect(raw.raft.log.committed).toBe(last + 1);
+    expect(first.committedEntries.map((e) => e.index)).not.toContain(last + 1);
+    storage.append(first.entries);
+    raw.advance(first);
+    expect(raw.hasReady()).toBe(true);
+    const second = raw.ready();
+    expect(second.entries).toEqual([]);
+    expect(second.committedEntries.map((e) => e.index)).toContain(last + 1);
+  });
+
   it('refuses a vote to a candidate with a stale log, and a leader steps down on a higher term', () => {
     const h = new Harness([1, 2, 3], { preVote: false, checkQuorum: false });
     h.elect(1);

@@ -569,8 +569,8 @@ export class ReplicationHost {
         this.metrics.applied.inc(this.label, rd.committedEntries.length);
       }
       // Acknowledge the proposals that applied, and complete reads, before this round's own disk
-      // write: an entry handed out as committed is durable on a quorum already (the leader's own
-      // copy need not be among them — thesis §10.2.1), and its applied writes are visible to
+      // write: an entry handed out as committed is durable on a quorum and in this node's own log
+      // already (the core hands out only persisted entries), and its applied writes are visible to
       // readers through the batch until they land. A crash before they land re-applies them from
       // the log, so waiting for a disk would only add its latency to every write.
       for (const [p, index] of resolved) {
@@ -601,7 +601,12 @@ export class ReplicationHost {
       }
       for (const [to, list] of outbox) this.transport.send(to, list);
       // 3. Advance; the applied writes go to the engine in the background.
-      for (const { g, rd } of ready) g.raw.advance(rd);
+      // Entries this round made durable may be committed already (a follower learns the commit
+      // index with the entries): the core hands them out only now, so they need another round.
+      for (const { g, rd } of ready) {
+        g.raw.advance(rd);
+        if (!this.again && g.raw.hasReady()) this.again = true;
+      }
       this.startApplyCommit();
     } catch (e) {
       this.stopOnStorageFailure(e);
@@ -629,8 +634,8 @@ export class ReplicationHost {
    */
   private startApplyCommit(): void {
     const b = this.applyBatch;
-    // Not while a round runs: its applies may be of entries its own log write has yet to make
-    // durable, and the engine must never hold an applied entry the log could lose.
+    // Not while a round runs: it is still writing into this batch. (What it applies is durable in
+    // the log already: the core hands out only persisted entries.)
     if (this.running || this.committing || !b || b.count === 0 || this.closed) return;
     const due =
       b.count >= this.opts.applyBatchWritesMax ||

@@ -162,14 +162,26 @@ export class RaftLog {
   }
 
   /** Committed entries not yet applied, up to `maxEntries`. */
+  /**
+   * The committed entries to apply next: only those already persisted. A follower can learn that
+   * an entry is committed in the very message that brings it; it applies it one Ready later, once
+   * the driver has made it durable, so the state machine never holds an entry its own log could
+   * still lose in a crash (etcd's async-storage-writes rule).
+   */
   nextCommittedEntries(maxEntries = Number.POSITIVE_INFINITY): Entry[] {
     const lo = Math.max(this.applied + 1, this.firstIndex());
-    if (this.committed < lo) return [];
-    return this.slice(lo, this.committed + 1, maxEntries) ?? [];
+    const hi = this.applyableIndex();
+    if (hi < lo) return [];
+    return this.slice(lo, hi + 1, maxEntries) ?? [];
   }
 
   hasNextCommittedEntries(): boolean {
-    return this.committed > Math.max(this.applied, this.firstIndex() - 1);
+    return this.applyableIndex() > Math.max(this.applied, this.firstIndex() - 1);
+  }
+
+  /** The last index that may be applied: committed and persisted. */
+  applyableIndex(): number {
+    return Math.min(this.committed, this.lastStableIndex());
   }
 
   /** The last index that is persisted (unstable entries are not; an unstable snapshot is not). */

@@ -466,6 +466,13 @@ export class RaftSimulation {
       return;
     }
     this.checkSoftState(n, rd);
+    // Apply only what this node's disk already holds: an entry applied before its own log write
+    // could be applied state a crash leaves without its log entry.
+    const durable = rd.snapshot ? -1 : n.storage.lastIndex();
+    for (const e of rd.committedEntries) {
+      if (e.index > durable)
+        this.fail(`node ${n.id} is handed entry ${e.index} to apply before persisting it (durable through ${durable})`);
+    }
     // 1. Persist.
     if (rd.snapshot) this.installSnapshot(n, rd.snapshot);
     n.storage.append(rd.entries);
