@@ -1,10 +1,10 @@
 // One ThinkLite replication node for `npm run bench -- raft`: an LMDB store, the multi-Raft host
 // with N groups, the gRPC Raft transport, and the Replication.Propose service for the load
 // generator. Each group's state machine applies every 256-byte value durably into the store.
-// On SIGTERM it writes its event-loop delay and its metrics (storage, Raft log, Raft) to its log.
+// On SIGTERM it writes its event-loop delay, CPU time, GC pauses and its metrics (storage, Raft log, Raft) to its log.
 
 import * as path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { createLogger, createRegistry, SeededRandom, ThinkLiteError } from '@thinklite/base';
 import { GrpcTransport, RaftWal, type ReplicatedStateMachine, ReplicationHost } from '@thinklite/kv';
@@ -134,11 +134,28 @@ process.stdout.write(`ready ${process.pid} ${clientPort}\n`);
 
 const eventLoop = monitorEventLoopDelay({ resolution: 1 });
 eventLoop.enable();
+// Garbage-collection pauses by kind (minor = scavenge): the usual cause of a Node server's tail.
+const gc = new Map<string, { n: number; ms: number; max: number }>();
+const gcKinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weak callbacks' };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = gcKinds[(e.detail as { kind?: number } | undefined)?.kind ?? 0] ?? 'other';
+    const s = gc.get(kind) ?? { n: 0, ms: 0, max: 0 };
+    s.n++;
+    s.ms += e.duration;
+    s.max = Math.max(s.max, e.duration);
+    gc.set(kind, s);
+  }
+}).observe({ entryTypes: ['gc'] });
 const stop = async () => {
   const ms = (ns: number) => (ns / 1e6).toFixed(2);
   process.stderr.write(
     `event-loop delay ms: p50 ${ms(eventLoop.percentile(50))} p99 ${ms(eventLoop.percentile(99))} max ${ms(eventLoop.max)}\n`,
   );
+  const cpu = process.cpuUsage();
+  process.stderr.write(`cpu s: user ${(cpu.user / 1e6).toFixed(2)} system ${(cpu.system / 1e6).toFixed(2)}\n`);
+  for (const [kind, s] of gc)
+    process.stderr.write(`gc ${kind}: ${s.n} pauses, ${s.ms.toFixed(0)} ms in all, max ${s.max.toFixed(1)} ms\n`);
   process.stderr.write(`metrics at stop:\n${await registry.metrics()}\n`);
   server.forceShutdown();
   await host.close();

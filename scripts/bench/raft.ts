@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
 import { thinklite } from '@thinklite/proto';
 import protobuf from 'protobufjs/minimal.js';
+import { GrpcUnaryClient } from './grpc-unary.js';
 import { type BenchResult, parseSeconds, progress, report } from './report.js';
 
 /**
@@ -76,9 +76,33 @@ interface LoadResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly errors: number;
+  readonly cpuMsPerK: { readonly client: number; readonly servers: readonly number[] };
 }
 
-async function runLoad(seconds: number, concurrency: number, call: Call): Promise<LoadResult> {
+function cpuText(r: LoadResult): string {
+  const servers = r.cpuMsPerK.servers.map((s) => s.toFixed(0)).join('/');
+  return `CPU ms per 1,000 commits: client ${r.cpuMsPerK.client.toFixed(0)}, servers ${servers}`;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (0 where unreadable). */
+function procCpuSeconds(pid: number | undefined): number {
+  try {
+    // Fields after the command name: state is field 3, utime 14, stime 15 (proc(5)).
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return 0;
+  }
+}
+
+async function runLoad(
+  seconds: number,
+  concurrency: number,
+  call: Call,
+  servers: readonly Proc[],
+): Promise<LoadResult> {
+  const cpu0 = { client: process.cpuUsage(), servers: servers.map((p) => procCpuSeconds(p.child.pid)) };
   const latencies: number[] = [];
   let errors = 0;
   const deadline = performance.now() + seconds * 1000;
@@ -97,35 +121,22 @@ async function runLoad(seconds: number, concurrency: number, call: Call): Promis
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const client = process.cpuUsage(cpu0.client);
+  const serverCpu = servers.map((p, i) => procCpuSeconds(p.child.pid) - (cpu0.servers[i] ?? 0));
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
-  return { opsPerSec: latencies.length / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99), errors };
-}
-
-function unaryClient(address: string, method: string): grpc.Client & Record<string, unknown> {
-  const Ctor = grpc.makeGenericClientConstructor(
-    {
-      Call: {
-        path: method,
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: (b: Buffer) => b,
-        requestDeserialize: (b: Buffer) => b,
-        responseSerialize: (b: Buffer) => b,
-        responseDeserialize: (b: Buffer) => b,
-      },
+  const perK = (s: number) => (s / Math.max(1, latencies.length)) * 1000;
+  return {
+    opsPerSec: latencies.length / elapsed,
+    p50Ms: pct(0.5),
+    p99Ms: pct(0.99),
+    errors,
+    // CPU per 1,000 commits: where the machine's cores go (client, then each server process).
+    cpuMsPerK: {
+      client: perK((client.user + client.system) / 1e3),
+      servers: serverCpu.map((s) => perK(s * 1000)),
     },
-    'Bench',
-  );
-  return new Ctor(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, unknown>;
-}
-
-function unary(client: grpc.Client & Record<string, unknown>, body: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    (client.Call as (b: Buffer, cb: (e: grpc.ServiceError | null, r: Buffer) => void) => void)(body, (e, r) =>
-      e ? reject(e) : resolve(r),
-    ),
-  );
+  };
 }
 
 async function thinkliteCluster(
@@ -149,6 +160,7 @@ async function thinkliteCluster(
           ...(process.env.THINKLITE_BENCH_PROFILE
             ? ['--cpu-prof', `--cpu-prof-dir=${process.env.THINKLITE_BENCH_PROFILE}`]
             : []),
+          ...(process.env.THINKLITE_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
           '--conditions=source',
           '--import',
           'tsx',
@@ -228,10 +240,10 @@ async function etcdCluster(root: string, all: Proc[]): Promise<{ procs: Proc[]; 
   );
   all.push(...procs);
   const clientAddr = `127.0.0.1:${clientPorts[0]}`;
-  const client = unaryClient(clientAddr, '/etcdserverpb.KV/Put');
+  const client = new GrpcUnaryClient(clientAddr);
   await waitFor('etcd cluster ready', async () => {
     try {
-      await unary(client, etcdPut(Buffer.from('ping'), Buffer.from('1')));
+      await client.call(ETCD_PUT, etcdPut(Buffer.from('ping'), Buffer.from('1')));
       return true;
     } catch {
       return false;
@@ -240,6 +252,9 @@ async function etcdCluster(root: string, all: Proc[]): Promise<{ procs: Proc[]; 
   client.close();
   return { procs, clientAddr };
 }
+
+const PROPOSE = '/thinklite.replication.v1.Replication/Propose';
+const ETCD_PUT = '/etcdserverpb.KV/Put';
 
 /** An etcd PutRequest: key = field 1, value = field 2 (etcd's api/etcdserverpb/rpc.proto). */
 function etcdPut(key: Buffer, value: Buffer): Buffer {
@@ -264,18 +279,23 @@ export async function runRaftBench(args: string[]): Promise<void> {
     for (const groups of [1, 100].filter((g) => !only || only.endsWith(`-g${g}`))) {
       progress(`starting 3 ThinkLite nodes with ${groups} Raft group(s) each (${root})`);
       const { procs, clientAddr } = await thinkliteCluster(root, groups, all);
-      const client = unaryClient(clientAddr, '/thinklite.replication.v1.Replication/Propose');
+      const client = new GrpcUnaryClient(clientAddr);
       for (const c of concurrencies) {
-        const r = await runLoad(seconds, c, async (w, n) => {
-          const rangeId = ((w * 7919 + n) % groups) + 1;
-          await unary(
-            client,
-            Buffer.from(thinklite.replication.v1.ProposeRequest.encode({ rangeId, data: VALUE }).finish()),
-          );
-        });
+        const r = await runLoad(
+          seconds,
+          c,
+          async (w, n) => {
+            const rangeId = ((w * 7919 + n) % groups) + 1;
+            await client.call(
+              PROPOSE,
+              thinklite.replication.v1.ProposeRequest.encode({ rangeId, data: VALUE }).finish(),
+            );
+          },
+          procs,
+        );
         tl[`c${c}-g${groups}`] = r;
         progress(
-          `thinklite c${c} g${groups}: ${Math.round(r.opsPerSec)} commits/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ${r.errors} errors`,
+          `thinklite c${c} g${groups}: ${Math.round(r.opsPerSec)} commits/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ${r.errors} errors; ${cpuText(r)}`,
         );
       }
       client.close();
@@ -287,14 +307,19 @@ export async function runRaftBench(args: string[]): Promise<void> {
     }
     progress('starting a 3-member etcd cluster');
     const { procs, clientAddr } = await etcdCluster(root, all);
-    const client = unaryClient(clientAddr, '/etcdserverpb.KV/Put');
+    const client = new GrpcUnaryClient(clientAddr);
     for (const c of concurrencies) {
-      const r = await runLoad(seconds, c, async (w, n) => {
-        await unary(client, etcdPut(Buffer.from(`bench/${w}/${n % 1000}`), VALUE));
-      });
+      const r = await runLoad(
+        seconds,
+        c,
+        async (w, n) => {
+          await client.call(ETCD_PUT, etcdPut(Buffer.from(`bench/${w}/${n % 1000}`), VALUE));
+        },
+        procs,
+      );
       ref[`c${c}`] = r;
       progress(
-        `etcd c${c}: ${Math.round(r.opsPerSec)} commits/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ${r.errors} errors`,
+        `etcd c${c}: ${Math.round(r.opsPerSec)} commits/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ${r.errors} errors; ${cpuText(r)}`,
       );
     }
     client.close();
