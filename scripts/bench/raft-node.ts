@@ -139,7 +139,8 @@ const gc = new Map<string, { n: number; ms: number; max: number }>();
 const gcKinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weak callbacks' };
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
-    const kind = gcKinds[(e.detail as { kind?: number } | undefined)?.kind ?? 0] ?? 'other';
+    const detail = (e as unknown as { detail?: { kind?: number } }).detail;
+    const kind = gcKinds[detail?.kind ?? 0] ?? 'other';
     const s = gc.get(kind) ?? { n: 0, ms: 0, max: 0 };
     s.n++;
     s.ms += e.duration;
