@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrpcUnaryClient } from './grpc-unary.js';
@@ -47,5 +48,39 @@ describe('the lean gRPC unary client of the benchmarks', () => {
   it('rejects with the status and message of a failed call, and of an unknown method', async () => {
     await expect(client.call('/t.T/Fail', Buffer.from('x'))).rejects.toThrow('gRPC status 9: no leader, 100% sure');
     await expect(client.call('/t.T/Nope', Buffer.from('x'))).rejects.toThrow(/gRPC status 12/);
+  });
+
+  it('fails while nothing listens, then connects once a server does (a cluster still starting)', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as net.AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const early = new GrpcUnaryClient(`127.0.0.1:${port}`);
+    const late = new grpc.Server();
+    try {
+      await expect(early.call('/t.T/Echo', Buffer.from('x'))).rejects.toThrow(/ECONNREFUSED/);
+      late.addService(
+        { Echo: { path: '/t.T/Echo', ...raw } },
+        {
+          Echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, call.request),
+        },
+      );
+      await new Promise<void>((resolve, reject) =>
+        late.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e) =>
+          e ? reject(e) : resolve(),
+        ),
+      );
+      let answer: Buffer | undefined;
+      for (let attempt = 0; attempt < 50 && !answer; attempt++) {
+        answer = await early.call('/t.T/Echo', Buffer.from('back')).catch(() => undefined);
+        if (!answer) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(answer?.toString()).toBe('back');
+    } finally {
+      early.close();
+      late.forceShutdown();
+    }
   });
 });

@@ -11,18 +11,34 @@ import * as http2 from 'node:http2';
  * load generator is trimmed, and it is the same for ThinkLite and the reference.
  */
 export class GrpcUnaryClient {
-  private readonly session: http2.ClientHttp2Session;
+  private session: http2.ClientHttp2Session;
   private failure: Error | undefined;
+  private closed = false;
 
-  constructor(address: string) {
-    this.session = http2.connect(`http://${address}`);
-    this.session.on('error', (e) => {
+  constructor(private readonly address: string) {
+    this.session = this.connect();
+  }
+
+  /** A session that failed (a server not listening yet, a dropped connection) is replaced. */
+  private connect(): http2.ClientHttp2Session {
+    this.failure = undefined;
+    const session = http2.connect(`http://${this.address}`);
+    session.on('error', (e) => {
       this.failure = e;
     });
+    return session;
   }
 
   call(path: string, message: Uint8Array): Promise<Buffer> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error('the client is closed'));
+    if (this.failure) {
+      // This call fails with the cause; the next one tries a new connection.
+      const failure = this.failure;
+      this.session.destroy();
+      this.session = this.connect();
+      return Promise.reject(failure);
+    }
+    if (this.session.closed || this.session.destroyed) this.session = this.connect();
     return new Promise((resolve, reject) => {
       const req = this.session.request({
         ':method': 'POST',
@@ -71,6 +87,7 @@ export class GrpcUnaryClient {
   }
 
   close(): void {
+    this.closed = true;
     this.session.close();
   }
 }

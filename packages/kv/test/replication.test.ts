@@ -110,6 +110,42 @@ describe('multi-Raft replication on real stores', () => {
     expect(metrics).toMatch(/thinklite_raft_groups\{node="1"\} 40/);
   });
 
+  it('hands the proposals of one turn to Raft together: one append to each follower carries them all', async () => {
+    const net = new LoopbackNetwork();
+    const nodes = await cluster(net, [1]);
+    const leader = nodes[0] as TestNode;
+    leader.host.campaign(1);
+    await waitFor('leader 1', () => leader.host.status(1).role === 'leader');
+    await leader.host.propose(1, enc('first'));
+    await waitFor('followers replicating', () => nodes.every((n) => n.sms.get(1)?.values.length === 1));
+    const appendsBefore = net.deliveredByType.get('app') ?? 0;
+    const indexes = await Promise.all(Array.from({ length: 50 }, (_, i) => leader.host.propose(1, enc(`v${i}`))));
+    // In order, at consecutive indexes.
+    expect(indexes).toEqual(indexes.map((_, i) => (indexes[0] as number) + i));
+    await waitFor('every replica applied', () => nodes.every((n) => n.sms.get(1)?.values.length === 51));
+    for (const n of nodes) expect(n.sms.get(1)?.values.slice(1)).toEqual(indexes.map((_, i) => `v${i}`));
+    // One proposal at a time would have sent each follower 50 appends (and drawn 50 answers).
+    const appends = (net.deliveredByType.get('app') ?? 0) - appendsBefore;
+    expect(appends).toBeGreaterThan(0);
+    expect(appends).toBeLessThan(10);
+  });
+
+  it('fails buffered proposals with the reason Raft gives, and proposals after close at once', async () => {
+    const net = new LoopbackNetwork();
+    const nodes = await cluster(net, [1]);
+    // No election yet: nobody knows a leader, so the round refuses the proposals it hands over.
+    const refused = await Promise.allSettled([
+      nodes[1]?.host.propose(1, enc('a')),
+      nodes[1]?.host.propose(1, enc('b')),
+    ]);
+    for (const r of refused) {
+      expect(r.status).toBe('rejected');
+      expect(String((r as PromiseRejectedResult).reason)).toMatch(/knows no leader/);
+    }
+    await nodes[2]?.host.close();
+    await expect(nodes[2]?.host.propose(1, enc('c'))).rejects.toThrow(/shutting down/);
+  });
+
   it('elects a new leader when one node is cut off, keeps committing, and catches the node up after', async () => {
     const net = new LoopbackNetwork();
     const nodes = await cluster(net, [1]);

@@ -74,6 +74,12 @@ export class RawNode {
     this.raft.propose([{ term: 0, index: 0, type: 'normal', data }]);
   }
 
+  /** Proposes several entries at once: one append to each follower carries them all. */
+  proposeMany(data: readonly Uint8Array[]): void {
+    if (data.length === 0) return;
+    this.raft.propose(data.map((d) => ({ term: 0, index: 0, type: 'normal' as const, data: d })));
+  }
+
   proposeConfChange(cc: ConfChange): void {
     this.raft.propose([{ term: 0, index: 0, type: 'conf-change', data: encodeConfChange(cc) }]);
   }

@@ -9,6 +9,8 @@ export class LoopbackNetwork {
   private readonly handlers = new Map<NodeId, (from: NodeId, batch: readonly RangeMessage[]) => void>();
   private readonly cut = new Set<string>();
   delivered = 0;
+  /** Messages delivered, by Raft message type. */
+  readonly deliveredByType = new Map<string, number>();
 
   transport(node: NodeId): RaftTransport {
     return {
@@ -18,6 +20,8 @@ export class LoopbackNetwork {
           const h = this.handlers.get(to);
           if (h && !this.cut.has(`${node}>${to}`)) {
             this.delivered += batch.length;
+            for (const { message } of batch)
+              this.deliveredByType.set(message.type, (this.deliveredByType.get(message.type) ?? 0) + 1);
             h(node, batch);
           }
         });

@@ -388,10 +388,13 @@ export class RaftSimulation {
     const live = this.live();
     if (live.length === 0) return;
     const n = this.random.pick(live);
-    const data = `p${this.proposalSeq++}`;
+    // Sometimes several at once, as a driver's proposal buffer hands them over.
+    const count = this.random.bool(0.25) ? this.random.int(2, 4) : 1;
+    const data = Array.from({ length: count }, () => `p${this.proposalSeq++}`);
     try {
-      (n.raw as RawNode).propose(bytes.encode(data));
-      this.proposed.set(data, n.id);
+      if (count === 1) (n.raw as RawNode).propose(bytes.encode(data[0] as string));
+      else (n.raw as RawNode).proposeMany(data.map((d) => bytes.encode(d)));
+      for (const d of data) this.proposed.set(d, n.id);
     } catch (e) {
       if (!(e instanceof ThinkLiteError) || e.code !== 'PROPOSAL_DROPPED') throw e;
     }
