@@ -2,7 +2,10 @@
 // with N groups, the gRPC Raft transport, and the Replication.Propose service for the load
 // generator. Each group's state machine applies every 256-byte value durably into the store.
 // On SIGTERM it writes its event-loop delay, CPU time, GC pauses and its metrics (storage, Raft log, Raft) to its log.
+// THINKLITE_BENCH_ALLOC_PROFILE=DIR also writes an allocation profile (see below).
 
+import * as fs from 'node:fs';
+import * as inspector from 'node:inspector';
 import * as path from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
@@ -150,7 +153,28 @@ new PerformanceObserver((list) => {
     gc.set(kind, s);
   }
 }).observe({ entryTypes: ['gc'] });
+// THINKLITE_BENCH_ALLOC_PROFILE=DIR: a sampling profile of every allocation after startup,
+// garbage included (V8's sampling heap profiler keeping objects minor and major GCs collected),
+// written at stop as DIR/node-<id>.heapprofile (open it in Chrome DevTools). Where GC time comes from.
+const allocDir = process.env.THINKLITE_BENCH_ALLOC_PROFILE;
+const profiler = new inspector.Session();
+if (allocDir) {
+  profiler.connect();
+  profiler.post('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  } as inspector.HeapProfiler.StartSamplingParameterType);
+}
 const stop = async () => {
+  if (allocDir) {
+    await new Promise<void>((resolve) =>
+      profiler.post('HeapProfiler.stopSampling', (err, res) => {
+        if (!err) fs.writeFileSync(path.join(allocDir, `node-${id}.heapprofile`), JSON.stringify(res.profile));
+        resolve();
+      }),
+    );
+  }
   const ms = (ns: number) => (ns / 1e6).toFixed(2);
   process.stderr.write(
     `event-loop delay ms: p50 ${ms(eventLoop.percentile(50))} p99 ${ms(eventLoop.percentile(99))} max ${ms(eventLoop.max)}\n`,

@@ -279,6 +279,8 @@ export async function runRaftBench(args: string[]): Promise<void> {
   try {
     // The nodes run the built packages (from the sources, tsx's transform adds a function-naming
     // call to every closure the hot path creates).
+    if (process.env.THINKLITE_BENCH_ALLOC_PROFILE)
+      fs.mkdirSync(process.env.THINKLITE_BENCH_ALLOC_PROFILE, { recursive: true });
     progress('building (npm run build: protobuf code and tsc -b)…');
     execFileSync('npm', ['run', '--silent', 'build'], {
       cwd: path.resolve(import.meta.dirname, '../..'),

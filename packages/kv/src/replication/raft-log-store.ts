@@ -1,4 +1,4 @@
-import { assert, ThinkLiteError } from '@thinklite/base';
+import { AssertionError, assert, ThinkLiteError } from '@thinklite/base';
 import {
   CompactedError,
   type ConfState,
@@ -166,13 +166,15 @@ export class RaftLogStore implements RaftStorage {
     if (i === this.truncated.index) return this.truncated.term;
     if (i > this.last) throw new UnavailableError(`range ${this.rangeId}: index ${i} is beyond ${this.last}`);
     const t = this.wal.term(this.rangeId, i);
-    assert(t !== undefined, `range ${this.rangeId}: log entry ${i} missing below last index ${this.last}`);
+    if (!(t !== undefined))
+      throw new AssertionError(`range ${this.rangeId}: log entry ${i} missing below last index ${this.last}`);
     return t;
   }
 
   entries(lo: number, hi: number, maxEntries = Number.POSITIVE_INFINITY): Entry[] {
     if (lo <= this.truncated.index) throw new CompactedError(`range ${this.rangeId}: entries from ${lo} are compacted`);
-    assert(hi <= this.last + 1, `range ${this.rangeId}: entries up to ${hi} beyond last index ${this.last}`);
+    if (!(hi <= this.last + 1))
+      throw new AssertionError(`range ${this.rangeId}: entries up to ${hi} beyond last index ${this.last}`);
     const limit = Math.max(1, Math.min(hi - lo, maxEntries));
     const out = this.wal.entries(this.rangeId, lo, Math.min(hi, lo + limit));
     assert(

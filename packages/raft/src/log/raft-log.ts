@@ -1,4 +1,4 @@
-import { assert } from '@thinklite/base';
+import { AssertionError, assert } from '@thinklite/base';
 import type { Entry, Snapshot } from '../types.js';
 import { CompactedError, type RaftStorage, UnavailableError } from './storage.js';
 
@@ -107,7 +107,8 @@ export class RaftLog {
   append(entries: readonly Entry[]): number {
     if (entries.length === 0) return this.lastIndex();
     const after = (entries[0] as Entry).index - 1;
-    assert(after >= this.committed, `append after ${after} would overwrite committed ${this.committed}`);
+    if (!(after >= this.committed))
+      throw new AssertionError(`append after ${after} would overwrite committed ${this.committed}`);
     if (after + 1 === this.unstableOffset + this.unstableEntries.length) {
       this.unstableEntries.push(...entries);
     } else if (after + 1 <= this.unstableOffset) {
@@ -123,7 +124,8 @@ export class RaftLog {
 
   commitTo(index: number): void {
     if (index <= this.committed) return;
-    assert(index <= this.lastIndex(), `commit ${index} beyond the last index ${this.lastIndex()}`);
+    if (!(index <= this.lastIndex()))
+      throw new AssertionError(`commit ${index} beyond the last index ${this.lastIndex()}`);
     this.committed = index;
   }
 
@@ -140,7 +142,7 @@ export class RaftLog {
   slice(lo: number, hi: number, maxEntries = Number.POSITIVE_INFINITY): Entry[] | undefined {
     if (lo >= hi) return [];
     if (lo < this.firstIndex()) return undefined;
-    assert(hi <= this.lastIndex() + 1, `slice to ${hi} beyond last index ${this.lastIndex()}`);
+    if (!(hi <= this.lastIndex() + 1)) throw new AssertionError(`slice to ${hi} beyond last index ${this.lastIndex()}`);
     const out: Entry[] = [];
     if (lo < this.unstableOffset) {
       const stableHi = Math.min(hi, this.unstableOffset, this.storage.lastIndex() + 1);
