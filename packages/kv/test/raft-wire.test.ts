@@ -24,6 +24,7 @@ const message: fc.Arbitrary<Message> = fc.oneof(
     index: n,
     commit: n,
     entries: fc.array(entry, { maxLength: 4 }),
+    lease: n,
   }),
   fc.record({
     ...base,
@@ -32,6 +33,7 @@ const message: fc.Arbitrary<Message> = fc.oneof(
     reject: fc.boolean(),
     rejectHint: n,
     logTerm: n,
+    lease: n,
   }),
   fc.record({
     ...base,

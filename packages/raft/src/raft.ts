@@ -3,7 +3,7 @@ import { RaftLog } from './log/raft-log.js';
 import type { RaftStorage } from './log/storage.js';
 import { ReadOnly } from './read-only.js';
 import { applyConfChange, decodeConfChange, encodeConfChange } from './tracker/conf-change.js';
-import { configFromConfState, confStateOf, isJoint, ProgressTracker } from './tracker/tracker.js';
+import { configFromConfState, confStateOf, isJoint, type Progress, ProgressTracker } from './tracker/tracker.js';
 import {
   type ConfChange,
   type ConfState,
@@ -169,8 +169,11 @@ export class Raft {
       pr.match = id === this.id ? this.log.lastStableIndex() : 0;
       pr.next = this.log.lastIndex() + 1;
       pr.recentActive = false;
+      pr.leaseAck = -1;
+      pr.appendAck = -1;
+      pr.sentCommit = 0;
+      pr.commitWanted = 0;
     }
-    for (const pr of this.tracker.progress.values()) pr.leaseAck = -1;
     this.leaderTicks = 0;
     this.leaseRevoked = false;
     this.pendingConfIndex = 0;
@@ -246,7 +249,7 @@ export class Raft {
     }
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
       this.heartbeatElapsed = 0;
-      this.bcastHeartbeat();
+      this.bcastHeartbeat(this.readOnly.lastPendingContext() ?? EMPTY, true);
     }
   }
 
@@ -320,6 +323,7 @@ export class Raft {
           reject: false,
           rejectHint: 0,
           logTerm: 0,
+          lease: 0,
         });
       } else if (m.type === 'pre-vote') {
         this.send({ type: 'pre-vote-resp', from: this.id, to: m.from, term: this.term, reject: true });
@@ -402,7 +406,8 @@ export class Raft {
   stableTo(index: number): void {
     if (this.role !== 'leader') return;
     const pr = this.tracker.progress.get(this.id);
-    if (pr?.maybeUpdate(index) && this.maybeCommit()) this.bcastAppend();
+    const before = this.log.committed;
+    if (pr?.maybeUpdate(index) && this.maybeCommit()) this.bcastCommit(before);
   }
 
   /** Proposes entries on the leader; throws PROPOSAL_DROPPED with the reason otherwise. */
@@ -440,9 +445,13 @@ export class Raft {
 
   private stepLeader(m: Message): void {
     switch (m.type) {
-      case 'prop':
+      case 'prop': {
         this.leaderPropose(m.entries);
+        // The follower answers its client once it applies the entries: it wants their commit soon.
+        const from = this.tracker.progress.get(m.from);
+        if (from && m.from !== this.id) from.commitWanted = this.log.lastIndex();
         return;
+      }
       case 'read-index':
         this.leaderReadIndex(m);
         return;
@@ -457,6 +466,8 @@ export class Raft {
     switch (m.type) {
       case 'app-resp': {
         pr.recentActive = true;
+        if (m.lease > pr.leaseAck) pr.leaseAck = m.lease;
+        if (m.lease > pr.appendAck) pr.appendAck = m.lease;
         if (m.reject) {
           // Fast back-off: probe at the follower's hint, or earlier where our term allows.
           const hint = m.logTerm > 0 ? this.log.findConflictByTerm(m.rejectHint, m.logTerm) : m.rejectHint;
@@ -467,11 +478,17 @@ export class Raft {
           return;
         }
         const old = pr.match;
+        const before = this.log.committed;
         if (pr.maybeUpdate(m.index) || (old === m.index && pr.state === 'probe')) {
           if (pr.state === 'probe') pr.becomeReplicate();
           else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) pr.becomeProbe();
-          if (this.maybeCommit()) this.bcastAppend();
-          else if (old !== pr.match) while (this.maybeSendAppend(m.from, false)) {}
+          if (this.maybeCommit()) this.bcastCommit(before);
+          else {
+            let sent = false;
+            if (old !== pr.match) while (this.maybeSendAppend(m.from, false)) sent = true;
+            // A follower that was paused when the commit it waits for moved gets it now.
+            if (!sent) this.maybeSendCommit(m.from, pr);
+          }
           if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from);
         }
         return;
@@ -529,8 +546,16 @@ export class Raft {
   }
 
   private respondRead(to: NodeId, index: number, context: Uint8Array): void {
-    if (to === NONE || to === this.id) this.readStates.push({ index, context });
-    else this.send({ type: 'read-index-resp', from: this.id, to, term: this.term, index, context });
+    if (to === NONE || to === this.id) {
+      this.readStates.push({ index, context });
+      return;
+    }
+    this.send({ type: 'read-index-resp', from: this.id, to, term: this.term, index, context });
+    // The follower serves the read once it has applied through `index`: tell it the commit now.
+    const pr = this.tracker.progress.get(to);
+    if (!pr) return;
+    if (index > pr.commitWanted) pr.commitWanted = index;
+    this.maybeSendCommit(to, pr);
   }
 
   /** Commits what a quorum has, if it is from the current term (§5.4.2). */
@@ -552,18 +577,62 @@ export class Raft {
     for (const id of this.tracker.memberIds()) if (id !== this.id) this.sendAppend(id);
   }
 
-  private bcastHeartbeat(context: Uint8Array = this.readOnly.lastPendingContext() ?? EMPTY): void {
+  /**
+   * The commit index moved past `before`. Followers with entries to receive get them (the append
+   * carries the commit index). An append that would carry only the commit index goes out just
+   * where it is waited for: to a follower that forwarded a proposal or a read now committed, and
+   * to everyone when a configuration change (or this term's first entry) committed. Elsewhere the
+   * commit rides on the next append or heartbeat: with many groups and few proposals per group,
+   * eager commit-only appends would double the messages per write (etcd-io/raft#131 discusses
+   * the same waste from the other side).
+   */
+  private bcastCommit(before: number): void {
+    const committed = this.log.committed;
+    const everyone =
+      this.log.term(before) !== this.term || (this.pendingConfIndex > before && this.pendingConfIndex <= committed);
+    for (const id of this.tracker.memberIds()) {
+      if (id === this.id) continue;
+      const pr = this.tracker.progress.get(id);
+      if (!pr) continue;
+      if (everyone && committed > pr.commitWanted) pr.commitWanted = committed;
+      if (!this.maybeSendAppend(id, false)) this.maybeSendCommit(id, pr);
+    }
+  }
+
+  /** An append carrying only the commit index, if `to` waits for more of it than it was sent. */
+  private maybeSendCommit(to: NodeId, pr: Progress): void {
+    if (Math.min(pr.commitWanted, this.log.committed) > pr.sentCommit) this.sendAppend(to);
+  }
+
+  /**
+   * Heartbeats to every follower, carrying `context` for a ReadIndex round. The periodic one
+   * (`idleOnly`) skips a follower that has acknowledged an append sent since the previous
+   * heartbeat and was sent the commit index it can use: that answer already reset its election
+   * timer, extended the lease and proved it alive, so with appends flowing a group sends no
+   * heartbeats at all.
+   */
+  private bcastHeartbeat(context: Uint8Array, idleOnly = false): void {
     for (const id of this.tracker.memberIds()) {
       if (id === this.id) continue;
       const pr = this.tracker.progress.get(id);
       if (!pr) continue;
       // Never tell a follower to commit beyond what it is known to have.
+      const commit = Math.min(pr.match, this.log.committed);
+      if (
+        idleOnly &&
+        context.length === 0 &&
+        pr.state === 'replicate' &&
+        !pr.isPaused() &&
+        pr.appendAck >= this.leaderTicks - this.cfg.heartbeatTicks
+      )
+        continue;
+      if (commit > pr.sentCommit) pr.sentCommit = commit;
       this.send({
         type: 'heartbeat',
         from: this.id,
         to: id,
         term: this.term,
-        commit: Math.min(pr.match, this.log.committed),
+        commit,
         context,
         lease: this.leaderTicks,
       });
@@ -594,6 +663,7 @@ export class Raft {
       return true;
     }
     if (entries.length === 0 && !sendIfEmpty) return false;
+    const commit = this.log.committed;
     this.send({
       type: 'app',
       from: this.id,
@@ -602,9 +672,13 @@ export class Raft {
       logTerm: prevTerm,
       index: prevIndex,
       entries,
-      commit: this.log.committed,
+      commit,
+      lease: this.leaderTicks,
     });
     pr.sentEntries(prevIndex + entries.length, entries.length);
+    // The follower commits no further than the append's last entry.
+    const learns = Math.min(commit, prevIndex + entries.length);
+    if (learns > pr.sentCommit) pr.sentCommit = learns;
     return true;
   }
 
@@ -707,7 +781,17 @@ export class Raft {
 
   private handleAppend(m: Message & { type: 'app' }): void {
     const reply = (index: number, reject: boolean, rejectHint = 0, logTerm = 0) =>
-      this.send({ type: 'app-resp', from: this.id, to: m.from, term: this.term, index, reject, rejectHint, logTerm });
+      this.send({
+        type: 'app-resp',
+        from: this.id,
+        to: m.from,
+        term: this.term,
+        index,
+        reject,
+        rejectHint,
+        logTerm,
+        lease: m.lease,
+      });
     if (m.index < this.log.committed) {
       reply(this.log.committed, false);
       return;
@@ -746,6 +830,7 @@ export class Raft {
         reject: false,
         rejectHint: 0,
         logTerm: 0,
+        lease: 0,
       });
     } else {
       this.send({
@@ -757,6 +842,7 @@ export class Raft {
         reject: false,
         rejectHint: 0,
         logTerm: 0,
+        lease: 0,
       });
     }
     this.log_.debug({ index, term }, 'snapshot handled');

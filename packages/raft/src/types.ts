@@ -79,21 +79,30 @@ interface MessageBase {
 }
 
 export type Message =
-  /** Replicate entries after (logTerm, index); commit is the leader's commit index. */
+  /**
+   * Replicate entries after (logTerm, index); commit is the leader's commit index. lease: the
+   * leader's tick count at send, as in a heartbeat (an append resets the follower's election timer
+   * just as a heartbeat does, so its answer extends the lease and can stand in for a heartbeat).
+   */
   | (MessageBase & {
       readonly type: 'app';
       readonly logTerm: number;
       readonly index: number;
       readonly entries: readonly Entry[];
       readonly commit: number;
+      readonly lease: number;
     })
-  /** index: the follower's last matching index; reject with a hint for fast back-off. */
+  /**
+   * index: the follower's last matching index; reject with a hint for fast back-off. lease: the
+   * append's lease echoed back (0 when answering a snapshot or a stale leader).
+   */
   | (MessageBase & {
       readonly type: 'app-resp';
       readonly index: number;
       readonly reject: boolean;
       readonly rejectHint: number;
       readonly logTerm: number;
+      readonly lease: number;
     })
   | (MessageBase & {
       readonly type: 'vote' | 'pre-vote';

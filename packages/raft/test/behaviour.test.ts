@@ -22,7 +22,7 @@ describe('raft behaviours', () => {
     h.elect(1);
     expect(h.raft(1).role).toBe('leader');
     expect(h.raft(1).term).toBe(2);
-    h.tickAll(1); // followers learn the commit index from the next heartbeat
+    // The first commit of a term goes to every follower at once.
     for (const id of [2, 3]) {
       expect(h.raft(id).lead).toBe(1);
       expect(h.raft(id).log.committed).toBe(2);
@@ -55,6 +55,7 @@ describe('raft behaviours', () => {
       index: last,
       entries: [entry],
       commit: last + 1,
+      lease: 0,
     });
     const first = raw.ready();
     expect(first.entries.map((e) => e.index)).toEqual([last + 1]);
@@ -138,6 +139,7 @@ describe('raft behaviours', () => {
       reject: false,
       rejectHint: 0,
       logTerm: 0,
+      lease: 0,
     });
     raw.step(ack(3));
     expect(raw.raft.log.committed).toBe(1); // a majority holds entry 3, but it is from term 2
@@ -159,7 +161,63 @@ describe('raft behaviours', () => {
     expect(h.raft(1).promotable()).toBe(false);
     expect(dropReason(() => h.node(1).raw.propose(enc('y')))).toBe('no-leader');
     h.propose(leader as number, 'after');
+    h.tickAll(2); // the followers learn the commit index from a heartbeat once writes stop
     expect(h.node(2).applied).toContain('after');
+  });
+
+  it('sends a commit index where it is waited for, else with the next append or heartbeat', () => {
+    const h = new Harness([1, 2, 3]);
+    h.elect(1);
+    h.tickAll(1);
+    const commitOnly = (from: number) =>
+      h.sent.slice(from).filter((m) => m.type === 'app' && m.entries.length === 0).length;
+    // A write at the leader: applied there at once; the followers hold the entry and learn that
+    // it committed from the next heartbeat, without an append that carries only the commit.
+    let mark = h.sent.length;
+    h.propose(1, 'a');
+    expect(h.node(1).applied).toEqual(['a']);
+    expect(h.node(2).applied).toEqual([]);
+    expect(h.raft(2).log.lastIndex()).toBe(h.raft(1).log.lastIndex());
+    expect(commitOnly(mark)).toBe(0);
+    // The next write's append carries the commit of the one before it.
+    h.propose(1, 'b');
+    for (const id of [2, 3]) expect(h.node(id).applied).toEqual(['a']);
+    // Idle, a heartbeat brings it once the last append's answer is a heartbeat interval old.
+    h.tickAll(1);
+    for (const id of [2, 3]) expect(h.node(id).applied).toEqual(['a']);
+    h.tickAll(1);
+    for (const id of [2, 3]) expect(h.node(id).applied).toEqual(['a', 'b']);
+    // A write forwarded by follower 2: 2 waits for it, so it is told the commit at once; 3 is not.
+    mark = h.sent.length;
+    h.propose(2, 'c');
+    expect(h.node(2).applied).toEqual(['a', 'b', 'c']);
+    expect(h.node(3).applied).toEqual(['a', 'b']);
+    expect(commitOnly(mark)).toBe(1);
+    h.tickAll(2);
+    expect(h.node(3).applied).toEqual(['a', 'b', 'c']);
+  });
+
+  it('sends no heartbeats to followers that answer appends, and heartbeats again when writes stop', () => {
+    const h = new Harness([1, 2, 3], { readOnly: 'lease', maxClockOffsetTicks: 3 });
+    h.elect(1);
+    h.tickAll(2);
+    const beats = (from: number) => h.sent.slice(from).filter((m) => m.type === 'heartbeat').length;
+    const mark = h.sent.length;
+    for (let i = 0; i < 30; i++) {
+      h.propose(1, `w${i}`);
+      h.tickAll(1);
+      // The answers to appends keep the lease as heartbeats would.
+      expect(h.node(1).raw.leaseRemainingTicks()).toBeGreaterThan(0);
+    }
+    expect(beats(mark)).toBe(0);
+    expect(h.raft(1).role).toBe('leader');
+    // Each append brought the commit of the write before it; the last commit is still to come.
+    for (const id of [2, 3]) expect(h.node(id).applied).toHaveLength(29);
+    // Idle, the group heartbeats every interval again, and a heartbeat brings the last commit.
+    const idle = h.sent.length;
+    h.tickAll(3);
+    expect(beats(idle)).toBe(6);
+    for (const id of [2, 3]) expect(h.node(id).applied).toHaveLength(30);
   });
 
   it('transfers leadership to a caught-up follower', () => {
@@ -324,6 +382,7 @@ describe('raft behaviours', () => {
     const leader = [2, 3, 4, 5].find((id) => h.raft(id).role === 'leader') as number;
     expect(leader).toBeDefined();
     h.propose(leader, 'after-swap');
+    h.tickAll(2); // the followers learn the commit index from a heartbeat once writes stop
     for (const id of [2, 3, 4, 5]) expect(h.node(id).applied).toContain('after-swap');
   });
 

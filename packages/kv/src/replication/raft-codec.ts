@@ -108,9 +108,17 @@ export function messageToPb(m: Message): thinklite.raft.v1.IMessage {
         index: m.index,
         commit: m.commit,
         entries: m.entries.map(entryToPb),
+        lease: m.lease,
       };
     case 'app-resp':
-      return { ...base, index: m.index, reject: m.reject, rejectHint: m.rejectHint, logTerm: m.logTerm };
+      return {
+        ...base,
+        index: m.index,
+        reject: m.reject,
+        rejectHint: m.rejectHint,
+        logTerm: m.logTerm,
+        lease: m.lease,
+      };
     case 'vote':
     case 'pre-vote':
       return {
@@ -163,6 +171,7 @@ export function messageFromPb(p: thinklite.raft.v1.IMessage): Message {
         index: Number(p.index ?? 0),
         commit: Number(p.commit ?? 0),
         entries: entries(),
+        lease: Number(p.lease ?? 0),
       };
     case 'app-resp':
       return {
@@ -172,6 +181,7 @@ export function messageFromPb(p: thinklite.raft.v1.IMessage): Message {
         reject: p.reject ?? false,
         rejectHint: Number(p.rejectHint ?? 0),
         logTerm: Number(p.logTerm ?? 0),
+        lease: Number(p.lease ?? 0),
       };
     case 'vote':
     case 'pre-vote':

@@ -57,14 +57,14 @@ function messageSize(m: Message): number {
   let n = vf(TYPE_CODE[m.type]) + vf(m.from) + vf(m.to) + vf(m.term);
   switch (m.type) {
     case 'app':
-      n += vf(m.logTerm) + vf(m.index) + vf(m.commit);
+      n += vf(m.logTerm) + vf(m.index) + vf(m.commit) + vf(m.lease);
       for (const e of m.entries) {
         const s = entrySize(e);
         n += 1 + varintSize(s) + s;
       }
       return n;
     case 'app-resp':
-      return n + vf(m.logTerm) + vf(m.index) + (m.reject ? 2 : 0) + vf(m.rejectHint);
+      return n + vf(m.logTerm) + vf(m.index) + (m.reject ? 2 : 0) + vf(m.rejectHint) + vf(m.lease);
     case 'vote':
     case 'pre-vote':
       return n + vf(m.logTerm) + vf(m.index) + (m.transfer ? 3 : 0);
@@ -146,12 +146,14 @@ function writeMessage(o: Out, m: Message): void {
       o.field(tag(6, 0), m.index);
       writeEntries(o, m.entries);
       o.field(tag(8, 0), m.commit);
+      o.field(tag(13, 0), m.lease);
       return;
     case 'app-resp':
       o.field(tag(5, 0), m.logTerm);
       o.field(tag(6, 0), m.index);
       o.field(tag(9, 0), m.reject ? 1 : 0);
       o.field(tag(10, 0), m.rejectHint);
+      o.field(tag(13, 0), m.lease);
       return;
     case 'vote':
     case 'pre-vote':
@@ -371,9 +373,9 @@ function readMessage(buf: Uint8Array, start: number, end: number): Message {
   if (!name) throw new Error(`unknown raft message type ${type}`);
   switch (name) {
     case 'app':
-      return { type: name, from, to, term, logTerm, index, commit, entries: entries ?? NO_ENTRIES };
+      return { type: name, from, to, term, logTerm, index, commit, entries: entries ?? NO_ENTRIES, lease };
     case 'app-resp':
-      return { type: name, from, to, term, index, reject, rejectHint, logTerm };
+      return { type: name, from, to, term, index, reject, rejectHint, logTerm, lease };
     case 'vote':
     case 'pre-vote':
       return { type: name, from, to, term, logTerm, index, transfer: context.length > 0 };
