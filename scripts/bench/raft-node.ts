@@ -69,7 +69,11 @@ const registry = createRegistry();
 const engine = LmdbEngine.open({ dir: arg('dir'), registry });
 const wal = RaftWal.open({ dir: path.join(arg('dir'), 'raft-wal'), registry });
 if (process.argv.includes('--bootstrap')) {
-  for (let r = 1; r <= ranges; r++) await ReplicationHost.bootstrapRange(engine, r, voters);
+  await ReplicationHost.bootstrapRanges(
+    engine,
+    Array.from({ length: ranges }, (_, i) => i + 1),
+    voters,
+  );
 }
 const transport = await GrpcTransport.start({ nodeId: id, listen: peers.get(id) as string, peers });
 const logger = createLogger({ level: process.env.THINKLITE_LOG_LEVEL ?? 'info' }, process.stderr);

@@ -32,6 +32,7 @@ async function startNode(
   dir: string,
   ranges: number[],
   registry = createRegistry(),
+  tickIntervalMs = 10,
 ): Promise<TestNode> {
   const engine = LmdbEngine.open({ dir });
   const wal = RaftWal.open({ dir: path.join(dir, 'raft-wal') });
@@ -41,7 +42,7 @@ async function startNode(
     wal,
     transport: net.transport(id),
     random: new SeededRandom(id),
-    tickIntervalMs: 10,
+    tickIntervalMs,
     maxClockOffsetMs: 20,
     registry,
     logEntriesMax: 50,
@@ -60,17 +61,20 @@ async function cluster(
   net: LoopbackNetwork,
   ranges: number[],
   registries = [createRegistry(), createRegistry(), createRegistry()],
+  tickIntervalMs = 10,
 ): Promise<TestNode[]> {
   const nodes: TestNode[] = [];
   for (const id of [1, 2, 3]) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tl-repl-${id}-`));
     dirs.push(dir);
     const engine = LmdbEngine.open({ dir });
-    for (const r of ranges) await ReplicationHost.bootstrapRange(engine, r, [1, 2, 3]);
+    await ReplicationHost.bootstrapRanges(engine, ranges, [1, 2, 3]);
     await engine.close();
   }
   for (const id of [1, 2, 3])
-    nodes.push(await startNode(net, id, dirs[dirs.length - 3 + id - 1] as string, ranges, registries[id - 1]));
+    nodes.push(
+      await startNode(net, id, dirs[dirs.length - 3 + id - 1] as string, ranges, registries[id - 1], tickIntervalMs),
+    );
   return nodes;
 }
 
@@ -108,6 +112,31 @@ describe('multi-Raft replication on real stores', () => {
     expect(sum / count).toBeGreaterThan(2);
     expect(metrics).toMatch(/thinklite_raft_entries_applied_total\{node="1"\} \d{3,}/);
     expect(metrics).toMatch(/thinklite_raft_groups\{node="1"\} 40/);
+  });
+
+  it('hosts 2,000 groups on each node: all elect and commit, and idle, their heartbeats share frames', async () => {
+    const net = new LoopbackNetwork();
+    const ranges = Array.from({ length: 2000 }, (_, i) => i + 1);
+    const nodes = await cluster(net, ranges, undefined, 100);
+    for (const r of ranges) nodes[r % 3]?.host.campaign(r);
+    await waitFor('a leader for every group', () => ranges.every((r) => leaderOf(nodes, r) !== undefined));
+    const indexes = await Promise.all(
+      ranges.map((r) => (leaderOf(nodes, r) as TestNode).host.propose(r, enc(`r${r}`))),
+    );
+    expect(indexes.every((i) => i > 2)).toBe(true);
+    await waitFor("every replica applied its group's write", () =>
+      nodes.every((n) => ranges.every((r) => n.sms.get(r)?.values[0] === `r${r}`)),
+    );
+    // Idle: every group heartbeats, and each round sends one frame per peer for all its groups.
+    const frames = net.frames;
+    const messages = net.delivered;
+    const types = new Map(net.deliveredByType);
+    await waitFor(
+      'a few heartbeat rounds',
+      () => (net.deliveredByType.get('heartbeat') ?? 0) - (types.get('heartbeat') ?? 0) >= 3 * 4000,
+    );
+    expect((net.delivered - messages) / (net.frames - frames)).toBeGreaterThan(100);
+    for (const r of [1, 1000, 2000]) expect(leaderOf(nodes, r)).toBeDefined();
   });
 
   it('hands the proposals of one turn to Raft together: one append to each follower carries them all', async () => {

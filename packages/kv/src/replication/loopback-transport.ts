@@ -9,6 +9,8 @@ export class LoopbackNetwork {
   private readonly handlers = new Map<NodeId, (from: NodeId, batch: readonly RangeMessage[]) => void>();
   private readonly cut = new Set<string>();
   delivered = 0;
+  /** Batches delivered: one per round and destination, whatever the number of groups in it. */
+  frames = 0;
   /** Messages delivered, by Raft message type. */
   readonly deliveredByType = new Map<string, number>();
 
@@ -20,6 +22,7 @@ export class LoopbackNetwork {
           const h = this.handlers.get(to);
           if (h && !this.cut.has(`${node}>${to}`)) {
             this.delivered += batch.length;
+            this.frames++;
             for (const { message } of batch)
               this.deliveredByType.set(message.type, (this.deliveredByType.get(message.type) ?? 0) + 1);
             h(node, batch);

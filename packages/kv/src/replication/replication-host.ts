@@ -316,14 +316,14 @@ export class ReplicationHost {
 
   /** Writes the initial Raft state of a new range on one of its first replicas. */
   static async bootstrapRange(engine: Engine, rangeId: number, voters: NodeId[]): Promise<void> {
+    await ReplicationHost.bootstrapRanges(engine, [rangeId], voters);
+  }
+
+  /** Writes the initial Raft state of new ranges with the same voters, in one commit. */
+  static async bootstrapRanges(engine: Engine, rangeIds: readonly number[], voters: NodeId[]): Promise<void> {
     const batch = engine.newBatch();
-    RaftLogStore.bootstrap(batch, rangeId, {
-      voters,
-      votersOutgoing: [],
-      learners: [],
-      learnersNext: [],
-      autoLeave: false,
-    });
+    const conf = { voters, votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
+    for (const rangeId of rangeIds) RaftLogStore.bootstrap(batch, rangeId, conf);
     await engine.commit(batch);
   }
 

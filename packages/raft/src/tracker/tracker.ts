@@ -218,15 +218,23 @@ export class ProgressTracker {
     return new Set([...this.config.voters, ...this.config.votersOutgoing]);
   }
 
-  /** Every member: voters and learners. */
-  memberIds(): NodeId[] {
+  /**
+   * Every member: voters and learners, ascending. Computed once per configuration (a configuration
+   * is replaced, never changed in place) — every append, commit and heartbeat walks it.
+   */
+  memberIds(): readonly NodeId[] {
+    if (this.membersOf === this.config) return this.members;
     const ids: NodeId[] = [];
     mergeIds(ids, this.config.voters);
     mergeIds(ids, this.config.votersOutgoing);
     mergeIds(ids, this.config.learners);
     mergeIds(ids, this.config.learnersNext);
+    this.members = ids;
+    this.membersOf = this.config;
     return ids;
   }
+  private members: readonly NodeId[] = [];
+  private membersOf: TrackerConfig | undefined;
 
   isVoter(id: NodeId): boolean {
     return this.config.voters.has(id) || this.config.votersOutgoing.has(id);
