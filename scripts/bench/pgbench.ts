@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { type PgbenchRun, parsePgbenchOutput } from './pgbench-output.js';
 import { freePort, PrivatePostgres, postgresBin } from './postgres.js';
-import { type BenchResult, progress, report } from './report.js';
+import { type BenchResult, intOption as option, progress, report } from './report.js';
 
 /**
  * `npm run bench -- pgbench [--scale 10] [--seconds 60] [--clients 8] [--jobs 2]`: pgbench 15
@@ -48,15 +48,6 @@ const WORKLOADS: readonly Workload[] = [
   { name: 'tpcb-prepared', label: 'TPC-B-like, -M prepared', args: ['-M', 'prepared'], goal: 0.5 },
   { name: 'select-only', label: 'select-only (-S), simple protocol', args: ['-S'], goal: 0.7 },
 ];
-
-/** An option's value: `--name N`, a positive integer (pgbench's -s, -T, -c and -j take integers). */
-function option(args: readonly string[], name: string, fallback: number): number {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(args[i + 1]);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} wants a positive integer, got ${args[i + 1]}`);
-  return v;
-}
 
 /** Where pgbench connects: -h -p -U and the database. */
 interface Endpoint {

@@ -75,15 +75,20 @@ if (process.argv.includes('--bootstrap')) {
     voters,
   );
 }
-const transport = await GrpcTransport.start({ nodeId: id, listen: peers.get(id) as string, peers });
 const logger = createLogger({ level: process.env.THINKLITE_LOG_LEVEL ?? 'info' }, process.stderr);
+const transport = await GrpcTransport.start({ nodeId: id, listen: peers.get(id) as string, peers, registry, logger });
 const host = new ReplicationHost({
   nodeId: id,
   engine,
   wal,
   transport,
   random: new SeededRandom(id),
+  // etcd's defaults, which the etcd cluster of the benchmark runs with: heartbeats every 100 ms, an
+  // election timeout of 1 s. (A WAL fsync can take 0.25–0.5 s on this shared machine; with half
+  // etcd's timeout those stalls tripped check-quorum and elections mid-run.)
   tickIntervalMs: 50,
+  electionTicks: 20,
+  heartbeatTicks: 2,
   logger,
   registry,
 });

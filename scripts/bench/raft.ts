@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { thinklite } from '@thinklite/proto';
 import protobuf from 'protobufjs/minimal.js';
 import { GrpcUnaryClient } from './grpc-unary.js';
-import { type BenchResult, parseSeconds, progress, report } from './report.js';
+import { type BenchResult, intOption, parseSeconds, progress, report } from './report.js';
 
 /**
  * `npm run bench -- raft`: three ThinkLite replication nodes (real processes on loopback, LMDB
@@ -262,17 +262,51 @@ function etcdPut(key: Buffer, value: Buffer): Buffer {
   return Buffer.from(protobuf.Writer.create().uint32(10).bytes(key).uint32(18).bytes(value).finish());
 }
 
+/** The median of some numbers (the lower middle one for an even count). */
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
+}
+
+/** Several rounds of one case folded into one: the median of each figure; CPU from the median round. */
+function medianResult(rounds: readonly LoadResult[]): LoadResult {
+  const ops = median(rounds.map((r) => r.opsPerSec));
+  const middle = rounds.find((r) => r.opsPerSec === ops) as LoadResult;
+  return {
+    opsPerSec: ops,
+    p50Ms: median(rounds.map((r) => r.p50Ms)),
+    p99Ms: median(rounds.map((r) => r.p99Ms)),
+    errors: rounds.reduce((n, r) => n + r.errors, 0),
+    cpuMsPerK: middle.cpuMsPerK,
+  };
+}
+
+/** A system under load: a name for the progress lines, its processes, and one call. */
+interface Target {
+  readonly label: string;
+  readonly procs: readonly Proc[];
+  readonly call: (c: number) => Call;
+}
+
+/**
+ * Every system is started first and stays up; then, round after round, each case runs on
+ * ThinkLite (1 and 100 groups) and on etcd back to back, in an order that turns each round. On a
+ * shared machine whose speed drifts over minutes, measuring one system after the other would
+ * compare different machines; alternating, and taking each case's median over the rounds, does not.
+ */
 export async function runRaftBench(args: string[]): Promise<void> {
   const seconds = parseSeconds(args, 10);
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-bench-raft-'));
-  const results: BenchResult[] = [];
   const onlyAt = args.indexOf('--only');
   const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined; // e.g. c256-g1: one ThinkLite case, no etcd
+  const rounds = intOption(args, 'rounds', only ? 1 : 3);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-bench-raft-'));
+  const results: BenchResult[] = [];
   const concurrencies = [16, 256].filter((c) => !only || only.startsWith(`c${c}-`));
-  const tl: Record<string, LoadResult> = {};
-  const ref: Record<string, LoadResult> = {};
+  const measured = new Map<string, LoadResult[]>();
   const all: Proc[] = [];
+  const clients: GrpcUnaryClient[] = [];
   const cleanup = async () => {
+    for (const c of clients) c.close();
     await stopAll(all);
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
@@ -286,82 +320,76 @@ export async function runRaftBench(args: string[]): Promise<void> {
       cwd: path.resolve(import.meta.dirname, '../..'),
       stdio: ['ignore', 'ignore', 'inherit'],
     });
+    const targets: Target[] = [];
     for (const groups of [1, 100].filter((g) => !only || only.endsWith(`-g${g}`))) {
       progress(`starting 3 ThinkLite nodes with ${groups} Raft group(s) each (${root})`);
       const { procs, clientAddr } = await thinkliteCluster(root, groups, all);
       const client = new GrpcUnaryClient(clientAddr);
+      clients.push(client);
+      targets.push({
+        label: `thinklite g${groups}`,
+        procs,
+        call: () => async (w, n) => {
+          const rangeId = ((w * 7919 + n) % groups) + 1;
+          await client.call(PROPOSE, thinklite.replication.v1.ProposeRequest.encode({ rangeId, data: VALUE }).finish());
+        },
+      });
+    }
+    if (!only) {
+      progress('starting a 3-member etcd cluster');
+      const { procs, clientAddr } = await etcdCluster(root, all);
+      const client = new GrpcUnaryClient(clientAddr);
+      clients.push(client);
+      targets.push({
+        label: 'etcd',
+        procs,
+        call: () => async (w, n) => {
+          await client.call(ETCD_PUT, etcdPut(Buffer.from(`bench/${w}/${n % 1000}`), VALUE));
+        },
+      });
+    }
+    for (let round = 0; round < rounds; round++) {
       for (const c of concurrencies) {
-        const r = await runLoad(
-          seconds,
-          c,
-          async (w, n) => {
-            const rangeId = ((w * 7919 + n) % groups) + 1;
-            await client.call(
-              PROPOSE,
-              thinklite.replication.v1.ProposeRequest.encode({ rangeId, data: VALUE }).finish(),
-            );
-          },
-          procs,
-        );
-        tl[`c${c}-g${groups}`] = r;
-        progress(
-          `thinklite c${c} g${groups}: ${Math.round(r.opsPerSec)} commits/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ${r.errors} errors; ${cpuText(r)}`,
-        );
+        for (let k = 0; k < targets.length; k++) {
+          const t = targets[(k + round) % targets.length] as Target;
+          const r = await runLoad(seconds, c, t.call(c), t.procs);
+          const key = `${t.label} c${c}`;
+          measured.set(key, [...(measured.get(key) ?? []), r]);
+          progress(
+            `round ${round + 1}/${rounds}, ${t.label} c${c}: ${Math.round(r.opsPerSec)} commits/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ${r.errors} errors; ${cpuText(r)}`,
+          );
+        }
       }
-      client.close();
-      await stopAll(procs);
     }
     if (only) {
       progress(`--only ${only}: done (no etcd run, no table)`);
       return;
     }
-    progress('starting a 3-member etcd cluster');
-    const { procs, clientAddr } = await etcdCluster(root, all);
-    const client = new GrpcUnaryClient(clientAddr);
-    for (const c of concurrencies) {
-      const r = await runLoad(
-        seconds,
-        c,
-        async (w, n) => {
-          await client.call(ETCD_PUT, etcdPut(Buffer.from(`bench/${w}/${n % 1000}`), VALUE));
-        },
-        procs,
-      );
-      ref[`c${c}`] = r;
-      progress(
-        `etcd c${c}: ${Math.round(r.opsPerSec)} commits/s, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, ${r.errors} errors; ${cpuText(r)}`,
-      );
-    }
-    client.close();
-    await stopAll(procs);
     for (const groups of [1, 100]) {
       for (const c of concurrencies) {
-        const t = tl[`c${c}-g${groups}`] as LoadResult;
-        const e = ref[`c${c}`] as LoadResult;
-        results.push({
-          name: `replicated-write-c${c}-g${groups}`,
-          unit: 'ops/s',
-          thinklite: t.opsPerSec,
-          reference: 'etcd',
-          referenceValue: e.opsPerSec,
-        });
-        results.push({
-          name: `replicated-write-c${c}-g${groups}-p50`,
-          unit: 'ms',
-          thinklite: t.p50Ms,
-          reference: 'etcd',
-          referenceValue: e.p50Ms,
-        });
-        results.push({
-          name: `replicated-write-c${c}-g${groups}-p99`,
-          unit: 'ms',
-          thinklite: t.p99Ms,
-          reference: 'etcd',
-          referenceValue: e.p99Ms,
-        });
+        const t = medianResult(measured.get(`thinklite g${groups} c${c}`) ?? []);
+        const e = medianResult(measured.get(`etcd c${c}`) ?? []);
+        for (const [suffix, unit, tv, ev] of [
+          ['', 'ops/s', t.opsPerSec, e.opsPerSec],
+          ['-p50', 'ms', t.p50Ms, e.p50Ms],
+          ['-p99', 'ms', t.p99Ms, e.p99Ms],
+        ] as const) {
+          results.push({
+            name: `replicated-write-c${c}-g${groups}${suffix}`,
+            unit,
+            thinklite: tv,
+            reference: 'etcd',
+            referenceValue: ev,
+          });
+        }
       }
     }
-    report('raft', results);
+    const errors = [...measured.values()].flat().reduce((n, r) => n + r.errors, 0);
+    report('raft', results, {
+      notes: [
+        `Each figure is the median of ${rounds} round(s) of ${seconds} s per case; within a round the systems ran back to back, in an order that turned each round. Failed proposals in all: ${errors}.`,
+      ],
+    });
   } catch (e) {
     progress(`failed; node and etcd logs are kept in ${root}`);
     throw e;

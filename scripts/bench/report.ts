@@ -105,6 +105,15 @@ export async function measureConcurrent(
   return ops / ((performance.now() - started) / 1000);
 }
 
+/** An option's value: `--name N`, a positive integer. */
+export function intOption(args: readonly string[], name: string, fallback: number): number {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const v = Number(args[i + 1]);
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} wants a positive integer, got ${args[i + 1]}`);
+  return v;
+}
+
 export function parseSeconds(args: string[], fallback: number): number {
   const i = args.indexOf('--seconds');
   const v = i >= 0 ? Number(args[i + 1]) : fallback;

@@ -170,7 +170,6 @@ export class Raft {
       pr.next = this.log.lastIndex() + 1;
       pr.recentActive = false;
       pr.leaseAck = -1;
-      pr.appendAck = -1;
       pr.sentCommit = 0;
       pr.commitWanted = 0;
     }
@@ -249,7 +248,7 @@ export class Raft {
     }
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
       this.heartbeatElapsed = 0;
-      this.bcastHeartbeat(this.readOnly.lastPendingContext() ?? EMPTY, true);
+      this.bcastHeartbeat(this.readOnly.lastPendingContext() ?? EMPTY);
     }
   }
 
@@ -467,7 +466,6 @@ export class Raft {
       case 'app-resp': {
         pr.recentActive = true;
         if (m.lease > pr.leaseAck) pr.leaseAck = m.lease;
-        if (m.lease > pr.appendAck) pr.appendAck = m.lease;
         if (m.reject) {
           // Fast back-off: probe at the follower's hint, or earlier where our term allows.
           const hint = m.logTerm > 0 ? this.log.findConflictByTerm(m.rejectHint, m.logTerm) : m.rejectHint;
@@ -604,28 +602,14 @@ export class Raft {
     if (Math.min(pr.commitWanted, this.log.committed) > pr.sentCommit) this.sendAppend(to);
   }
 
-  /**
-   * Heartbeats to every follower, carrying `context` for a ReadIndex round. The periodic one
-   * (`idleOnly`) skips a follower that has acknowledged an append sent since the previous
-   * heartbeat and was sent the commit index it can use: that answer already reset its election
-   * timer, extended the lease and proved it alive, so with appends flowing a group sends no
-   * heartbeats at all.
-   */
-  private bcastHeartbeat(context: Uint8Array, idleOnly = false): void {
+  /** Heartbeats to every follower (with the commit index it can use), carrying `context` for a ReadIndex round. */
+  private bcastHeartbeat(context: Uint8Array): void {
     for (const id of this.tracker.memberIds()) {
       if (id === this.id) continue;
       const pr = this.tracker.progress.get(id);
       if (!pr) continue;
       // Never tell a follower to commit beyond what it is known to have.
       const commit = Math.min(pr.match, this.log.committed);
-      if (
-        idleOnly &&
-        context.length === 0 &&
-        pr.state === 'replicate' &&
-        !pr.isPaused() &&
-        pr.appendAck >= this.leaderTicks - this.cfg.heartbeatTicks
-      )
-        continue;
       if (commit > pr.sentCommit) pr.sentCommit = commit;
       this.send({
         type: 'heartbeat',

@@ -82,7 +82,7 @@ export type Message =
   /**
    * Replicate entries after (logTerm, index); commit is the leader's commit index. lease: the
    * leader's tick count at send, as in a heartbeat (an append resets the follower's election timer
-   * just as a heartbeat does, so its answer extends the lease and can stand in for a heartbeat).
+   * just as a heartbeat does, so its answer extends the lease).
    */
   | (MessageBase & {
       readonly type: 'app';

@@ -16,7 +16,7 @@ export class Progress {
   pendingSnapshot = 0;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
-  /** The leader's tick count at the send of the latest heartbeat this follower answered; -1 none. */
+  /** The leader's tick count at the send of the latest heartbeat or append this follower answered; -1 none. */
   leaseAck = -1;
   /**
    * The highest commit index this follower has been sent (what it learns from a message: an
@@ -24,8 +24,6 @@ export class Progress {
    * only; it may have been lost on the way, which the next heartbeat repairs.
    */
   sentCommit = 0;
-  /** The leader's tick count at the send of the latest append this follower answered; -1 none. */
-  appendAck = -1;
   /** An index through which the follower waits on the commit index: a proposal it forwarded, a read. */
   commitWanted = 0;
   /** In probe state: an append is out, wait for its answer (or a heartbeat response) before the next. */
