@@ -208,12 +208,41 @@ export class Session {
 
   private readonly txnNow = new WeakMap<KvTxn, bigint>();
 
-  private searchPath(): string[] {
-    return (this.settings.get('search_path') ?? DEFAULT_SCHEMA)
-      .split(',')
-      .map((s) => s.trim().replace(/^"(.*)"$/, '$1'))
-      .filter((s) => s !== '$user' && s !== '');
+  /** The search path's schemas, parsed once per value of the setting (every statement asks). */
+  private searchPath(): readonly string[] {
+    const raw = this.settings.get('search_path') ?? DEFAULT_SCHEMA;
+    if (raw !== this.searchPathOf) {
+      this.searchPathParsed = raw
+        .split(',')
+        .map((s) => s.trim().replace(/^"(.*)"$/, '$1'))
+        .filter((s) => s !== '$user' && s !== '');
+      this.searchPathOf = raw;
+    }
+    return this.searchPathParsed;
   }
+  private searchPathOf: string | undefined;
+  private searchPathParsed: readonly string[] = [];
+
+  /** The planner's switches and the memory limit, read once per value of their settings. */
+  private statementSettings(): { planner: StatementContext['planner']; memoryLimit: number } {
+    const get = (k: string) => this.settings.get(k) ?? '';
+    const key = `${get('enable_hashjoin')}|${get('enable_mergejoin')}|${get('enable_nestloop')}|${get('from_collapse_limit')}|${get('query_memory_limit')}`;
+    if (key !== this.statementSettingsOf || !this.statementSettingsParsed) {
+      this.statementSettingsParsed = {
+        planner: {
+          hashJoin: get('enable_hashjoin') !== 'off',
+          mergeJoin: get('enable_mergejoin') !== 'off',
+          nestLoop: get('enable_nestloop') !== 'off',
+          fromCollapseLimit: Number.parseInt(this.settings.get('from_collapse_limit') ?? '8', 10) || 8,
+        },
+        memoryLimit: parseBytes(get('query_memory_limit')) ?? DEFAULT_MEMORY_LIMIT,
+      };
+      this.statementSettingsOf = key;
+    }
+    return this.statementSettingsParsed;
+  }
+  private statementSettingsOf: string | undefined;
+  private statementSettingsParsed: { planner: StatementContext['planner']; memoryLimit: number } | undefined;
 
   /**
    * What a statement takes and returns, found without running it (the extended protocol's
@@ -598,7 +627,7 @@ export class Session {
       params,
       this.host.rowIds,
       this.host.sequences,
-      new MemoryAccount(parseBytes(this.settings.get('query_memory_limit') ?? '') ?? DEFAULT_MEMORY_LIMIT),
+      new MemoryAccount(this.statementSettings().memoryLimit),
     );
     // The catalog's information functions and `::regclass` casts evaluate synchronously over one read of the catalog.
     if (needsCatalogModel(stmt)) {
@@ -612,12 +641,7 @@ export class Session {
       ...base,
       checkInterrupts: this.checkInterrupts,
       tableStats: this.tableStats,
-      planner: {
-        hashJoin: this.settings.get('enable_hashjoin') !== 'off',
-        mergeJoin: this.settings.get('enable_mergejoin') !== 'off',
-        nestLoop: this.settings.get('enable_nestloop') !== 'off',
-        fromCollapseLimit: Number.parseInt(this.settings.get('from_collapse_limit') ?? '8', 10) || 8,
-      },
+      planner: this.statementSettings().planner,
       env: { ...base.env, sequences: cache },
       ...(calls.size > 0 ? { sequenceCalls: calls } : {}),
       ...(sites.size > 0
