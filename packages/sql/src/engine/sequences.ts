@@ -77,6 +77,11 @@ export class SequenceCache {
   }
 
   /** Writes the statement's setval calls. */
+  /** Whether a setval is waiting to be stored (most statements have none: no need to await flush). */
+  get pending(): boolean {
+    return this.pendingSets.length > 0;
+  }
+
   async flush(sc: StatementContext): Promise<void> {
     const sets = this.pendingSets.splice(0);
     for (const s of sets) {
@@ -116,12 +121,18 @@ function sequenceCallsIn(exprs: readonly unknown[]): FuncCall[] {
 }
 
 /** The sequence calls of a statement, resolved to their sequences (the name must be a constant). */
-export async function resolveSequenceCalls(
+export function resolveSequenceCalls(
   sc: StatementContext,
   exprs: readonly unknown[],
-): Promise<Map<object, SequenceDesc>> {
-  const out = new Map<object, SequenceDesc>();
+): Map<object, SequenceDesc> | Promise<Map<object, SequenceDesc>> {
   const calls = sequenceCallsIn(exprs);
+  // Most statements call no sequence: answer without a trip through the microtask queue.
+  if (calls.length === 0) return new Map();
+  return resolveCalls(sc, calls);
+}
+
+async function resolveCalls(sc: StatementContext, calls: readonly FuncCall[]): Promise<Map<object, SequenceDesc>> {
+  const out = new Map<object, SequenceDesc>();
   for (const call of calls) {
     const fn = call.name[call.name.length - 1] as string;
     if (fn === 'lastval') continue;

@@ -635,7 +635,8 @@ export class Session {
     }
     // Sequence calls are resolved before the statement runs; each row first fetches the values it may take.
     const cache = this.sequenceCache;
-    const calls = await resolveSequenceCalls(base, [stmt]);
+    const found = resolveSequenceCalls(base, [stmt]);
+    const calls = found instanceof Map ? found : await found;
     const sites = nextvalSites(calls);
     const sc: StatementContext = {
       ...base,
@@ -653,7 +654,7 @@ export class Session {
         : {}),
     };
     const result = await this.dispatch(sc, stmt, params, sink, options.copy);
-    await cache.flush(sc);
+    if (cache.pending) await cache.flush(sc);
     return result;
   }
 
