@@ -285,7 +285,7 @@ function medianResult(rounds: readonly LoadResult[]): LoadResult {
 interface Target {
   readonly label: string;
   readonly procs: readonly Proc[];
-  readonly call: (c: number) => Call;
+  readonly call: Call;
 }
 
 /**
@@ -329,7 +329,7 @@ export async function runRaftBench(args: string[]): Promise<void> {
       targets.push({
         label: `thinklite g${groups}`,
         procs,
-        call: () => async (w, n) => {
+        call: async (w, n) => {
           const rangeId = ((w * 7919 + n) % groups) + 1;
           await client.call(PROPOSE, thinklite.replication.v1.ProposeRequest.encode({ rangeId, data: VALUE }).finish());
         },
@@ -343,7 +343,7 @@ export async function runRaftBench(args: string[]): Promise<void> {
       targets.push({
         label: 'etcd',
         procs,
-        call: () => async (w, n) => {
+        call: async (w, n) => {
           await client.call(ETCD_PUT, etcdPut(Buffer.from(`bench/${w}/${n % 1000}`), VALUE));
         },
       });
@@ -352,7 +352,7 @@ export async function runRaftBench(args: string[]): Promise<void> {
       for (const c of concurrencies) {
         for (let k = 0; k < targets.length; k++) {
           const t = targets[(k + round) % targets.length] as Target;
-          const r = await runLoad(seconds, c, t.call(c), t.procs);
+          const r = await runLoad(seconds, c, t.call, t.procs);
           const key = `${t.label} c${c}`;
           measured.set(key, [...(measured.get(key) ?? []), r]);
           progress(
