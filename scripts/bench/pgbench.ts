@@ -7,17 +7,18 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { type PgbenchRun, parsePgbenchOutput } from './pgbench-output.js';
 import { freePort, PrivatePostgres, postgresBin } from './postgres.js';
-import { type BenchResult, intOption as option, progress, report } from './report.js';
+import { type BenchResult, median, intOption as option, progress, report } from './report.js';
 
 /**
- * `npm run bench -- pgbench [--scale 10] [--seconds 60] [--clients 8] [--jobs 2]`: pgbench 15
+ * `npm run bench -- pgbench [--scale 10] [--seconds 60] [--clients 8] [--jobs 2] [--rounds 1]`: pgbench 15
  * against a ThinkLite node (`thinklite start`, a child process of its own, so its CPU is not the
  * driver's) and a private PostgreSQL 15 (started by this script, initdb's default settings: read
  * committed, fsync on) in the same run. Both are reached over TCP on 127.0.0.1.
  *
  *  1. `pgbench -i -s SCALE` on each: pgbench's default init steps (drop, create tables, generate
  *     data client-side with COPY, vacuum, primary keys), timed as rows/s;
- *  2. in turns, ThinkLite then PostgreSQL: TPC-B-like (simple protocol), TPC-B-like (-M prepared),
+ *  2. round after round (--rounds, default 1), each workload on both systems back to back, the first
+ *     one alternating, figures the median over rounds: TPC-B-like (simple protocol), TPC-B-like (-M prepared),
  *     select-only (-S), each `-c CLIENTS -j JOBS -T SECONDS -P 5 --max-tries=1000` (pgbench's usual
  *     vacuum before each run included). Under ThinkLite's serializable default, clients updating
  *     the same branch row get 40001 at COMMIT: pgbench retries those (--max-tries), as a client of a
@@ -255,6 +256,7 @@ export async function runPgbenchBench(args: string[]): Promise<void> {
   const seconds = option(args, 'seconds', 60);
   const clients = option(args, 'clients', 8);
   const jobs = option(args, 'jobs', 2);
+  const rounds = option(args, 'rounds', 1);
   const tlDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-bench-pgbench-'));
   const pgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-bench-pgbench-pg-'));
   let node: NodeProcess | undefined;
@@ -317,7 +319,7 @@ export async function runPgbenchBench(args: string[]): Promise<void> {
     const common = ['-c', String(clients), '-j', String(jobs), '-T', String(seconds), '-P', String(PROGRESS_SECONDS)];
     const retryArgs = [`--max-tries=${MAX_TRIES}`];
     const results: BenchResult[] = [];
-    const runs: Array<{ system: string; workload: string } & PgbenchRun> = [];
+    const runs: Array<{ system: string; workload: string; round: number } & PgbenchRun> = [];
     const notes: string[] = [];
     const inconsistent: string[] = [];
     const rows = 100_000 * scale;
@@ -328,54 +330,59 @@ export async function runPgbenchBench(args: string[]): Promise<void> {
       reference: 'postgresql',
       referenceValue: rows / (inits.postgresql ?? 1),
     });
-    for (const w of WORKLOADS) {
-      const measured: Record<string, PgbenchRun> = {};
-      for (const e of [tl, ref]) {
-        const label = `${e.name} ${w.name}-c${clients}`;
-        const before = w.name.startsWith('tpcb') ? await balanceTotal(e) : 0;
-        progress(`${label}: ${w.label}, ${clients} clients, ${jobs} threads, ${seconds} s`);
-        const r = await pgbench(bin, [...common, ...w.args, ...retryArgs, ...connArgs(e)], label);
-        let run: PgbenchRun;
-        try {
-          run = parsePgbenchOutput(r.stdout);
-        } catch {
-          throw new Error(`pgbench failed on ${e.name} (exit ${r.code}): ${firstError(r.stderr)}`);
-        }
-        if (r.code !== 0) {
-          const msg = `${label}: pgbench exited ${r.code} (a client aborted: ${firstError(r.stderr)}); its figures are incomplete`;
-          progress(msg);
-          notes.push(msg);
-        }
-        measured[e.name] = run;
-        runs.push({ system: e.name, workload: `${w.name}-c${clients}`, ...run });
-        progress(
-          `${label}: ${fmt(run.tps)} tps, latency ${run.latencyMs.toFixed(3)} ms, ${run.processed} transactions, ` +
-            `${run.failed} failed, ${run.retried} retried (${run.retries} retries)`,
-        );
-        if (w.name.startsWith('tpcb')) {
-          const problem = await checkConsistency(e, before, run.processed);
-          if (problem) {
-            progress(problem);
-            inconsistent.push(problem);
-          } else progress(`${label}: consistent (balances agree, one history row per processed transaction)`);
+    // Round after round, each workload runs on both systems back to back, the first system
+    // alternating: on a shared machine whose speed drifts, each figure is a median over rounds.
+    for (let round = 0; round < rounds; round++) {
+      for (const w of WORKLOADS) {
+        for (const e of round % 2 === 0 ? [tl, ref] : [ref, tl]) {
+          const label = `${e.name} ${w.name}-c${clients}${rounds > 1 ? ` (round ${round + 1}/${rounds})` : ''}`;
+          const before = w.name.startsWith('tpcb') ? await balanceTotal(e) : 0;
+          progress(`${label}: ${w.label}, ${clients} clients, ${jobs} threads, ${seconds} s`);
+          const r = await pgbench(bin, [...common, ...w.args, ...retryArgs, ...connArgs(e)], label);
+          let run: PgbenchRun;
+          try {
+            run = parsePgbenchOutput(r.stdout);
+          } catch {
+            throw new Error(`pgbench failed on ${e.name} (exit ${r.code}): ${firstError(r.stderr)}`);
+          }
+          if (r.code !== 0) {
+            const msg = `${label}: pgbench exited ${r.code} (a client aborted: ${firstError(r.stderr)}); its figures are incomplete`;
+            progress(msg);
+            notes.push(msg);
+          }
+          runs.push({ system: e.name, workload: `${w.name}-c${clients}`, round: round + 1, ...run });
+          progress(
+            `${label}: ${fmt(run.tps)} tps, latency ${run.latencyMs.toFixed(3)} ms, ${run.processed} transactions, ` +
+              `${run.failed} failed, ${run.retried} retried (${run.retries} retries)`,
+          );
+          if (w.name.startsWith('tpcb')) {
+            const problem = await checkConsistency(e, before, run.processed);
+            if (problem) {
+              progress(problem);
+              inconsistent.push(problem);
+            } else progress(`${label}: consistent (balances agree, one history row per processed transaction)`);
+          }
         }
       }
-      const t = measured.thinklite as PgbenchRun;
-      const p = measured.postgresql as PgbenchRun;
+    }
+    const runsOf = (system: string, w: Workload) =>
+      runs.filter((r) => r.system === system && r.workload === `${w.name}-c${clients}`);
+    for (const w of WORKLOADS) {
+      const [t, p] = [runsOf('thinklite', w), runsOf('postgresql', w)];
       results.push(
         {
           name: `${w.name}-c${clients}`,
           unit: 'ops/s',
-          thinklite: t.tps,
+          thinklite: median(t.map((r) => r.tps)),
           reference: 'postgresql',
-          referenceValue: p.tps,
+          referenceValue: median(p.map((r) => r.tps)),
         },
         {
           name: `${w.name}-c${clients}-latency`,
           unit: 'ms',
-          thinklite: t.latencyMs,
+          thinklite: median(t.map((r) => r.latencyMs)),
           reference: 'postgresql',
-          referenceValue: p.latencyMs,
+          referenceValue: median(p.map((r) => r.latencyMs)),
         },
       );
     }
@@ -392,9 +399,18 @@ export async function runPgbenchBench(args: string[]): Promise<void> {
       postgresql: runs.filter((r) => r.system === 'postgresql').reduce((n, r) => n + r.failed, 0),
     };
     for (const w of WORKLOADS) {
-      const find = (system: string) =>
-        runs.find((r) => r.system === system && r.workload === `${w.name}-c${clients}`) as PgbenchRun;
-      const [t, p] = [find('thinklite'), find('postgresql')];
+      const sum = (system: string): PgbenchRun => {
+        const all = runsOf(system, w);
+        const total = (k: 'processed' | 'failed' | 'retried' | 'retries') => all.reduce((n, r) => n + r[k], 0);
+        return {
+          ...(all[0] as PgbenchRun),
+          processed: total('processed'),
+          failed: total('failed'),
+          retried: total('retried'),
+          retries: total('retries'),
+        };
+      };
+      const [t, p] = [sum('thinklite'), sum('postgresql')];
       notes.push(
         `${w.name}-c${clients} transactions: thinklite ${t.processed} processed, ${t.failed} failed, ${t.retried} retried ` +
           `(${t.retries} retries); postgresql ${p.processed} processed, ${p.failed} failed, ${p.retried} retried (${p.retries} retries)`,
@@ -413,7 +429,7 @@ export async function runPgbenchBench(args: string[]): Promise<void> {
     console.log('');
     console.log(
       `pgbench: scale ${scale} (${rows.toLocaleString('en-US')} accounts), ${clients} clients, ${jobs} threads, ${seconds} s per run, ` +
-        `each run with --max-tries=${MAX_TRIES}; ThinkLite then PostgreSQL for each workload, both over TCP on 127.0.0.1. ` +
+        `each run with --max-tries=${MAX_TRIES}; ${rounds} round(s), the two systems back to back for each workload, the first one alternating (figures: medians over rounds; transaction counts: totals), both over TCP on 127.0.0.1. ` +
         `ThinkLite: one node (thinklite start, its own process), isolation ${isolations.thinklite} (its default: ` +
         `conflicting commits fail with 40001 and pgbench retries them). PostgreSQL ${version}: a private instance with ` +
         `default settings, isolation ${isolations.postgresql}. ops/s = tps without initial connection time ` +

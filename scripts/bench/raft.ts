@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { thinklite } from '@thinklite/proto';
 import protobuf from 'protobufjs/minimal.js';
 import { GrpcUnaryClient } from './grpc-unary.js';
-import { type BenchResult, intOption, parseSeconds, progress, report } from './report.js';
+import { type BenchResult, intOption, median, parseSeconds, progress, report } from './report.js';
 
 /**
  * `npm run bench -- raft`: three ThinkLite replication nodes (real processes on loopback, LMDB
@@ -260,12 +260,6 @@ const ETCD_PUT = '/etcdserverpb.KV/Put';
 /** An etcd PutRequest: key = field 1, value = field 2 (etcd's api/etcdserverpb/rpc.proto). */
 function etcdPut(key: Buffer, value: Buffer): Buffer {
   return Buffer.from(protobuf.Writer.create().uint32(10).bytes(key).uint32(18).bytes(value).finish());
-}
-
-/** The median of some numbers (the lower middle one for an even count). */
-function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
 }
 
 /** Several rounds of one case folded into one: the median of each figure; CPU from the median round. */

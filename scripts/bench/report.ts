@@ -105,6 +105,12 @@ export async function measureConcurrent(
   return ops / ((performance.now() - started) / 1000);
 }
 
+/** The median of some numbers (the lower middle one for an even count). */
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
+}
+
 /** An option's value: `--name N`, a positive integer. */
 export function intOption(args: readonly string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
