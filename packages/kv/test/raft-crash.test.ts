@@ -52,7 +52,8 @@ describe('durable Raft storage under SIGKILL', () => {
           wal,
           transport: new LoopbackNetwork().transport(1),
           random: new SeededRandom(run),
-          tickIntervalMs: 5,
+          // A proposal's deadline is 50 ticks: 1 s, above the disk-sync stalls of a shared machine.
+          tickIntervalMs: 20,
         });
         const sms = new Map([1, 2, 3, 4].map((r) => [r, new LogStateMachine(engine, r)]));
         for (const [r, sm] of sms) host.addGroup(r, sm);

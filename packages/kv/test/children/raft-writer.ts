@@ -33,7 +33,15 @@ let seq = 0;
 const writer = async (r: number) => {
   for (;;) {
     const value = `run${run}-r${r}-${seq++}`;
-    const index = await host.propose(r, new TextEncoder().encode(value));
+    let index: number;
+    try {
+      index = await host.propose(r, new TextEncoder().encode(value));
+    } catch (e) {
+      // A proposal outlives its deadline when a disk sync stalls (seen: 0.25–0.5 s on a shared
+      // machine; the deadline is 50 ticks of 5 ms): its outcome is unknown, so it is not acked.
+      if ((e as { details?: { reason?: string } }).details?.reason === 'timeout') continue;
+      throw e;
+    }
     fs.writeSync(1, `ack ${r} ${index} ${value}\n`);
   }
 };
