@@ -195,6 +195,7 @@ describe('the gRPC Raft transport', () => {
         transport: transports.get(id) as GrpcTransport,
         random: new SeededRandom(id),
         tickIntervalMs: 10,
+        proposalTimeoutMs: 10_000, // above any disk-sync stall of a shared machine
       });
       const sms = hostLogMachines(host, engine, ranges);
       hosts.set(id, { host, sms });

@@ -52,8 +52,8 @@ describe('durable Raft storage under SIGKILL', () => {
           wal,
           transport: new LoopbackNetwork().transport(1),
           random: new SeededRandom(run),
-          // A proposal's deadline is 50 ticks: 1 s, above the disk-sync stalls of a shared machine.
-          tickIntervalMs: 20,
+          tickIntervalMs: 5,
+          proposalTimeoutMs: 10_000, // above any disk-sync stall of a shared machine
         });
         const sms = new Map([1, 2, 3, 4].map((r) => [r, new LogStateMachine(engine, r)]));
         for (const [r, sm] of sms) host.addGroup(r, sm);

@@ -43,6 +43,8 @@ async function startNode(
     transport: net.transport(id),
     random: new SeededRandom(id),
     tickIntervalMs,
+    // Generous: a disk-sync stall on a shared machine can outlast five election timeouts of 10 ms ticks.
+    proposalTimeoutMs: 10_000,
     maxClockOffsetMs: 20,
     registry,
     logEntriesMax: 50,

@@ -69,6 +69,11 @@ export interface ReplicationHostOptions {
   readonly tickIntervalMs?: number;
   readonly electionTicks?: number;
   readonly heartbeatTicks?: number;
+  /**
+   * How long a proposal or read may wait before it fails with PROPOSAL_DROPPED (reason
+   * 'timeout'; a proposal's outcome is then unknown). Default: five election timeouts.
+   */
+  readonly proposalTimeoutMs?: number;
   /** Compact a group's log once it holds this many applied entries. */
   readonly logEntriesMax?: number;
   /**
@@ -164,6 +169,7 @@ export class ReplicationHost {
       | 'tickIntervalMs'
       | 'electionTicks'
       | 'heartbeatTicks'
+      | 'proposalTimeoutMs'
       | 'logEntriesMax'
       | 'readOnly'
       | 'maxClockOffsetMs'
@@ -202,6 +208,8 @@ export class ReplicationHost {
       tickIntervalMs: options.tickIntervalMs ?? 100,
       electionTicks: options.electionTicks ?? 10,
       heartbeatTicks: options.heartbeatTicks ?? 2,
+      proposalTimeoutMs:
+        options.proposalTimeoutMs ?? (options.tickIntervalMs ?? 100) * (options.electionTicks ?? 10) * 5,
       logEntriesMax: options.logEntriesMax ?? 10_000,
       readOnly: options.readOnly ?? 'lease',
       maxClockOffsetMs: options.maxClockOffsetMs ?? 500,
@@ -482,7 +490,7 @@ export class ReplicationHost {
     else for (const g of this.groups.values()) g.raw.tick();
     // A proposal lost with its leader is never applied here: fail it after a bound. It may still
     // apply later (its entry may have reached a quorum), so the error says the outcome is unknown.
-    const deadline = performance.now() - this.opts.tickIntervalMs * this.opts.electionTicks * 5;
+    const deadline = performance.now() - this.opts.proposalTimeoutMs;
     for (const [key, p] of this.pending) {
       if (p.startedAt < deadline) {
         this.pending.delete(key);

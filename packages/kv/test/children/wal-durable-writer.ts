@@ -32,6 +32,7 @@ if (mode === 'wal-nosync') {
     transport: new LoopbackNetwork().transport(1),
     random: new SeededRandom(1),
     tickIntervalMs: 5,
+    proposalTimeoutMs: 10_000, // above any disk-sync stall of a shared machine
   });
   host.addGroup(1, new LogStateMachine(engine, 1));
   host.start();
