@@ -223,22 +223,26 @@ describe('multi-Raft replication on real stores', () => {
     const nodes = await cluster(net, [1, 2]);
     nodes[1]?.host.campaign(1);
     nodes[1]?.host.campaign(2);
-    await waitFor(
-      'leader',
-      () => nodes[1]?.host.status(1).role === 'leader' && nodes[1]?.host.status(2).role === 'leader',
-    );
-    for (let i = 0; i < 10; i++) await nodes[1]?.host.propose(1, enc(`a${i}`));
-    await waitFor('node 3 applied', () => nodes[2]?.sms.get(1)?.values.length === 10);
-    const before = nodes[2]?.host.status(1);
-    await nodes[2]?.host.close();
-    await nodes[2]?.wal.close();
-    await nodes[2]?.engine.close();
-    const again = await startNode(net, 3, nodes[2]?.dir as string, [1, 2]);
+    // Whoever wins (on a loaded machine another node may time out and campaign first).
+    await waitFor('leaders', () => [1, 2].every((r) => leaderOf(nodes, r) !== undefined));
+    const proposeTo = (group: readonly TestNode[], value: string) =>
+      ((leaderOf([...group], 1) ?? group[0]) as TestNode).host.propose(1, enc(value));
+    for (let i = 0; i < 10; i++) await proposeTo(nodes, `a${i}`);
+    // Restart a follower of range 1.
+    const follower = nodes.find((n) => n.host.status(1).role !== 'leader') as TestNode;
+    await waitFor('the follower applied', () => follower.sms.get(1)?.values.length === 10);
+    const before = follower.host.status(1);
+    await follower.host.close();
+    await follower.wal.close();
+    await follower.engine.close();
+    const again = await startNode(net, follower.id, follower.dir, [1, 2]);
     const after = again.host.status(1);
-    expect(after.term).toBe(before?.term);
-    expect(after.lastIndex).toBe(before?.lastIndex);
+    expect(after.term).toBe(before.term);
+    expect(after.lastIndex).toBe(before.lastIndex);
     expect(again.sms.get(1)?.values).toHaveLength(10);
-    await nodes[1]?.host.propose(1, enc('after-restart'));
+    const current = [...nodes.filter((n) => n !== follower), again];
+    await waitFor('a leader', () => leaderOf(current, 1) !== undefined);
+    await proposeTo(current, 'after-restart');
     await waitFor('restarted node applies new writes', () => again.sms.get(1)?.values.at(-1) === 'after-restart');
   });
 });
