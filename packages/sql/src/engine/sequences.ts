@@ -76,12 +76,12 @@ export class SequenceCache {
     return value;
   }
 
-  /** Writes the statement's setval calls. */
   /** Whether a setval is waiting to be stored (most statements have none: no need to await flush). */
   get pending(): boolean {
     return this.pendingSets.length > 0;
   }
 
+  /** Writes the statement's setval calls. */
   async flush(sc: StatementContext): Promise<void> {
     const sets = this.pendingSets.splice(0);
     for (const s of sets) {
