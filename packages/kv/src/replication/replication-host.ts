@@ -153,6 +153,11 @@ export class ReplicationHost {
   private readonly reads = new Map<string, PendingRead>();
   /** Groups with buffered proposals. */
   private readonly proposing = new Set<Group>();
+  /**
+   * Groups given an input (a message, proposal, tick, read, …) since the last round looked at
+   * them: only these can have a Ready, so a round asks only them and not every hosted group.
+   */
+  private readonly touched = new Set<Group>();
   private readSeq = 0;
   private readonly incarnation = randomBytes(8);
   private readonly monotonicMs: () => number;
@@ -316,6 +321,7 @@ export class ReplicationHost {
     const n = Math.min(due, 2 * this.opts.electionTicks);
     this.ticksDone += due;
     for (let i = 0; i < n; i++) for (const g of this.groups.values()) g.raw.tick();
+    for (const g of this.groups.values()) this.touched.add(g);
   }
 
   private offsetTicks(): number {
@@ -354,7 +360,9 @@ export class ReplicationHost {
       random: this.random.fork(),
       logger: this.log.child({ rangeId }),
     });
-    this.groups.set(rangeId, { rangeId, raw, store, sm, lead: 0, buffered: [], bufferedKeys: [] });
+    const g: Group = { rangeId, raw, store, sm, lead: 0, buffered: [], bufferedKeys: [] };
+    this.groups.set(rangeId, g);
+    this.touched.add(g);
   }
 
   /**
@@ -418,6 +426,7 @@ export class ReplicationHost {
     const keys = g.bufferedKeys;
     g.buffered = [];
     g.bufferedKeys = [];
+    this.touched.add(g);
     try {
       g.raw.proposeMany(payloads);
     } catch (e) {
@@ -445,6 +454,7 @@ export class ReplicationHost {
       this.reads.set(key, { rangeId, resolve, reject, startedAt: performance.now() }),
     );
     const path = g.raw.raft.role === 'leader' && g.raw.leaseRemainingTicks() > 0 ? 'lease' : 'quorum';
+    this.touched.add(g);
     try {
       g.raw.readIndex(ctx);
     } catch (e) {
@@ -468,6 +478,7 @@ export class ReplicationHost {
   proposeConfChange(rangeId: number, cc: ConfChange): void {
     const g = this.group(rangeId);
     this.flushProposals(g); // proposals made before it go first
+    this.touched.add(g);
     g.raw.proposeConfChange(cc);
     this.schedule();
   }
@@ -476,18 +487,24 @@ export class ReplicationHost {
   transferLeadership(rangeId: number, to: NodeId): void {
     const g = this.group(rangeId);
     this.flushProposals(g);
+    this.touched.add(g);
     g.raw.transferLeadership(to);
     this.schedule();
   }
 
   campaign(rangeId: number): void {
-    this.group(rangeId).raw.campaign();
+    const g = this.group(rangeId);
+    this.touched.add(g);
+    g.raw.campaign();
     this.schedule();
   }
 
   tick(): void {
     if (this.timer) this.catchUpTicks();
-    else for (const g of this.groups.values()) g.raw.tick();
+    else {
+      for (const g of this.groups.values()) g.raw.tick();
+      for (const g of this.groups.values()) this.touched.add(g);
+    }
     // A proposal lost with its leader is never applied here: fail it after a bound. It may still
     // apply later (its entry may have reached a quorum), so the error says the outcome is unknown.
     const deadline = performance.now() - this.opts.proposalTimeoutMs;
@@ -517,7 +534,12 @@ export class ReplicationHost {
 
   private receive(batch: readonly RangeMessage[]): void {
     if (this.closed) return;
-    for (const { rangeId, message } of batch) this.groups.get(rangeId)?.raw.step(message);
+    for (const { rangeId, message } of batch) {
+      const g = this.groups.get(rangeId);
+      if (!g) continue;
+      this.touched.add(g);
+      g.raw.step(message);
+    }
     this.schedule();
   }
 
@@ -544,7 +566,8 @@ export class ReplicationHost {
     this.running = true;
     try {
       for (const g of this.proposing) this.flushProposals(g);
-      for (const g of this.groups.values()) if (g.raw.hasReady()) ready.push({ g, rd: g.raw.ready() });
+      for (const g of this.touched) if (g.raw.hasReady()) ready.push({ g, rd: g.raw.ready() });
+      this.touched.clear();
       if (ready.length === 0) return;
       // A leader's appends go out now, in parallel with its own disk write (the leader counts its
       // entries toward the quorum only once persisted: Raft thesis §10.2.1).
@@ -645,7 +668,10 @@ export class ReplicationHost {
       // index with the entries): the core hands them out only now, so they need another round.
       for (const { g, rd } of ready) {
         g.raw.advance(rd);
-        if (!this.again && g.raw.hasReady()) this.again = true;
+        if (g.raw.hasReady()) {
+          this.touched.add(g);
+          this.again = true;
+        }
       }
       this.startApplyCommit();
     } catch (e) {
