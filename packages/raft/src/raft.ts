@@ -44,6 +44,13 @@ export interface RaftConfig {
    * host derives it from the maximum clock offset). The lease lasts electionTicks − 2 − this.
    */
   readonly maxClockOffsetTicks?: number;
+  /**
+   * Let an idle group fall silent (CockroachDB's quiescence): a leader whose followers all have
+   * and know its whole log sends one last heartbeat marked `quiesce` and stops ticking; followers
+   * that receive it stop too. Any input wakes a node. The host must then wake the followers of a
+   * leader it finds dead (`unquiesce()`, from node liveness), since no heartbeat will time out.
+   */
+  readonly quiesce?: boolean;
   readonly random: SeededRandom;
   readonly logger?: Logger;
 }
@@ -76,6 +83,8 @@ export class Raft {
   leadTransferee: NodeId = NONE;
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
+  /** Silent while idle: ticks do nothing, no heartbeats go out (see RaftConfig.quiesce). */
+  quiesced = false;
   private randomizedElectionTimeout = 0;
   private readonly readOnly = new ReadOnly();
   /** Leader: ticks since it took office; heartbeats carry it, followers echo it (the lease clock). */
@@ -104,6 +113,7 @@ export class Raft {
       checkQuorum: true,
       readOnly: 'safe',
       maxClockOffsetTicks: 0,
+      quiesce: false,
       ...config,
     } as Required<Omit<RaftConfig, 'logger' | 'applied'>>;
     // A follower refuses votes for electionTicks after it last heard the leader, counted from its
@@ -158,6 +168,7 @@ export class Raft {
       this.vote = NONE;
     }
     this.lead = NONE;
+    this.quiesced = false;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     this.randomizedElectionTimeout = this.cfg.electionTicks + this.cfg.random.int(0, this.cfg.electionTicks - 1);
@@ -217,6 +228,7 @@ export class Raft {
   // --- ticks ----------------------------------------------------------------------------------
 
   tick(): void {
+    if (this.quiesced) return;
     if (this.ticksSinceStart < this.cfg.electionTicks) this.ticksSinceStart++;
     if (this.role === 'leader') this.tickHeartbeat();
     else this.tickElection();
@@ -248,8 +260,69 @@ export class Raft {
     }
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
       this.heartbeatElapsed = 0;
+      if (this.cfg.quiesce && this.canQuiesce()) {
+        this.bcastHeartbeat(EMPTY, true);
+        this.quiesced = true;
+        return;
+      }
       this.bcastHeartbeat(this.readOnly.lastPendingContext() ?? EMPTY);
     }
+  }
+
+  // --- quiescence -----------------------------------------------------------------------------
+
+  /**
+   * Whether this leader's group is idle and settled: everything in its log committed, applied and
+   * on disk, every member (learners too) recently heard from and holding the whole log, no read,
+   * transfer or configuration change under way. Then nothing is left for a heartbeat to do.
+   */
+  private canQuiesce(): boolean {
+    const last = this.log.lastIndex();
+    if (
+      this.leadTransferee !== NONE ||
+      this.pendingReadIndex.length > 0 ||
+      this.readOnly.lastPendingContext() !== undefined ||
+      this.log.committed !== last ||
+      this.log.applied !== last ||
+      this.log.lastStableIndex() !== last ||
+      this.log.term(last) !== this.term ||
+      this.pendingConfIndex > this.log.applied ||
+      isJoint(this.tracker.config)
+    )
+      return false;
+    for (const [id, pr] of this.tracker.progress) {
+      if (id === this.id) continue;
+      if (pr.match !== last || pr.state !== 'replicate' || !pr.recentActive) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Wakes a quiesced node: it ticks again. A leader moves its lease clock past every lease granted
+   * before it fell silent — an answer to an old heartbeat may still arrive, and real time passed
+   * while its ticks stood still — and, with `announce`, heartbeats at once to wake its followers
+   * (a leader woken by a proposal or read needs not: what it sends for them wakes them).
+   */
+  unquiesce(announce = true): void {
+    if (!this.quiesced) return;
+    this.quiesced = false;
+    if (this.role !== 'leader') return;
+    this.leaderTicks += this.cfg.electionTicks + this.leaseTicks;
+    this.heartbeatElapsed = 0;
+    this.electionElapsed = 0;
+    for (const [id, pr] of this.tracker.progress) {
+      pr.leaseAck = -1;
+      // Check-quorum judges the followers from now on, not by answers missed while silent.
+      if (id !== this.id) pr.recentActive = true;
+    }
+    if (announce) this.bcastHeartbeat(EMPTY);
+  }
+
+  /** The quiesce heartbeat from our leader, or an answer to a heartbeat, leaves a node silent. */
+  private keepsQuiet(m: Message): boolean {
+    if (m.term !== this.term) return false;
+    if (m.type === 'heartbeat') return m.quiesce === true && m.from === this.lead;
+    return m.type === 'heartbeat-resp' && m.context.length === 0 && this.role === 'leader';
   }
 
   // --- elections ------------------------------------------------------------------------------
@@ -297,6 +370,7 @@ export class Raft {
   // --- the message entry point ----------------------------------------------------------------
 
   step(m: Message): void {
+    if (this.quiesced && !this.keepsQuiet(m)) this.unquiesce();
     if (m.term > this.term) {
       if (m.type === 'vote' || m.type === 'pre-vote') {
         if (!m.transfer && this.inLease()) return;
@@ -384,7 +458,7 @@ export class Raft {
    * after hearing it. Ticks remaining, 0 when there is no lease.
    */
   leaseRemainingTicks(): number {
-    if (this.cfg.readOnly !== 'lease' || this.role !== 'leader' || this.leaseRevoked) return 0;
+    if (this.cfg.readOnly !== 'lease' || this.role !== 'leader' || this.leaseRevoked || this.quiesced) return 0;
     const start = this.tracker.leaseStart(this.id, this.leaderTicks);
     if (start < 0) return 0;
     return Math.max(0, start + this.leaseTicks - this.leaderTicks);
@@ -602,8 +676,11 @@ export class Raft {
     if (Math.min(pr.commitWanted, this.log.committed) > pr.sentCommit) this.sendAppend(to);
   }
 
-  /** Heartbeats to every follower (with the commit index it can use), carrying `context` for a ReadIndex round. */
-  private bcastHeartbeat(context: Uint8Array): void {
+  /**
+   * Heartbeats to every follower (with the commit index it can use), carrying `context` for a
+   * ReadIndex round; `quiesce` asks them to fall silent with us.
+   */
+  private bcastHeartbeat(context: Uint8Array, quiesce = false): void {
     for (const id of this.tracker.memberIds()) {
       if (id === this.id) continue;
       const pr = this.tracker.progress.get(id);
@@ -619,6 +696,7 @@ export class Raft {
         commit,
         context,
         lease: this.leaderTicks,
+        ...(quiesce ? { quiesce } : {}),
       });
     }
   }
@@ -800,6 +878,12 @@ export class Raft {
       context: m.context,
       lease: m.lease,
     });
+    // Fall silent with the leader only holding its whole log and nothing beyond it (entries of
+    // an old term past its end would wait unrepaired); otherwise keep ticking: a campaign of ours
+    // wakes the leader, whose heartbeats then resume.
+    if (m.quiesce && this.role === 'follower' && this.lead === m.from) {
+      this.quiesced = this.log.committed === m.commit && this.log.lastIndex() === m.commit;
+    }
   }
 
   private handleSnapshot(m: Message & { type: 'snap' }): void {

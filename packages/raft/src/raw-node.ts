@@ -43,6 +43,7 @@ export interface RaftStatus {
   readonly applied: number;
   readonly lastIndex: number;
   readonly conf: ConfState;
+  readonly quiesced: boolean;
 }
 
 const sameHard = (a: HardState | undefined, b: HardState) =>
@@ -66,21 +67,25 @@ export class RawNode {
 
   /** Campaign now (tests, or a node told to take over). */
   campaign(): void {
+    this.raft.unquiesce(false);
     this.raft.hup(false);
   }
 
   /** Proposes `data`; throws PROPOSAL_DROPPED (with the reason) when this node cannot take it. */
   propose(data: Uint8Array): void {
+    this.raft.unquiesce(false);
     this.raft.propose([{ term: 0, index: 0, type: 'normal', data }]);
   }
 
   /** Proposes several entries at once: one append to each follower carries them all. */
   proposeMany(data: readonly Uint8Array[]): void {
     if (data.length === 0) return;
+    this.raft.unquiesce(false);
     this.raft.propose(data.map((d) => ({ term: 0, index: 0, type: 'normal' as const, data: d })));
   }
 
   proposeConfChange(cc: ConfChange): void {
+    this.raft.unquiesce(false);
     this.raft.propose([{ term: 0, index: 0, type: 'conf-change', data: encodeConfChange(cc) }]);
   }
 
@@ -103,11 +108,26 @@ export class RawNode {
   }
 
   readIndex(context: Uint8Array): void {
+    this.raft.unquiesce(false);
     this.raft.readIndex(context);
   }
 
   transferLeadership(to: NodeId): void {
+    this.raft.unquiesce(false);
     this.raft.transferLeadership(to);
+  }
+
+  /** Silent while idle (RaftConfig.quiesce): ticking it does nothing. */
+  get quiesced(): boolean {
+    return this.raft.quiesced;
+  }
+
+  /**
+   * Wakes this node (it ticks again): the host calls it on a follower whose leader's node it finds
+   * dead, since a silent leader sends no heartbeats whose absence would start an election.
+   */
+  unquiesce(): void {
+    this.raft.unquiesce();
   }
 
   applyConfChange(cc: ConfChange): ConfState {
@@ -187,6 +207,7 @@ export class RawNode {
       applied: r.log.applied,
       lastIndex: r.log.lastIndex(),
       conf: r.confState(),
+      quiesced: r.quiesced,
     };
   }
 }

@@ -111,12 +111,16 @@ export type Message =
       readonly transfer: boolean;
     })
   | (MessageBase & { readonly type: 'vote-resp' | 'pre-vote-resp'; readonly reject: boolean })
-  /** lease: the leader's tick count when it sent this heartbeat, echoed back to extend its lease. */
+  /**
+   * lease: the leader's tick count when it sent this heartbeat, echoed back to extend its lease.
+   * quiesce: the leader falls silent (RaftConfig.quiesce); a follower holding its whole log does too.
+   */
   | (MessageBase & {
       readonly type: 'heartbeat';
       readonly commit: number;
       readonly context: Uint8Array;
       readonly lease: number;
+      readonly quiesce?: boolean;
     })
   | (MessageBase & { readonly type: 'heartbeat-resp'; readonly context: Uint8Array; readonly lease: number })
   | (MessageBase & { readonly type: 'snap'; readonly snapshot: Snapshot })

@@ -212,6 +212,79 @@ describe('raft behaviours', () => {
     expect(h.node(1).raw.leaseRemainingTicks()).toBe(0);
   });
 
+  it('lets an idle group fall silent once every member holds the whole log, and wakes it with a proposal', () => {
+    const h = new Harness([1, 2, 3], { quiesce: true });
+    h.elect(1);
+    h.propose(1, 'x');
+    h.tickAll(1);
+    const quiesced = () => [1, 2, 3].map((id) => h.node(id).raw.quiesced);
+    expect(quiesced()).toEqual([true, true, true]);
+    expect(h.sent.filter((m) => m.type === 'heartbeat' && m.quiesce).map((m) => m.to)).toEqual([2, 3]);
+    // Silent: no heartbeats, no elections, no check-quorum step-down, however long it idles.
+    const sentBefore = h.sent.length;
+    h.tickAll(100);
+    expect(h.sent.length).toBe(sentBefore);
+    expect(h.raft(1).role).toBe('leader');
+    expect(h.raft(2).term).toBe(h.raft(1).term);
+    // A proposal through a follower wakes the leader, whose append wakes the followers.
+    h.propose(2, 'y');
+    for (const id of [1, 2, 3]) expect(h.node(id).applied).toEqual(['x', 'y']);
+    expect(quiesced()).toEqual([false, false, false]);
+    h.tickAll(2);
+    expect(quiesced()).toEqual([true, true, true]);
+  });
+
+  it('keeps a silent group from quiescing while a member lags, and its followers from campaigning until woken', () => {
+    const h = new Harness([1, 2, 3], { quiesce: true });
+    h.elect(1);
+    h.filter = (m) => m.to !== 3; // node 3 misses the write
+    h.propose(1, 'x');
+    h.tickAll(5);
+    expect(h.node(1).raw.quiesced).toBe(false);
+    h.heal();
+    h.tickAll(3);
+    expect([1, 2, 3].map((id) => h.node(id).raw.quiesced)).toEqual([true, true, true]);
+    // Node 1 dies. Its silent followers do not notice: no heartbeat is missing.
+    const term = h.raft(1).term;
+    h.isolate(1);
+    h.tickAll(60);
+    expect(h.raft(2).lead).toBe(1);
+    expect(h.raft(2).term).toBe(term);
+    // Node liveness finds node 1 dead and wakes them: they elect a new leader.
+    h.node(2).raw.unquiesce();
+    h.node(3).raw.unquiesce();
+    h.tickAll(60);
+    const leaders = [2, 3].filter((id) => h.raft(id).role === 'leader');
+    expect(leaders).toHaveLength(1);
+    expect(h.raft(leaders[0] as number).term).toBeGreaterThan(term);
+  });
+
+  it('gives a leader woken from silence no lease from answers to heartbeats it sent before', () => {
+    const h = new Harness([1, 2, 3], { quiesce: true, readOnly: 'lease', maxClockOffsetTicks: 3 });
+    h.elect(1);
+    h.propose(1, 'x');
+    // The answers to the quiesce heartbeat are held up on the way.
+    const held: Message[] = [];
+    h.filter = (m) => {
+      if (m.type !== 'heartbeat-resp') return true;
+      held.push(m);
+      return false;
+    };
+    h.tickAll(1);
+    expect(h.node(1).raw.quiesced).toBe(true);
+    expect(h.node(1).raw.leaseRemainingTicks()).toBe(0);
+    // Much later (its ticks stood still meanwhile) the leader wakes, cut off; the old answers land.
+    h.isolate(1);
+    h.node(1).raw.unquiesce();
+    h.settle();
+    for (const m of held) h.node(1).raw.step(m);
+    expect(held.length).toBeGreaterThan(0);
+    expect(h.node(1).raw.leaseRemainingTicks()).toBe(0);
+    h.node(1).raw.readIndex(enc('after-silence'));
+    h.settle();
+    expect(h.node(1).readIndexes).toEqual([]);
+  });
+
   it('transfers leadership to a caught-up follower', () => {
     const h = new Harness([1, 2, 3]);
     h.elect(1);

@@ -39,6 +39,7 @@ export class Harness {
       seed?: number;
       readOnly?: 'safe' | 'lease';
       maxClockOffsetTicks?: number;
+      quiesce?: boolean;
     } = {},
   ) {
     const random = new SeededRandom(opts.seed ?? 1);
@@ -54,6 +55,7 @@ export class Harness {
         checkQuorum: opts.checkQuorum ?? true,
         readOnly: opts.readOnly ?? 'safe',
         maxClockOffsetTicks: opts.maxClockOffsetTicks ?? 0,
+        quiesce: opts.quiesce ?? false,
         random: random.fork(),
       });
       this.nodes.set(id, { id, storage, raw, applied: [], appliedIndex: voters.includes(id) ? 1 : 0, readIndexes: [] });

@@ -131,7 +131,7 @@ export function messageToPb(m: Message): thinklite.raft.v1.IMessage {
     case 'pre-vote-resp':
       return { ...base, reject: m.reject };
     case 'heartbeat':
-      return { ...base, commit: m.commit, context: m.context, lease: m.lease };
+      return { ...base, commit: m.commit, context: m.context, lease: m.lease, ...(m.quiesce ? { quiesce: true } : {}) };
     case 'heartbeat-resp':
       return { ...base, context: m.context, lease: m.lease };
     case 'snap':
@@ -196,7 +196,14 @@ export function messageFromPb(p: thinklite.raft.v1.IMessage): Message {
     case 'pre-vote-resp':
       return { ...base, type, reject: p.reject ?? false };
     case 'heartbeat':
-      return { ...base, type, commit: Number(p.commit ?? 0), context: ctx(), lease: Number(p.lease ?? 0) };
+      return {
+        ...base,
+        type,
+        commit: Number(p.commit ?? 0),
+        context: ctx(),
+        lease: Number(p.lease ?? 0),
+        ...(p.quiesce ? { quiesce: true } : {}),
+      };
     case 'heartbeat-resp':
       return { ...base, type, context: ctx(), lease: Number(p.lease ?? 0) };
     case 'snap':

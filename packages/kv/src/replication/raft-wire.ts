@@ -72,7 +72,7 @@ function messageSize(m: Message): number {
     case 'pre-vote-resp':
       return n + (m.reject ? 2 : 0);
     case 'heartbeat':
-      return n + vf(m.commit) + bf(m.context) + vf(m.lease);
+      return n + vf(m.commit) + bf(m.context) + vf(m.lease) + (m.quiesce ? 2 : 0);
     case 'heartbeat-resp':
       return n + bf(m.context) + vf(m.lease);
     case 'prop':
@@ -169,6 +169,7 @@ function writeMessage(o: Out, m: Message): void {
       o.field(tag(8, 0), m.commit);
       o.bytes(tag(12, 2), m.context);
       o.field(tag(13, 0), m.lease);
+      if (m.quiesce) o.field(tag(14, 0), 1);
       return;
     case 'heartbeat-resp':
       o.bytes(tag(12, 2), m.context);
@@ -315,6 +316,7 @@ function readMessage(buf: Uint8Array, start: number, end: number): Message {
   let rejectHint = 0;
   let context: Uint8Array = EMPTY;
   let lease = 0;
+  let quiesce = false;
   let entries: Entry[] | undefined;
   while (r.pos < end) {
     const t = r.varint();
@@ -365,6 +367,9 @@ function readMessage(buf: Uint8Array, start: number, end: number): Message {
       case 104: // field 13, wire type 0
         lease = r.varint();
         break;
+      case 112: // field 14, wire type 0
+        quiesce = r.varint() !== 0;
+        break;
       default:
         r.skip(t & 7);
     }
@@ -383,7 +388,9 @@ function readMessage(buf: Uint8Array, start: number, end: number): Message {
     case 'pre-vote-resp':
       return { type: name, from, to, term, reject };
     case 'heartbeat':
-      return { type: name, from, to, term, commit, context, lease };
+      return quiesce
+        ? { type: name, from, to, term, commit, context, lease, quiesce }
+        : { type: name, from, to, term, commit, context, lease };
     case 'heartbeat-resp':
       return { type: name, from, to, term, context, lease };
     case 'prop':

@@ -84,6 +84,13 @@ export interface ReplicationHostOptions {
   /** The cluster's maximum clock offset (the HLC's bound), which shortens leader leases. Default 500. */
   readonly maxClockOffsetMs?: number;
   /**
+   * Let idle groups fall silent (RaftConfig.quiesce): no ticks, no heartbeats until the next
+   * write or read. The host then runs node liveness — one heartbeat per peer node per heartbeat
+   * interval — and wakes the silent followers of a leader whose node it has not heard from for
+   * an election timeout. Default true.
+   */
+  readonly quiesce?: boolean;
+  /**
    * Applied writes go to the engine at most this often, or sooner once a batch holds
    * `applyBatchWritesMax` writes (etcd commits its backend every 100 ms or 10,000 writes). The log
    * replays whatever a crash loses. Default 100.
@@ -129,6 +136,10 @@ interface PendingProposal {
  * for the same reason). A test that restarts and proposes caught ids that restarted at 0.
  */
 const PROPOSAL_ID_BYTES = 12;
+
+/** Node-liveness heartbeats travel as messages of this range id, which no range has. */
+const LIVENESS_RANGE = 0;
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * Runs the Raft groups of every range replica on one node (multi-Raft): ticks them on one timer,
@@ -180,6 +191,7 @@ export class ReplicationHost {
       | 'maxClockOffsetMs'
       | 'applyCommitIntervalMs'
       | 'applyBatchWritesMax'
+      | 'quiesce'
     >
   >;
   private timer: NodeJS.Timeout | undefined;
@@ -200,7 +212,12 @@ export class ReplicationHost {
     applySeconds: Histogram;
     readyGroups: Histogram;
     reads: Counter<'node' | 'path'>;
+    livenessWakeups: Counter;
   };
+  /** Node liveness: when each peer node was last heard from (monotonic ms), by any message. */
+  private readonly heardAt = new Map<NodeId, number>();
+  private readonly startedAt: number;
+  private livenessSentAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: ReplicationHostOptions) {
     this.nodeId = options.nodeId;
@@ -220,8 +237,10 @@ export class ReplicationHost {
       maxClockOffsetMs: options.maxClockOffsetMs ?? 500,
       applyCommitIntervalMs: options.applyCommitIntervalMs ?? 100,
       applyBatchWritesMax: options.applyBatchWritesMax ?? 10_000,
+      quiesce: options.quiesce ?? true,
     };
     this.monotonicMs = options.monotonicMs ?? (() => performance.now());
+    this.startedAt = this.monotonicMs();
     if (this.opts.readOnly === 'lease' && this.opts.electionTicks - 2 - this.offsetTicks() < 1) {
       this.log.warn(
         { maxClockOffsetMs: this.opts.maxClockOffsetMs, electionTicks: this.opts.electionTicks },
@@ -270,6 +289,12 @@ export class ReplicationHost {
         labelNames: ['node', 'path'] as const,
         registers,
       }),
+      livenessWakeups: new Counter({
+        name: 'thinklite_raft_liveness_wakeups_total',
+        help: 'Quiesced followers woken because their leader node was not heard from for an election timeout',
+        labelNames,
+        registers,
+      }),
     };
     const groups = this.groups;
     const nodeLabel = String(options.nodeId);
@@ -285,6 +310,17 @@ export class ReplicationHost {
       },
     });
     new Gauge({
+      name: 'thinklite_raft_quiesced_groups',
+      help: 'Raft groups on this node silent while idle (no ticks, no heartbeats)',
+      labelNames,
+      registers,
+      collect() {
+        let n = 0;
+        for (const g of groups.values()) if (g.raw.quiesced) n++;
+        this.set({ node: nodeLabel }, n);
+      },
+    });
+    new Gauge({
       name: 'thinklite_raft_groups',
       help: 'Raft groups (range replicas) hosted on this node',
       labelNames,
@@ -293,7 +329,7 @@ export class ReplicationHost {
         this.set({ node: nodeLabel }, groups.size);
       },
     });
-    this.transport.listen((_from, batch) => this.receive(batch));
+    this.transport.listen((from, batch) => this.receive(from, batch));
   }
 
   private get label() {
@@ -320,8 +356,16 @@ export class ReplicationHost {
     if (due <= 0) return;
     const n = Math.min(due, 2 * this.opts.electionTicks);
     this.ticksDone += due;
-    for (let i = 0; i < n; i++) for (const g of this.groups.values()) g.raw.tick();
-    for (const g of this.groups.values()) this.touched.add(g);
+    for (let i = 0; i < n; i++) this.tickGroups();
+  }
+
+  /** One tick of every group not silent; a group that falls silent on it still has a Ready to hand out. */
+  private tickGroups(): void {
+    for (const g of this.groups.values()) {
+      if (g.raw.quiesced) continue;
+      g.raw.tick();
+      this.touched.add(g);
+    }
   }
 
   private offsetTicks(): number {
@@ -357,6 +401,7 @@ export class ReplicationHost {
       checkQuorum: true,
       readOnly: this.opts.readOnly,
       maxClockOffsetTicks: this.offsetTicks(),
+      quiesce: this.opts.quiesce,
       random: this.random.fork(),
       logger: this.log.child({ rangeId }),
     });
@@ -501,10 +546,8 @@ export class ReplicationHost {
 
   tick(): void {
     if (this.timer) this.catchUpTicks();
-    else {
-      for (const g of this.groups.values()) g.raw.tick();
-      for (const g of this.groups.values()) this.touched.add(g);
-    }
+    else this.tickGroups();
+    if (this.opts.quiesce) this.nodeLiveness();
     // A proposal lost with its leader is never applied here: fail it after a bound. It may still
     // apply later (its entry may have reached a quorum), so the error says the outcome is unknown.
     const deadline = performance.now() - this.opts.proposalTimeoutMs;
@@ -532,8 +575,49 @@ export class ReplicationHost {
     this.schedule();
   }
 
-  private receive(batch: readonly RangeMessage[]): void {
+  /**
+   * Node liveness for quiesced groups (CockroachDB's answer to silent ranges): a heartbeat to
+   * every peer node each heartbeat interval — one message per pair of nodes, however many groups
+   * they share — and any message counts as one. A silent follower whose leader's node has not
+   * been heard from for an election timeout is woken; it then times out and campaigns as usual.
+   */
+  private nodeLiveness(): void {
+    const now = this.monotonicMs();
+    const interval = this.opts.heartbeatTicks * this.opts.tickIntervalMs;
+    if (now - this.livenessSentAt >= interval) {
+      this.livenessSentAt = now;
+      const peers = new Set<NodeId>();
+      for (const g of this.groups.values())
+        for (const id of g.raw.raft.tracker.memberIds()) if (id !== this.nodeId) peers.add(id);
+      for (const to of peers) {
+        const message: Message = {
+          type: 'heartbeat',
+          from: this.nodeId,
+          to,
+          term: 0,
+          commit: 0,
+          context: NO_BYTES,
+          lease: 0,
+        };
+        this.transport.send(to, [{ rangeId: LIVENESS_RANGE, message }]);
+      }
+    }
+    const deadAfter = this.opts.electionTicks * this.opts.tickIntervalMs;
+    for (const g of this.groups.values()) {
+      if (!g.raw.quiesced) continue;
+      const lead = g.raw.raft.lead;
+      if (lead === this.nodeId || lead === 0) continue;
+      if (now - (this.heardAt.get(lead) ?? this.startedAt) <= deadAfter) continue;
+      this.log.debug({ rangeId: g.rangeId, lead }, 'waking a quiesced follower: its leader node is not live');
+      g.raw.unquiesce();
+      this.touched.add(g);
+      this.metrics.livenessWakeups.inc(this.label);
+    }
+  }
+
+  private receive(from: NodeId, batch: readonly RangeMessage[]): void {
     if (this.closed) return;
+    this.heardAt.set(from, this.monotonicMs());
     for (const { rangeId, message } of batch) {
       const g = this.groups.get(rangeId);
       if (!g) continue;

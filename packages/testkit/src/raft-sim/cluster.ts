@@ -44,6 +44,10 @@ export interface SimOptions {
   readonly clockDriftEvery: number;
   /** The offset margin given to leases; by default the most two drifting clocks can part. */
   readonly leaseOffsetTicks?: number;
+  /** Whether idle groups fall silent (RaftConfig.quiesce); each seed draws it under 'mixed'. */
+  readonly quiesce: boolean | 'mixed';
+  /** Per-tick probability that clients go quiet for a while (so groups idle, and may quiesce). */
+  readonly idleRate: number;
 }
 
 export const DEFAULT_SIM: Omit<SimOptions, 'seed'> = {
@@ -64,7 +68,16 @@ export const DEFAULT_SIM: Omit<SimOptions, 'seed'> = {
   transferRate: 0.005,
   readOnly: 'mixed',
   clockDriftEvery: 10,
+  quiesce: 'mixed',
+  idleRate: 0.02,
 };
+
+/**
+ * Ticks without hearing from a node before another takes it for dead (node liveness: in a real
+ * cluster, one heartbeat per pair of nodes, not per group). It wakes the silent followers of a
+ * leader on that node.
+ */
+const LIVENESS_TICKS = 10;
 
 /** A replicated state machine: the applied entries, durable together with their index. */
 interface StateMachine {
@@ -109,6 +122,9 @@ export interface SimResult {
   /** Reads a leader answered from its lease, without a heartbeat round. */
   readonly leaseReads: number;
   readonly messagesDelivered: number;
+  /** Node-ticks spent quiesced, and quiesced followers woken because their leader seemed dead. */
+  readonly quiescedTicks: number;
+  readonly livenessWakeups: number;
 }
 
 /**
@@ -139,7 +155,16 @@ export class RaftSimulation {
   private readonly intensity: number;
   private readonly readOnly: 'safe' | 'lease';
   private readonly leaseOffsetTicks: number;
+  private readonly quiesce: boolean;
+  /** A node that died as the faults ended and stays down through recovery. */
+  private keptDown: NodeId | undefined;
+  /** Clients send nothing before this tick. */
+  private idleUntil = 0;
+  /** `from>to` → the last tick `to` heard from `from` (node liveness). */
+  private readonly heardAt = new Map<string, number>();
   private stats = {
+    quiescedTicks: 0,
+    livenessWakeups: 0,
     leaseReads: 0,
     elections: 0,
     crashes: 0,
@@ -157,6 +182,7 @@ export class RaftSimulation {
     // Over one election timeout a clock drifts at most ceil(E / every) ticks; two clocks twice that.
     const driftPerTimeout = options.clockDriftEvery > 0 ? Math.ceil(ELECTION_TICKS / options.clockDriftEvery) : 0;
     this.leaseOffsetTicks = options.leaseOffsetTicks ?? 2 * driftPerTimeout;
+    this.quiesce = options.quiesce === 'mixed' ? this.random.bool(0.5) : options.quiesce;
     this.network = new SimNetwork(this.random.fork(), options.faults);
     // The transport reports each snapshot's fate to its sender, as a real one must.
     this.network.onDrop = (m) => {
@@ -199,6 +225,7 @@ export class RaftSimulation {
       maxEntriesPerMessage: 16,
       readOnly: this.readOnly,
       maxClockOffsetTicks: this.leaseOffsetTicks,
+      quiesce: this.quiesce,
       random: this.random.fork(),
     });
   }
@@ -228,7 +255,9 @@ export class RaftSimulation {
   /** Runs the faulty phase, heals, and checks liveness. Returns figures for the soak report. */
   run(): SimResult {
     for (let t = 0; t < this.opts.faultTicks; t++) this.step(true);
-    this.healAll();
+    // Sometimes the leader dies for good as the faults end: the others must elect a new one —
+    // woken by node liveness if they had fallen silent with it.
+    this.healAll(this.random.bool(0.3) ? this.leader()?.id : undefined);
     const deadline = this.now + this.opts.recoveryTicksMax;
     // A probe proposal must commit and reach every member. A leader may lose its term before the
     // probe commits (the proposal is then lost, as a client's would be): propose again, freshly.
@@ -263,6 +292,8 @@ export class RaftSimulation {
           readsServed: this.stats.readsServed,
           leaseReads: this.stats.leaseReads,
           messagesDelivered: this.network.delivered,
+          quiescedTicks: this.stats.quiescedTicks,
+          livenessWakeups: this.stats.livenessWakeups,
         };
       }
     }
@@ -284,6 +315,7 @@ export class RaftSimulation {
     const conf = lr.confState();
     const members = new Set([...conf.voters, ...conf.votersOutgoing, ...conf.learners, ...conf.learnersNext]);
     for (const id of members) {
+      if (id === this.keptDown) continue;
       const n = this.nodes.get(id) as SimNode;
       if (!n.raw || n.sm.appliedIndex < lr.log.committed) return false;
     }
@@ -300,6 +332,7 @@ export class RaftSimulation {
     const conf = lr.raft.confState();
     const members = new Set([...conf.voters, ...conf.learners]);
     for (const id of members) {
+      if (id === this.keptDown) continue;
       const n = this.nodes.get(id) as SimNode;
       const have = new Set(n.sm.applied.map(([, c]) => c.slice(c.indexOf('/normal/') + 8)));
       for (const p of this.acked) {
@@ -308,10 +341,15 @@ export class RaftSimulation {
     }
   }
 
-  private healAll(): void {
+  /** Ends the faults: the network heals and every node restarts — but `keepDown`, if given, crashes for good. */
+  private healAll(keepDown?: NodeId): void {
     this.network.heal();
     this.network.faults = { dropRate: 0, duplicateRate: 0, delayTicksMin: 1, delayTicksMax: 1 };
-    for (const n of this.nodes.values()) if (!n.raw) this.start(n.id);
+    if (keepDown !== undefined) {
+      this.crash(keepDown);
+      this.keptDown = keepDown;
+    }
+    for (const n of this.nodes.values()) if (!n.raw && n.id !== keepDown) this.start(n.id);
   }
 
   private describe(): string {
@@ -319,7 +357,7 @@ export class RaftSimulation {
       .map((n) => {
         if (!n.raw) return `${n.id}:down`;
         const s = n.raw.status();
-        return `${n.id}:${s.role[0]}@t${s.term} c${s.commit} a${s.applied} l${s.lastIndex} v[${s.conf.voters}]${s.conf.votersOutgoing.length ? `/o[${s.conf.votersOutgoing}]` : ''}`;
+        return `${n.id}:${s.role[0]}${s.quiesced ? 'q' : ''}@t${s.term} c${s.commit} a${s.applied} l${s.lastIndex} v[${s.conf.voters}]${s.conf.votersOutgoing.length ? `/o[${s.conf.votersOutgoing}]` : ''}`;
       })
       .join(' ');
   }
@@ -357,12 +395,17 @@ export class RaftSimulation {
       }
       if (rnd.bool(o.healRate)) this.network.heal();
     }
-    if (rnd.bool(o.proposeRate)) this.propose();
-    if (faulty && rnd.bool(o.confChangeRate)) this.proposeConfChange();
-    if (rnd.bool(o.readIndexRate)) this.requestRead();
-    if (faulty && rnd.bool(o.transferRate)) {
-      const l = this.leader();
-      if (l) (l.raw as RawNode).transferLeadership(rnd.pick(this.allIds));
+    if (this.now >= this.idleUntil && rnd.bool(o.idleRate)) this.idleUntil = this.now + rnd.int(10, 80);
+    // Once faults heal only the liveness probe is proposed: a leader must emerge with no client
+    // activity to prod the nodes (quiesced followers of a dead leader are woken by liveness alone).
+    if (faulty && this.now >= this.idleUntil) {
+      if (rnd.bool(o.proposeRate)) this.propose();
+      if (faulty && rnd.bool(o.confChangeRate)) this.proposeConfChange();
+      if (rnd.bool(o.readIndexRate)) this.requestRead();
+      if (faulty && rnd.bool(o.transferRate)) {
+        const l = this.leader();
+        if (l) (l.raw as RawNode).transferLeadership(rnd.pick(this.allIds));
+      }
     }
     if (rnd.bool(o.compactRate)) this.compact(rnd.pick(this.allIds));
 
@@ -381,7 +424,30 @@ export class RaftSimulation {
       }
     }
     for (const id of this.allIds) this.handleReady(this.nodes.get(id) as SimNode, faulty);
+    this.checkLiveness();
     this.checkLogMatching();
+  }
+
+  /**
+   * Node liveness, as a cluster would run it beside Raft: a live node is heard by every node its
+   * links reach, each tick; a quiesced follower whose leader has not been heard for
+   * LIVENESS_TICKS is woken, and then times out and campaigns as usual.
+   */
+  private checkLiveness(): void {
+    for (const a of this.live())
+      for (const b of this.allIds)
+        if (a.id !== b && !this.network.isCut(a.id, b)) this.heardAt.set(`${a.id}>${b}`, this.now);
+    for (const n of this.live()) {
+      const raw = n.raw as RawNode;
+      if (!raw.quiesced) continue;
+      this.stats.quiescedTicks++;
+      const lead = raw.raft.lead;
+      if (lead === n.id || lead === 0) continue;
+      if (this.now - (this.heardAt.get(`${lead}>${n.id}`) ?? 0) > LIVENESS_TICKS) {
+        raw.unquiesce();
+        this.stats.livenessWakeups++;
+      }
+    }
   }
 
   private propose(): void {
