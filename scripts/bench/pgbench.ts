@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { type PgbenchRun, parsePgbenchOutput } from './pgbench-output.js';
 import { freePort, PrivatePostgres, postgresBin } from './postgres.js';
-import { type BenchResult, median, intOption as option, progress, report } from './report.js';
+import { type BenchResult, intOption as option, pairedMedian, progress, report } from './report.js';
 
 /**
  * `npm run bench -- pgbench [--scale 10] [--seconds 60] [--clients 8] [--jobs 2] [--rounds 1]`: pgbench 15
@@ -18,7 +18,7 @@ import { type BenchResult, median, intOption as option, progress, report } from 
  *  1. `pgbench -i -s SCALE` on each: pgbench's default init steps (drop, create tables, generate
  *     data client-side with COPY, vacuum, primary keys), timed as rows/s;
  *  2. round after round (--rounds, default 1), each workload on both systems back to back, the first
- *     one alternating, figures the median over rounds: TPC-B-like (simple protocol), TPC-B-like (-M prepared),
+ *     one alternating, each figure from the round whose ratio is the median: TPC-B-like (simple protocol), TPC-B-like (-M prepared),
  *     select-only (-S), each `-c CLIENTS -j JOBS -T SECONDS -P 5 --max-tries=1000` (pgbench's usual
  *     vacuum before each run included). Under ThinkLite's serializable default, clients updating
  *     the same branch row get 40001 at COMMIT: pgbench retries those (--max-tries), as a client of a
@@ -331,7 +331,8 @@ export async function runPgbenchBench(args: string[]): Promise<void> {
       referenceValue: rows / (inits.postgresql ?? 1),
     });
     // Round after round, each workload runs on both systems back to back, the first system
-    // alternating: on a shared machine whose speed drifts, each figure is a median over rounds.
+    // alternating: on a shared machine whose speed drifts, each figure comes from the round whose
+    // ratio is the median (pairedMedian).
     for (let round = 0; round < rounds; round++) {
       for (const w of WORKLOADS) {
         for (const e of round % 2 === 0 ? [tl, ref] : [ref, tl]) {
@@ -373,16 +374,22 @@ export async function runPgbenchBench(args: string[]): Promise<void> {
         {
           name: `${w.name}-c${clients}`,
           unit: 'ops/s',
-          thinklite: median(t.map((r) => r.tps)),
+          ...pairedMedian(
+            'ops/s',
+            t.map((r) => r.tps),
+            p.map((r) => r.tps),
+          ),
           reference: 'postgresql',
-          referenceValue: median(p.map((r) => r.tps)),
         },
         {
           name: `${w.name}-c${clients}-latency`,
           unit: 'ms',
-          thinklite: median(t.map((r) => r.latencyMs)),
+          ...pairedMedian(
+            'ms',
+            t.map((r) => r.latencyMs),
+            p.map((r) => r.latencyMs),
+          ),
           reference: 'postgresql',
-          referenceValue: median(p.map((r) => r.latencyMs)),
         },
       );
     }
@@ -429,7 +436,7 @@ export async function runPgbenchBench(args: string[]): Promise<void> {
     console.log('');
     console.log(
       `pgbench: scale ${scale} (${rows.toLocaleString('en-US')} accounts), ${clients} clients, ${jobs} threads, ${seconds} s per run, ` +
-        `each run with --max-tries=${MAX_TRIES}; ${rounds} round(s), the two systems back to back for each workload, the first one alternating (figures: medians over rounds; transaction counts: totals), both over TCP on 127.0.0.1. ` +
+        `each run with --max-tries=${MAX_TRIES}; ${rounds} round(s), the two systems back to back for each workload, the first one alternating (figures: the round with the median ratio; transaction counts: totals), both over TCP on 127.0.0.1. ` +
         `ThinkLite: one node (thinklite start, its own process), isolation ${isolations.thinklite} (its default: ` +
         `conflicting commits fail with 40001 and pgbench retries them). PostgreSQL ${version}: a private instance with ` +
         `default settings, isolation ${isolations.postgresql}. ops/s = tps without initial connection time ` +

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { thinklite } from '@thinklite/proto';
 import protobuf from 'protobufjs/minimal.js';
 import { GrpcUnaryClient } from './grpc-unary.js';
-import { type BenchResult, intOption, median, parseSeconds, progress, report } from './report.js';
+import { type BenchResult, intOption, pairedMedian, parseSeconds, progress, report } from './report.js';
 
 /**
  * `npm run bench -- raft`: three ThinkLite replication nodes (real processes on loopback, LMDB
@@ -262,19 +262,6 @@ function etcdPut(key: Buffer, value: Buffer): Buffer {
   return Buffer.from(protobuf.Writer.create().uint32(10).bytes(key).uint32(18).bytes(value).finish());
 }
 
-/** Several rounds of one case folded into one: the median of each figure; CPU from the median round. */
-function medianResult(rounds: readonly LoadResult[]): LoadResult {
-  const ops = median(rounds.map((r) => r.opsPerSec));
-  const middle = rounds.find((r) => r.opsPerSec === ops) as LoadResult;
-  return {
-    opsPerSec: ops,
-    p50Ms: median(rounds.map((r) => r.p50Ms)),
-    p99Ms: median(rounds.map((r) => r.p99Ms)),
-    errors: rounds.reduce((n, r) => n + r.errors, 0),
-    cpuMsPerK: middle.cpuMsPerK,
-  };
-}
-
 /** A system under load: a name for the progress lines, its processes, and one call. */
 interface Target {
   readonly label: string;
@@ -286,13 +273,14 @@ interface Target {
  * Every system is started first and stays up; then, round after round, each case runs on
  * ThinkLite (1 and 100 groups) and on etcd back to back, in an order that turns each round. On a
  * shared machine whose speed drifts over minutes, measuring one system after the other would
- * compare different machines; alternating, and taking each case's median over the rounds, does not.
+ * compare different machines; alternating, and taking for each figure the round whose ratio is the
+ * median, does not.
  */
 export async function runRaftBench(args: string[]): Promise<void> {
   const seconds = parseSeconds(args, 10);
   const onlyAt = args.indexOf('--only');
   const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined; // e.g. c256-g1: one ThinkLite case, no etcd
-  const rounds = intOption(args, 'rounds', only ? 1 : 3);
+  const rounds = intOption(args, 'rounds', only ? 1 : 5);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-bench-raft-'));
   const results: BenchResult[] = [];
   const concurrencies = [16, 256].filter((c) => !only || only.startsWith(`c${c}-`));
@@ -361,19 +349,18 @@ export async function runRaftBench(args: string[]): Promise<void> {
     }
     for (const groups of [1, 100]) {
       for (const c of concurrencies) {
-        const t = medianResult(measured.get(`thinklite g${groups} c${c}`) ?? []);
-        const e = medianResult(measured.get(`etcd c${c}`) ?? []);
-        for (const [suffix, unit, tv, ev] of [
-          ['', 'ops/s', t.opsPerSec, e.opsPerSec],
-          ['-p50', 'ms', t.p50Ms, e.p50Ms],
-          ['-p99', 'ms', t.p99Ms, e.p99Ms],
+        const t = measured.get(`thinklite g${groups} c${c}`) ?? [];
+        const e = measured.get(`etcd c${c}`) ?? [];
+        for (const [suffix, unit, figure] of [
+          ['', 'ops/s', (r: LoadResult) => r.opsPerSec],
+          ['-p50', 'ms', (r: LoadResult) => r.p50Ms],
+          ['-p99', 'ms', (r: LoadResult) => r.p99Ms],
         ] as const) {
           results.push({
             name: `replicated-write-c${c}-g${groups}${suffix}`,
             unit,
-            thinklite: tv,
+            ...pairedMedian(unit, t.map(figure), e.map(figure)),
             reference: 'etcd',
-            referenceValue: ev,
           });
         }
       }
@@ -381,8 +368,16 @@ export async function runRaftBench(args: string[]): Promise<void> {
     const errors = [...measured.values()].flat().reduce((n, r) => n + r.errors, 0);
     report('raft', results, {
       notes: [
-        `Each figure is the median of ${rounds} round(s) of ${seconds} s per case; within a round the systems ran back to back, in an order that turned each round. Failed proposals in all: ${errors}.`,
+        `${rounds} round(s) of ${seconds} s per case; within a round the systems ran back to back, in an order that turned each round. Each row is the round whose ratio is the median for that figure (every round is in the JSON). Failed proposals in all: ${errors}.`,
       ],
+      json: {
+        rounds: Object.fromEntries(
+          [...measured].map(([k, rs]) => [
+            k,
+            rs.map((r) => ({ opsPerSec: Math.round(r.opsPerSec), p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: r.errors })),
+          ]),
+        ),
+      },
     });
   } catch (e) {
     progress(`failed; node and etcd logs are kept in ${root}`);

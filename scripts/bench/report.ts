@@ -105,10 +105,26 @@ export async function measureConcurrent(
   return ops / ((performance.now() - started) / 1000);
 }
 
-/** The median of some numbers (the lower middle one for an even count). */
-export function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
+/**
+ * Paired rounds folded into one figure each: the round whose ratio is the median (the lower one
+ * for an even count) and its two values, so `thinklite ÷ referenceValue` is that median ratio.
+ * Each round measured both systems back to back, so a ratio within a round compares one machine;
+ * medians of each system taken apart would pair a fast minute of one with a slow one of the other.
+ */
+export function pairedMedian(
+  unit: BenchResult['unit'],
+  thinklite: readonly number[],
+  reference: readonly number[],
+): { thinklite: number; referenceValue: number } {
+  const ratio = (i: number) => {
+    const t = thinklite[i] as number;
+    const r = reference[i] as number;
+    return unit === 'ops/s' ? t / r : r / t;
+  };
+  const rounds = thinklite.map((_, i) => i).filter((i) => (thinklite[i] ?? 0) > 0 && (reference[i] ?? 0) > 0);
+  rounds.sort((a, b) => ratio(a) - ratio(b));
+  const i = rounds[Math.floor((rounds.length - 1) / 2)] ?? 0;
+  return { thinklite: thinklite[i] ?? 0, referenceValue: reference[i] ?? 0 };
 }
 
 /** An option's value: `--name N`, a positive integer. */

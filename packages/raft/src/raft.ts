@@ -85,6 +85,8 @@ export class Raft {
   private heartbeatElapsed = 0;
   /** Silent while idle: ticks do nothing, no heartbeats go out (see RaftConfig.quiesce). */
   quiesced = false;
+  /** Leader: ticks since it last appended an entry or took a read; it quiesces only after an election timeout of them. */
+  private idleTicks = 0;
   private randomizedElectionTimeout = 0;
   private readonly readOnly = new ReadOnly();
   /** Leader: ticks since it took office; heartbeats carry it, followers echo it (the lease clock). */
@@ -181,10 +183,12 @@ export class Raft {
       pr.next = this.log.lastIndex() + 1;
       pr.recentActive = false;
       pr.leaseAck = -1;
+      pr.appendAck = -1;
       pr.sentCommit = 0;
       pr.commitWanted = 0;
     }
     this.leaderTicks = 0;
+    this.idleTicks = 0;
     this.leaseRevoked = false;
     this.pendingConfIndex = 0;
     this.readOnly.reset();
@@ -244,6 +248,7 @@ export class Raft {
 
   private tickHeartbeat(): void {
     this.leaderTicks++;
+    this.idleTicks++;
     this.heartbeatElapsed++;
     this.electionElapsed++;
     if (this.electionElapsed >= this.cfg.electionTicks) {
@@ -265,20 +270,23 @@ export class Raft {
         this.quiesced = true;
         return;
       }
-      this.bcastHeartbeat(this.readOnly.lastPendingContext() ?? EMPTY);
+      this.bcastHeartbeat(this.readOnly.lastPendingContext() ?? EMPTY, false, true);
     }
   }
 
   // --- quiescence -----------------------------------------------------------------------------
 
   /**
-   * Whether this leader's group is idle and settled: everything in its log committed, applied and
-   * on disk, every member (learners too) recently heard from and holding the whole log, no read,
+   * Whether this leader's group is idle and settled: no entry appended and no read taken for an
+   * election timeout (a group written every few heartbeats would otherwise fall silent and wake
+   * again between writes, paying more messages than the heartbeats it saves), everything in its
+   * log committed, applied and on disk, every member (learners too) recently heard from and holding the whole log, no read,
    * transfer or configuration change under way. Then nothing is left for a heartbeat to do.
    */
   private canQuiesce(): boolean {
     const last = this.log.lastIndex();
     if (
+      this.idleTicks < this.cfg.electionTicks ||
       this.leadTransferee !== NONE ||
       this.pendingReadIndex.length > 0 ||
       this.readOnly.lastPendingContext() !== undefined ||
@@ -312,6 +320,7 @@ export class Raft {
     this.electionElapsed = 0;
     for (const [id, pr] of this.tracker.progress) {
       pr.leaseAck = -1;
+      pr.appendAck = -1;
       // Check-quorum judges the followers from now on, not by answers missed while silent.
       if (id !== this.id) pr.recentActive = true;
     }
@@ -469,6 +478,7 @@ export class Raft {
   private appendEntries(entries: Entry[]): boolean {
     let last = this.log.lastIndex();
     const stamped = entries.map((e) => ({ ...e, term: this.term, index: ++last }));
+    this.idleTicks = 0;
     this.log.append(stamped);
     // The leader's own entries count toward the quorum once persisted (stableTo), which lets the
     // driver send them to followers while its own disk write is still in flight (thesis §10.2.1).
@@ -540,6 +550,7 @@ export class Raft {
       case 'app-resp': {
         pr.recentActive = true;
         if (m.lease > pr.leaseAck) pr.leaseAck = m.lease;
+        if (m.lease > pr.appendAck) pr.appendAck = m.lease;
         if (m.reject) {
           // Fast back-off: probe at the follower's hint, or earlier where our term allows.
           const hint = m.logTerm > 0 ? this.log.findConflictByTerm(m.rejectHint, m.logTerm) : m.rejectHint;
@@ -600,6 +611,7 @@ export class Raft {
   }
 
   private leaderReadIndex(m: Message & { type: 'read-index' }): void {
+    this.idleTicks = 0;
     if (this.tracker.voterIds().size === 1) {
       this.respondRead(m.from, this.log.committed, m.context);
       return;
@@ -678,15 +690,26 @@ export class Raft {
 
   /**
    * Heartbeats to every follower (with the commit index it can use), carrying `context` for a
-   * ReadIndex round; `quiesce` asks them to fall silent with us.
+   * ReadIndex round; `quiesce` asks them to fall silent with us. The periodic one (`idleOnly`)
+   * skips a follower that answered an append sent since the previous heartbeat interval began:
+   * that append already reset its election timer, and its answer proved it alive and extended the
+   * lease, so with writes flowing a group sends no heartbeats (decision 0017).
    */
-  private bcastHeartbeat(context: Uint8Array, quiesce = false): void {
+  private bcastHeartbeat(context: Uint8Array, quiesce = false, idleOnly = false): void {
     for (const id of this.tracker.memberIds()) {
       if (id === this.id) continue;
       const pr = this.tracker.progress.get(id);
       if (!pr) continue;
       // Never tell a follower to commit beyond what it is known to have.
       const commit = Math.min(pr.match, this.log.committed);
+      if (
+        idleOnly &&
+        context.length === 0 &&
+        pr.state === 'replicate' &&
+        !pr.isPaused() &&
+        pr.appendAck >= this.leaderTicks - this.cfg.heartbeatTicks
+      )
+        continue;
       if (commit > pr.sentCommit) pr.sentCommit = commit;
       this.send({
         type: 'heartbeat',

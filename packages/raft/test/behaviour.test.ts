@@ -161,7 +161,7 @@ describe('raft behaviours', () => {
     expect(h.raft(1).promotable()).toBe(false);
     expect(dropReason(() => h.node(1).raw.propose(enc('y')))).toBe('no-leader');
     h.propose(leader as number, 'after');
-    h.tickAll(1); // the followers learn the commit index from the next heartbeat
+    h.tickAll(2); // the followers learn the commit index from a heartbeat once writes stop
     expect(h.node(2).applied).toContain('after');
   });
 
@@ -172,7 +172,7 @@ describe('raft behaviours', () => {
     const commitOnly = (from: number) =>
       h.sent.slice(from).filter((m) => m.type === 'app' && m.entries.length === 0).length;
     // A write at the leader: applied there at once; the followers hold the entry and learn that
-    // it committed from the next append or heartbeat, without an append that carries only the commit.
+    // it committed from the next heartbeat, without an append that carries only the commit.
     let mark = h.sent.length;
     h.propose(1, 'a');
     expect(h.node(1).applied).toEqual(['a']);
@@ -182,6 +182,9 @@ describe('raft behaviours', () => {
     // The next write's append carries the commit of the one before it.
     h.propose(1, 'b');
     for (const id of [2, 3]) expect(h.node(id).applied).toEqual(['a']);
+    // Idle, a heartbeat brings it once the last append's answer is a heartbeat interval old.
+    h.tickAll(1);
+    for (const id of [2, 3]) expect(h.node(id).applied).toEqual(['a']);
     h.tickAll(1);
     for (const id of [2, 3]) expect(h.node(id).applied).toEqual(['a', 'b']);
     // A write forwarded by follower 2: 2 waits for it, so it is told the commit at once; 3 is not.
@@ -190,8 +193,30 @@ describe('raft behaviours', () => {
     expect(h.node(2).applied).toEqual(['a', 'b', 'c']);
     expect(h.node(3).applied).toEqual(['a', 'b']);
     expect(commitOnly(mark)).toBe(1);
-    h.tickAll(1);
+    h.tickAll(2);
     expect(h.node(3).applied).toEqual(['a', 'b', 'c']);
+  });
+
+  it('sends no heartbeats to followers that answer appends, and heartbeats again when writes stop', () => {
+    const h = new Harness([1, 2, 3], { readOnly: 'lease', maxClockOffsetTicks: 3 });
+    h.elect(1);
+    h.tickAll(2);
+    const beats = (from: number) => h.sent.slice(from).filter((m) => m.type === 'heartbeat').length;
+    const mark = h.sent.length;
+    for (let i = 0; i < 30; i++) {
+      h.propose(1, `w${i}`);
+      h.tickAll(1);
+      expect(h.node(1).raw.leaseRemainingTicks()).toBeGreaterThan(0);
+    }
+    expect(beats(mark)).toBe(0);
+    expect(h.raft(1).role).toBe('leader');
+    // Each append brought the commit of the write before it; the last commit is still to come.
+    for (const id of [2, 3]) expect(h.node(id).applied).toHaveLength(29);
+    // Idle, the group heartbeats every interval again, and a heartbeat brings the last commit.
+    const idle = h.sent.length;
+    h.tickAll(3);
+    expect(beats(idle)).toBe(6);
+    for (const id of [2, 3]) expect(h.node(id).applied).toHaveLength(30);
   });
 
   it('extends the leader lease with the answers to appends, as with those to heartbeats', () => {
@@ -216,8 +241,11 @@ describe('raft behaviours', () => {
     const h = new Harness([1, 2, 3], { quiesce: true });
     h.elect(1);
     h.propose(1, 'x');
-    h.tickAll(1);
     const quiesced = () => [1, 2, 3].map((id) => h.node(id).raw.quiesced);
+    // Not at once: a group falls silent only after an election timeout without writes or reads.
+    h.tickAll(5);
+    expect(quiesced()).toEqual([false, false, false]);
+    h.tickAll(10);
     expect(quiesced()).toEqual([true, true, true]);
     expect(h.sent.filter((m) => m.type === 'heartbeat' && m.quiesce).map((m) => m.to)).toEqual([2, 3]);
     // Silent: no heartbeats, no elections, no check-quorum step-down, however long it idles.
@@ -230,19 +258,19 @@ describe('raft behaviours', () => {
     h.propose(2, 'y');
     for (const id of [1, 2, 3]) expect(h.node(id).applied).toEqual(['x', 'y']);
     expect(quiesced()).toEqual([false, false, false]);
-    h.tickAll(2);
+    h.tickAll(15);
     expect(quiesced()).toEqual([true, true, true]);
   });
 
   it('keeps a silent group from quiescing while a member lags, and its followers from campaigning until woken', () => {
     const h = new Harness([1, 2, 3], { quiesce: true });
     h.elect(1);
-    h.filter = (m) => m.to !== 3; // node 3 misses the write
+    h.filter = (m) => !(m.type === 'app' && m.to === 3); // node 3 answers heartbeats but misses the write
     h.propose(1, 'x');
-    h.tickAll(5);
+    h.tickAll(15);
     expect(h.node(1).raw.quiesced).toBe(false);
     h.heal();
-    h.tickAll(3);
+    h.tickAll(15);
     expect([1, 2, 3].map((id) => h.node(id).raw.quiesced)).toEqual([true, true, true]);
     // Node 1 dies. Its silent followers do not notice: no heartbeat is missing.
     const term = h.raft(1).term;
@@ -265,12 +293,14 @@ describe('raft behaviours', () => {
     h.propose(1, 'x');
     // The answers to the quiesce heartbeat are held up on the way.
     const held: Message[] = [];
+    const told = new Set<number>();
     h.filter = (m) => {
-      if (m.type !== 'heartbeat-resp') return true;
+      if (m.type === 'heartbeat' && m.quiesce) told.add(m.to);
+      if (m.type !== 'heartbeat-resp' || !told.has(m.from)) return true;
       held.push(m);
       return false;
     };
-    h.tickAll(1);
+    h.tickAll(15);
     expect(h.node(1).raw.quiesced).toBe(true);
     expect(h.node(1).raw.leaseRemainingTicks()).toBe(0);
     // Much later (its ticks stood still meanwhile) the leader wakes, cut off; the old answers land.
@@ -447,7 +477,7 @@ describe('raft behaviours', () => {
     const leader = [2, 3, 4, 5].find((id) => h.raft(id).role === 'leader') as number;
     expect(leader).toBeDefined();
     h.propose(leader, 'after-swap');
-    h.tickAll(1); // the followers learn the commit index from the next heartbeat
+    h.tickAll(2); // the followers learn the commit index from a heartbeat once writes stop
     for (const id of [2, 3, 4, 5]) expect(h.node(id).applied).toContain('after-swap');
   });
 

@@ -111,7 +111,7 @@ interface Group {
   lead: NodeId;
   /** Proposals made since the last round, with their pending keys: proposed to Raft together. */
   buffered: Buffer[];
-  bufferedKeys: string[];
+  bufferedKeys: number[];
 }
 
 interface PendingRead {
@@ -160,7 +160,8 @@ const NO_BYTES = new Uint8Array(0);
 export class ReplicationHost {
   readonly nodeId: NodeId;
   private readonly groups = new Map<number, Group>();
-  private readonly pending = new Map<string, PendingProposal>();
+  /** Proposals made here and not yet applied, by sequence number (the id's last 4 bytes). */
+  private readonly pending = new Map<number, PendingProposal>();
   private readonly reads = new Map<string, PendingRead>();
   /** Groups with buffered proposals. */
   private readonly proposing = new Set<Group>();
@@ -217,6 +218,8 @@ export class ReplicationHost {
   /** Node liveness: when each peer node was last heard from (monotonic ms), by any message. */
   private readonly heardAt = new Map<NodeId, number>();
   private readonly startedAt: number;
+  /** The labels of this host's metrics (one object, not one per observation). */
+  private readonly labels: { readonly node: string };
   private livenessSentAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: ReplicationHostOptions) {
@@ -241,6 +244,7 @@ export class ReplicationHost {
     };
     this.monotonicMs = options.monotonicMs ?? (() => performance.now());
     this.startedAt = this.monotonicMs();
+    this.labels = { node: String(options.nodeId) };
     if (this.opts.readOnly === 'lease' && this.opts.electionTicks - 2 - this.offsetTicks() < 1) {
       this.log.warn(
         { maxClockOffsetMs: this.opts.maxClockOffsetMs, electionTicks: this.opts.electionTicks },
@@ -332,8 +336,17 @@ export class ReplicationHost {
     this.transport.listen((from, batch) => this.receive(from, batch));
   }
 
-  private get label() {
-    return { node: String(this.nodeId) };
+  /** The sequence number of a proposal made by this process, from an entry's id; -1 for another's. */
+  private ownProposal(data: Uint8Array): number {
+    const incarnation = this.incarnation;
+    for (let i = 0; i < 8; i++) if (data[i] !== incarnation[i]) return -1;
+    return (
+      (((data[8] as number) << 24) |
+        ((data[9] as number) << 16) |
+        ((data[10] as number) << 8) |
+        (data[11] as number)) >>>
+      0
+    );
   }
 
   /** Starts the tick timer. */
@@ -447,18 +460,18 @@ export class ReplicationHost {
   propose(rangeId: number, data: Uint8Array): Promise<number> {
     const g = this.group(rangeId);
     if (this.closed) return Promise.reject(this.closedError());
-    const id = Buffer.alloc(PROPOSAL_ID_BYTES);
-    this.incarnation.copy(id, 0);
-    id.writeUInt32BE(this.proposalSeq++ >>> 0, 8);
-    const payload = Buffer.concat([id, data]);
-    const key = id.toString('latin1');
+    const key = this.proposalSeq++ >>> 0;
+    const payload = Buffer.allocUnsafe(PROPOSAL_ID_BYTES + data.length);
+    this.incarnation.copy(payload, 0);
+    payload.writeUInt32BE(key, 8);
+    payload.set(data, PROPOSAL_ID_BYTES);
     const p = new Promise<number>((resolve, reject) =>
       this.pending.set(key, { resolve, reject, startedAt: performance.now() }),
     );
     g.buffered.push(payload);
     g.bufferedKeys.push(key);
     this.proposing.add(g);
-    this.metrics.proposals.inc(this.label);
+    this.metrics.proposals.inc(this.labels);
     this.schedule();
     return p;
   }
@@ -506,7 +519,7 @@ export class ReplicationHost {
       this.reads.delete(key);
       return Promise.reject(e);
     }
-    this.metrics.reads.inc({ ...this.label, path });
+    this.metrics.reads.inc({ ...this.labels, path });
     this.schedule();
     return p;
   }
@@ -611,7 +624,7 @@ export class ReplicationHost {
       this.log.debug({ rangeId: g.rangeId, lead }, 'waking a quiesced follower: its leader node is not live');
       g.raw.unquiesce();
       this.touched.add(g);
-      this.metrics.livenessWakeups.inc(this.label);
+      this.metrics.livenessWakeups.inc(this.labels);
     }
   }
 
@@ -689,7 +702,7 @@ export class ReplicationHost {
       for (const { g, rd } of ready) {
         if (rd.softState && rd.softState.lead !== g.lead) {
           g.lead = rd.softState.lead;
-          this.metrics.leaderChanges.inc(this.label);
+          this.metrics.leaderChanges.inc(this.labels);
           this.log.debug({ rangeId: g.rangeId, lead: g.lead, role: rd.softState.role }, 'leader changed');
         }
         if (rd.committedEntries.length === 0) continue;
@@ -704,16 +717,16 @@ export class ReplicationHost {
             continue;
           }
           if (e.data.length < PROPOSAL_ID_BYTES) continue; // a leader's empty entry
-          const key = Buffer.from(e.data.subarray(0, PROPOSAL_ID_BYTES)).toString('latin1');
-          const p = this.pending.get(key);
+          const key = this.ownProposal(e.data);
+          const p = key < 0 ? undefined : this.pending.get(key);
           if (p) {
             this.pending.delete(key);
             resolved.push([p, e.index]);
           }
-          normal.push({ ...e, data: e.data.subarray(PROPOSAL_ID_BYTES) });
+          normal.push({ term: e.term, index: e.index, type: e.type, data: e.data.subarray(PROPOSAL_ID_BYTES) });
         }
         g.sm.apply(batch, normal, (rd.committedEntries[rd.committedEntries.length - 1] as Entry).index);
-        this.metrics.applied.inc(this.label, rd.committedEntries.length);
+        this.metrics.applied.inc(this.labels, rd.committedEntries.length);
       }
       // Acknowledge the proposals that applied, and complete reads, before this round's own disk
       // write: an entry handed out as committed is durable on a quorum and in this node's own log
@@ -721,7 +734,7 @@ export class ReplicationHost {
       // readers through the batch until they land. A crash before they land re-applies them from
       // the log, so waiting for a disk would only add its latency to every write.
       for (const [p, index] of resolved) {
-        this.metrics.applySeconds.observe(this.label, (performance.now() - p.startedAt) / 1000);
+        this.metrics.applySeconds.observe(this.labels, (performance.now() - p.startedAt) / 1000);
         p.resolve(index);
       }
       for (const { g, rd } of ready) {
@@ -735,7 +748,7 @@ export class ReplicationHost {
       if (engineFirst) await this.commitApplies();
       if (sync || this.wal.pending) await this.wal.flush(sync);
       for (const f of after) f();
-      this.metrics.readyGroups.observe(this.label, ready.length);
+      this.metrics.readyGroups.observe(this.labels, ready.length);
       // 2. Send, one batch per destination node.
       const outbox = new Map<NodeId, RangeMessage[]>();
       for (const { g, rd } of ready) {

@@ -24,6 +24,8 @@ export class Progress {
    * only; it may have been lost on the way, which the next heartbeat repairs.
    */
   sentCommit = 0;
+  /** The leader's tick count at the send of the latest append this follower answered; -1 none. */
+  appendAck = -1;
   /** An index through which the follower waits on the commit index: a proposal it forwarded, a read. */
   commitWanted = 0;
   /** In probe state: an append is out, wait for its answer (or a heartbeat response) before the next. */
