@@ -256,8 +256,13 @@ export class RaftSimulation {
   run(): SimResult {
     for (let t = 0; t < this.opts.faultTicks; t++) this.step(true);
     // Sometimes the leader dies for good as the faults end: the others must elect a new one —
-    // woken by node liveness if they had fallen silent with it.
-    this.healAll(this.random.bool(0.3) ? this.leader()?.id : undefined);
+    // woken by node liveness if they had fallen silent with it. Not amid a membership change: a
+    // configuration takes effect when applied (etcd/raft's rule), so a change committed by a
+    // leader that dies before the others learn so can leave no quorum that agrees on the voters
+    // until it returns (seeds 8859, 13345; the thesis's use-the-newest-configuration-in-the-log
+    // rule avoids it, at other costs).
+    const keepDown = this.random.bool(0.3) && this.membershipSettled() ? this.leader()?.id : undefined;
+    this.healAll(keepDown);
     const deadline = this.now + this.opts.recoveryTicksMax;
     // A probe proposal must commit and reach every member. A leader may lose its term before the
     // probe commits (the proposal is then lost, as a client's would be): propose again, freshly.
@@ -303,6 +308,21 @@ export class RaftSimulation {
       `liveness: ${this.opts.recoveryTicksMax} ticks after healing, ${l ? `leader ${l.id}` : 'no leader'} and the probe ` +
         `${proposedProbe ? 'not applied everywhere' : 'never proposed'}; ${this.describe()}`,
     );
+  }
+
+  /** Every node holds the same configuration, and no configuration change sits unapplied in any log. */
+  private membershipSettled(): boolean {
+    const confs = new Set<string>();
+    for (const n of this.nodes.values()) {
+      const r = n.raw?.raft;
+      if (!r) continue;
+      const conf = r.confState();
+      if (!conf.voters.includes(n.id) && !conf.learners.includes(n.id)) continue; // not a member
+      confs.add(JSON.stringify(conf));
+      const pending = r.log.slice(r.log.applied + 1, r.log.lastIndex() + 1) ?? [];
+      if (pending.some((e) => e.type === 'conf-change')) return false;
+    }
+    return confs.size === 1;
   }
 
   /** Whether every member of the leader's configuration applied everything the leader committed. */
