@@ -45,9 +45,9 @@ export interface RaftConfig {
    */
   readonly maxClockOffsetTicks?: number;
   /**
-   * Let an idle group fall silent (CockroachDB's quiescence): a leader whose followers all have
-   * and know its whole log sends one last heartbeat marked `quiesce` and stops ticking; followers
-   * that receive it stop too. Any input wakes a node. The host must then wake the followers of a
+   * Let an idle group fall silent (CockroachDB's quiescence): a leader with no write or read for an
+   * election timeout, whose followers all hold its whole log, sends one last heartbeat marked
+   * `quiesce` and stops ticking; followers that receive it stop too. Any input wakes a node. The host must then wake the followers of a
    * leader it finds dead (`unquiesce()`, from node liveness), since no heartbeat will time out.
    */
   readonly quiesce?: boolean;
@@ -279,9 +279,10 @@ export class Raft {
   /**
    * Whether this leader's group is idle and settled: no entry appended and no read taken for an
    * election timeout (a group written every few heartbeats would otherwise fall silent and wake
-   * again between writes, paying more messages than the heartbeats it saves), everything in its
-   * log committed, applied and on disk, every member (learners too) recently heard from and holding the whole log, no read,
-   * transfer or configuration change under way. Then nothing is left for a heartbeat to do.
+   * again between writes, paying more messages than the heartbeats it saves); everything in its
+   * log committed, applied and on disk; every member (learners too) recently heard from and
+   * holding the whole log; no read, transfer or configuration change under way. Then nothing is
+   * left for a heartbeat to do.
    */
   private canQuiesce(): boolean {
     const last = this.log.lastIndex();
