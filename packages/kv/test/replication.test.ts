@@ -193,6 +193,29 @@ describe('multi-Raft replication on real stores', () => {
     );
   });
 
+  it('re-elects the silent groups of a leader node that restarts before liveness finds it dead', async () => {
+    const net = new LoopbackNetwork();
+    const ranges = [1, 2, 3];
+    const nodes = await cluster(net, ranges);
+    for (const r of ranges) nodes[0]?.host.campaign(r);
+    await waitFor('node 1 leads every group', () => ranges.every((r) => nodes[0]?.host.status(r).role === 'leader'));
+    await Promise.all(ranges.map((r) => nodes[0]?.host.propose(r, enc(`r${r}`))));
+    await waitFor('every replica quiesced', () => nodes.every((n) => ranges.every((r) => n.host.status(r).quiesced)));
+    // Node 1 restarts at once: its node heartbeats resume before the others could miss them, so
+    // liveness wakes nobody; its own campaign (it comes back knowing no leader) must.
+    const old = nodes[0] as TestNode;
+    await old.host.close();
+    await old.wal.close();
+    await old.engine.close();
+    const again = await startNode(net, old.id, old.dir, ranges);
+    const current = [again, nodes[1] as TestNode, nodes[2] as TestNode];
+    await waitFor('a leader for every group', () => ranges.every((r) => leaderOf(current, r) !== undefined));
+    for (const r of ranges) await (leaderOf(current, r) as TestNode).host.propose(r, enc(`after${r}`));
+    await waitFor('every replica applied the new writes', () =>
+      current.every((n) => ranges.every((r) => n.sms.get(r)?.values.at(-1) === `after${r}`)),
+    );
+  });
+
   it('sends the heartbeats of many groups between two nodes in one frame per round', async () => {
     const net = new LoopbackNetwork();
     const ranges = Array.from({ length: 300 }, (_, i) => i + 1);
