@@ -420,9 +420,9 @@ export class RaftSimulation {
     // activity to prod the nodes (quiesced followers of a dead leader are woken by liveness alone).
     if (faulty && this.now >= this.idleUntil) {
       if (rnd.bool(o.proposeRate)) this.propose();
-      if (faulty && rnd.bool(o.confChangeRate)) this.proposeConfChange();
+      if (rnd.bool(o.confChangeRate)) this.proposeConfChange();
       if (rnd.bool(o.readIndexRate)) this.requestRead();
-      if (faulty && rnd.bool(o.transferRate)) {
+      if (rnd.bool(o.transferRate)) {
         const l = this.leader();
         if (l) (l.raw as RawNode).transferLeadership(rnd.pick(this.allIds));
       }
