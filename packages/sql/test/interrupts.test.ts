@@ -3,6 +3,7 @@ import { MemoryEngine } from '@thinklite/storage';
 import { describe, expect, it } from 'vitest';
 import { SqlEngine } from '../src/engine/engine.js';
 import type { Session } from '../src/engine/session.js';
+import { parse, type Statement } from '../src/parser/index.js';
 
 /** Cancel (PostgreSQL's CancelRequest) and statement_timeout stop a running statement with 57014. */
 async function session(): Promise<Session> {
@@ -19,6 +20,24 @@ describe('interrupting a statement', () => {
       sqlstate: '57014',
       message: 'canceling statement due to user request',
     });
+    const [r] = await s.execute('SELECT 1 AS one');
+    expect(r?.rows).toEqual([[1]]);
+  });
+
+  it("stops on the caller's own stop even when it came before the statement started (a gRPC deadline)", async () => {
+    const s = await session();
+    const [stmt] = parse('SELECT count(*) FROM generate_series(1, 100000000000)');
+    const sink = { start: () => {}, rows: () => true };
+    // Already past its deadline when the statement begins: cancel() would be ignored now.
+    await expect(s.stream(stmt as Statement, [], sink, { stopped: () => true })).rejects.toMatchObject({
+      sqlstate: '57014',
+    });
+    let stop = false;
+    const running = s.stream(stmt as Statement, [], sink, { stopped: () => stop });
+    setImmediate(() => {
+      stop = true;
+    });
+    await expect(running).rejects.toMatchObject({ sqlstate: '57014' });
     const [r] = await s.execute('SELECT 1 AS one');
     expect(r?.rows).toEqual([[1]]);
   });

@@ -369,16 +369,22 @@ export class GrpcSqlServer {
       // Through stream() (which the node's statement gate counts), rows encoded as they come.
       let columns: readonly ResultColumn[] = [];
       const rows: Row[] = [];
-      const r = await this.run(session, stmt, params, {
-        start: (cols) => {
-          columns = cols;
+      const r = await this.run(
+        session,
+        stmt,
+        params,
+        {
+          start: (cols) => {
+            columns = cols;
+          },
+          rows: (batch) => {
+            state.check();
+            for (const row of batch) rows.push(rowToPb(columns, row));
+            return true;
+          },
         },
-        rows: (batch) => {
-          state.check();
-          for (const row of batch) rows.push(rowToPb(columns, row));
-          return true;
-        },
-      });
+        state,
+      );
       results.push({
         columns: (columns.length > 0 ? columns : r.columns).map(columnToPb),
         rows,
@@ -396,11 +402,12 @@ export class GrpcSqlServer {
     stmt: Statement,
     params: readonly EngineParam[],
     sink: RowSink,
+    state: CallState,
   ): Promise<QueryResult> {
     const values = params.map((p) => p.value);
     const paramTypes = params.map((p) => p.type);
     try {
-      return await session.stream(stmt, values, sink, { paramTypes });
+      return await session.stream(stmt, values, sink, { paramTypes, stopped: () => state.stopped });
     } catch (e) {
       throw new PositionedError(e, stmt.span);
     }
@@ -446,19 +453,25 @@ export class GrpcSqlServer {
       columns = cols;
       call.write({ header: { columns: cols.map(columnToPb) } });
     };
-    const result = await this.run(session, stmt, params, {
-      start: header,
-      rows: async (rows) => {
-        const cols = columns as readonly ResultColumn[];
-        for (const r of rows) {
-          const row = rowToPb(cols, r);
-          batch.push(row);
-          bytes += (row.values ?? []).reduce((n, v) => n + valueSize(v), 2);
-          if (batch.length >= maxRows || bytes >= this.batchBytes) await flush();
-        }
-        return true;
+    const result = await this.run(
+      session,
+      stmt,
+      params,
+      {
+        start: header,
+        rows: async (rows) => {
+          const cols = columns as readonly ResultColumn[];
+          for (const r of rows) {
+            const row = rowToPb(cols, r);
+            batch.push(row);
+            bytes += (row.values ?? []).reduce((n, v) => n + valueSize(v), 2);
+            if (batch.length >= maxRows || bytes >= this.batchBytes) await flush();
+          }
+          return true;
+        },
       },
-    });
+      state,
+    );
     if (columns === undefined) header(result.columns);
     await flush();
     await send({ trailer: { commandTag: result.command, rowCount: result.rowCount } });

@@ -95,6 +95,12 @@ function parseDurationMs(text: string): number {
 export interface StatementOptions {
   readonly paramTypes?: readonly (SqlType | undefined)[];
   readonly copy?: CopyIo;
+  /**
+   * The caller's own stop (a gRPC call's deadline or cancel), checked with the interrupts: unlike
+   * cancel(), which only a running statement hears, a stop that came before the statement started
+   * is not lost.
+   */
+  readonly stopped?: () => boolean;
 }
 
 const maxParams = new WeakMap<object, number>();
@@ -340,6 +346,7 @@ export class Session {
     this.cancelPending = false;
     const timeout = parseDurationMs(this.settings.get('statement_timeout') ?? '0');
     this.deadline = timeout > 0 ? performance.now() + timeout : undefined;
+    this.stopped = options.stopped;
     this.running = true;
     try {
       return await this.executeStatement_(stmt, params, sink, options);
@@ -357,6 +364,7 @@ export class Session {
     } finally {
       this.running = false;
       this.cancelPending = false;
+      this.stopped = undefined;
     }
   }
 
@@ -373,6 +381,7 @@ export class Session {
   private running = false;
   private cancelPending = false;
   private deadline: number | undefined;
+  private stopped: (() => boolean) | undefined;
 
   /**
    * Asks the running statement to stop (PostgreSQL's CancelRequest): it fails with 57014 at its
@@ -397,7 +406,7 @@ export class Session {
       await new Promise<void>((resolve) => setImmediate(resolve));
       this.lastYield = performance.now();
     }
-    if (this.cancelPending) {
+    if (this.cancelPending || this.stopped?.()) {
       this.cancelPending = false;
       throw err('QUERY_CANCELED', 'canceling statement due to user request');
     }
