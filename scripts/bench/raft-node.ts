@@ -89,6 +89,8 @@ const host = new ReplicationHost({
   tickIntervalMs: 50,
   electionTicks: 20,
   heartbeatTicks: 2,
+  // THINKLITE_BENCH_PIPELINE=0 runs one round at a time (for an A/B of pipelined rounds).
+  pipeline: process.env.THINKLITE_BENCH_PIPELINE !== '0',
   logger,
   registry,
 });

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SeededRandom } from '@thinklite/base';
+import { createRegistry, SeededRandom } from '@thinklite/base';
 import type { Entry, Ready } from '@thinklite/raft';
 import { MemoryEngine } from '@thinklite/storage';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -62,6 +62,29 @@ describe('the Raft write-ahead log', () => {
       expect(w.span(3)).toBeUndefined();
       w = await reopen(w); // the second pass reads from the files, not the cache
     }
+  });
+
+  it('writes flushes made while a write is in progress together, with one fdatasync (group commit)', async () => {
+    const registry = createRegistry();
+    const w = RaftWal.open({ dir: newDir(), registry });
+    open.push(w);
+    const writes = async () =>
+      Number(/thinklite_raft_wal_write_seconds_count\{sync="true"\} (\d+)/.exec(await registry.metrics())?.[1]);
+    w.stageEntries(1, 0, [entry(1, 1)]);
+    const first = w.flush(true);
+    await new Promise((r) => setImmediate(r)); // the first write is under way (or done)
+    w.stageEntries(1, 0, [entry(2, 1)]);
+    const second = w.flush(true);
+    w.stageEntries(2, 0, [entry(7, 3)]);
+    w.stageHardState(2, 0, { term: 3, vote: 2, commit: 7 });
+    const third = w.flush(true);
+    expect(third).toBe(second); // it joined the write that waits
+    await Promise.all([first, second, third]);
+    expect(await writes()).toBe(2);
+    expect(text(w.entries(1, 1, 3))).toEqual(['v1@1', 'v2@1']);
+    const reopened = await reopen(w);
+    expect(text(reopened.entries(2, 7, 8))).toEqual(['v7@3']);
+    expect(reopened.hardState(2)).toEqual({ term: 3, vote: 2, commit: 7 });
   });
 
   it('cuts a torn write at the tail of the newest file and keeps everything before it', async () => {

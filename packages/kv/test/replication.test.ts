@@ -96,36 +96,42 @@ function leaderOf(nodes: TestNode[], r: number): TestNode | undefined {
 }
 
 describe('multi-Raft replication on real stores', () => {
-  it('replicates many groups between three nodes, persisting many groups per storage commit', async () => {
-    const net = new LoopbackNetwork();
-    const ranges = Array.from({ length: 40 }, (_, i) => i + 1);
-    const registry = createRegistry();
-    const nodes = await cluster(net, ranges, [registry, createRegistry(), createRegistry()]);
-    for (const r of ranges) nodes[r % 3]?.host.campaign(r);
-    await waitFor('leaders', () => ranges.every((r) => leaderOf(nodes, r) !== undefined));
-    const writes: Promise<number>[] = [];
-    for (const r of ranges) {
-      const l = leaderOf(nodes, r) as TestNode;
-      for (let i = 0; i < 5; i++) writes.push(l.host.propose(r, enc(`r${r}-v${i}`)));
-    }
-    const indexes = await Promise.all(writes);
-    expect(indexes.every((i) => i > 2)).toBe(true);
-    await waitFor('every replica applied', () =>
-      nodes.every((n) => ranges.every((r) => (n.sms.get(r) as LogStateMachine).values.length === 5)),
-    );
-    for (const n of nodes) expect(n.sms.get(7)?.values).toEqual(['r7-v0', 'r7-v1', 'r7-v2', 'r7-v3', 'r7-v4']);
-    // Acknowledged writes are visible to readers at once, flushed to the engine or not.
-    const leader7 = leaderOf(nodes, 7) as TestNode;
-    const state = leader7.host.appliedReader().get('local', Buffer.from('test-sm/7'));
-    expect(JSON.parse(String(state)).values).toHaveLength(5);
-    // Group commit across ranges: on average several groups' Readies shared a storage commit.
-    const metrics = await registry.metrics();
-    const sum = Number(/thinklite_raft_ready_groups_sum\{node="1"\} (\d+)/.exec(metrics)?.[1]);
-    const count = Number(/thinklite_raft_ready_groups_count\{node="1"\} (\d+)/.exec(metrics)?.[1]);
-    expect(sum / count).toBeGreaterThan(2);
-    expect(metrics).toMatch(/thinklite_raft_entries_applied_total\{node="1"\} \d{3,}/);
-    expect(metrics).toMatch(/thinklite_raft_groups\{node="1"\} 40/);
-  });
+  it.each([
+    ['pipelined rounds', true],
+    ['one round at a time', false],
+  ])(
+    'replicates many groups between three nodes, persisting many groups per storage commit (%s)',
+    async (_, pipeline) => {
+      const net = new LoopbackNetwork();
+      const ranges = Array.from({ length: 40 }, (_, i) => i + 1);
+      const registry = createRegistry();
+      const nodes = await cluster(net, ranges, [registry, createRegistry(), createRegistry()], 10, { pipeline });
+      for (const r of ranges) nodes[r % 3]?.host.campaign(r);
+      await waitFor('leaders', () => ranges.every((r) => leaderOf(nodes, r) !== undefined));
+      const writes: Promise<number>[] = [];
+      for (const r of ranges) {
+        const l = leaderOf(nodes, r) as TestNode;
+        for (let i = 0; i < 5; i++) writes.push(l.host.propose(r, enc(`r${r}-v${i}`)));
+      }
+      const indexes = await Promise.all(writes);
+      expect(indexes.every((i) => i > 2)).toBe(true);
+      await waitFor('every replica applied', () =>
+        nodes.every((n) => ranges.every((r) => (n.sms.get(r) as LogStateMachine).values.length === 5)),
+      );
+      for (const n of nodes) expect(n.sms.get(7)?.values).toEqual(['r7-v0', 'r7-v1', 'r7-v2', 'r7-v3', 'r7-v4']);
+      // Acknowledged writes are visible to readers at once, flushed to the engine or not.
+      const leader7 = leaderOf(nodes, 7) as TestNode;
+      const state = leader7.host.appliedReader().get('local', Buffer.from('test-sm/7'));
+      expect(JSON.parse(String(state)).values).toHaveLength(5);
+      // Group commit across ranges: on average several groups' Readies shared a storage commit.
+      const metrics = await registry.metrics();
+      const sum = Number(/thinklite_raft_ready_groups_sum\{node="1"\} (\d+)/.exec(metrics)?.[1]);
+      const count = Number(/thinklite_raft_ready_groups_count\{node="1"\} (\d+)/.exec(metrics)?.[1]);
+      expect(sum / count).toBeGreaterThan(2);
+      expect(metrics).toMatch(/thinklite_raft_entries_applied_total\{node="1"\} \d{3,}/);
+      expect(metrics).toMatch(/thinklite_raft_groups\{node="1"\} 40/);
+    },
+  );
 
   it('hosts 2,000 groups on each node: all elect and commit, then fall silent while idle, and wake to write', async () => {
     const net = new LoopbackNetwork();

@@ -131,13 +131,20 @@ export class Raft {
     this.tracker.syncProgress(this.log.lastIndex() + 1);
     if (hardState.term !== 0 || hardState.vote !== NONE || hardState.commit !== 0) {
       assert(
-        hardState.commit >= this.log.committed && hardState.commit <= this.log.lastIndex(),
-        `hard state commit ${hardState.commit} outside [${this.log.committed}, ${this.log.lastIndex()}]`,
+        hardState.commit <= this.log.lastIndex(),
+        `hard state commit ${hardState.commit} beyond the last index ${this.log.lastIndex()}`,
       );
-      this.log.committed = hardState.commit;
+      // The log starts committed through its snapshot, which may be ahead of the durable commit
+      // index when a pipelining driver applied and compacted before that was written (see below).
+      this.log.committed = Math.max(this.log.committed, hardState.commit);
       this.term = hardState.term;
       this.vote = hardState.vote;
     }
+    // A pipelining driver applies committed entries before the hard state that records the new
+    // commit index is durable, so a restart may find applied ahead of it: every applied entry was
+    // committed (and is in the durable log), so the commit index is raised to it (CockroachDB does
+    // the same).
+    if (config.applied && config.applied > this.log.committed) this.log.commitTo(config.applied);
     if (config.applied) this.log.appliedTo(config.applied);
     // Term 1 is the bootstrap term, which has no leader; a node whose durable term is still ≤ 1
     // has acknowledged no leader, so there is no lease it must honour after a restart.

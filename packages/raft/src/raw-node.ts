@@ -17,6 +17,10 @@ export interface SoftState {
  *  3. apply `committedEntries` in order (for a conf-change entry, call applyConfChange and persist
  *     the configuration it returns with the applied index);
  *  4. call advance(ready).
+ * A driver may also pipeline: take the next Ready before advancing this one (while its disk write
+ * is in flight), as long as it persists Readies in order, sends each Ready's messages other than a
+ * leader's appends only once that Ready is durable, and advances them in order. Every Ready holds
+ * only what the ones before it did not: committed entries are only ever entries already persisted.
  * The transport reports every snapshot message's fate with reportSnapshot (delivered or failed),
  * and unreachable peers with reportUnreachable: the leader waits for that report before it
  * replicates to the peer again.
@@ -146,8 +150,8 @@ export class RawNode {
     const r = this.raft;
     return (
       r.msgs.length > 0 ||
-      r.log.unstableEntries.length > 0 ||
-      r.log.unstableSnapshot !== undefined ||
+      r.log.hasEntriesToPersist() ||
+      r.log.snapshotToPersist() !== undefined ||
       r.log.hasNextCommittedEntries() ||
       r.readStates.length > 0 ||
       !sameHard(this.prevHard, r.hardState()) ||
@@ -160,28 +164,37 @@ export class RawNode {
     const r = this.raft;
     const hard = r.hardState();
     const soft = { lead: r.lead, role: r.role };
-    const entries = [...r.log.unstableEntries];
+    const entries = r.log.entriesToPersist();
+    const snapshot = r.log.snapshotToPersist();
+    const committedEntries = r.log.nextCommittedEntries();
     const hardChanged = !sameHard(this.prevHard, hard);
     const rd: Ready = {
       ...(soft.lead !== this.prevSoft.lead || soft.role !== this.prevSoft.role ? { softState: soft } : {}),
       ...(hardChanged ? { hardState: hard } : {}),
       entries,
-      ...(r.log.unstableSnapshot ? { snapshot: r.log.unstableSnapshot } : {}),
-      committedEntries: r.log.nextCommittedEntries(),
+      ...(snapshot ? { snapshot } : {}),
+      committedEntries,
       messages: r.msgs,
       readStates: r.readStates,
       mustSync:
         entries.length > 0 || (hardChanged && (hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote)),
     };
+    // Accepted: the next Ready holds only what comes after this one, so a driver may ask for it
+    // before this one is persisted and advanced.
     r.msgs = [];
     r.readStates = [];
+    r.log.accept(committedEntries[committedEntries.length - 1]?.index ?? 0);
     this.prevSoft = soft;
+    this.prevHard = hard;
     return rd;
   }
 
+  /**
+   * The driver persisted `rd` (and sent its messages, and applied its committed entries). With
+   * several Readies in flight, advance them in the order they were handed out.
+   */
   advance(rd: Ready): void {
     const r = this.raft;
-    if (rd.hardState) this.prevHard = rd.hardState;
     if (rd.snapshot) {
       r.log.stableSnapTo(rd.snapshot.meta.index);
       if (r.log.applied < rd.snapshot.meta.index) r.log.applied = rd.snapshot.meta.index;

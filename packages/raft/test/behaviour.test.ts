@@ -16,6 +16,21 @@ function dropReason(fn: () => void): string | undefined {
   return undefined;
 }
 
+/** One node driven by hand (no harness): the test persists and advances its Readies itself. */
+function lone(id: number, storage: MemoryRaftStorage): RawNode {
+  return new RawNode({
+    id,
+    storage,
+    electionTicks: 10,
+    heartbeatTicks: 1,
+    preVote: true,
+    checkQuorum: true,
+    readOnly: 'safe',
+    maxClockOffsetTicks: 0,
+    random: new SeededRandom(7),
+  });
+}
+
 describe('raft behaviours', () => {
   it('elects a leader by pre-vote then vote, and commits its empty entry on every node', () => {
     const h = new Harness([1, 2, 3]);
@@ -33,17 +48,7 @@ describe('raft behaviours', () => {
 
   it('applies an entry only once persisted, even when the message that brings it also commits it', () => {
     const storage = MemoryRaftStorage.bootstrap({ ...EMPTY_CONF, voters: [1, 2, 3] });
-    const raw = new RawNode({
-      id: 2,
-      storage,
-      electionTicks: 10,
-      heartbeatTicks: 1,
-      preVote: true,
-      checkQuorum: true,
-      readOnly: 'safe',
-      maxClockOffsetTicks: 0,
-      random: new SeededRandom(7),
-    });
+    const raw = lone(2, storage);
     const last = storage.lastIndex();
     const entry = { term: 2, index: last + 1, type: 'normal' as const, data: enc('x') };
     raw.step({
@@ -67,6 +72,84 @@ describe('raft behaviours', () => {
     const second = raw.ready();
     expect(second.entries).toEqual([]);
     expect(second.committedEntries.map((e) => e.index)).toContain(last + 1);
+  });
+
+  it('pipelines Readies: each holds only what the ones before it did not, and commits wait for the write', () => {
+    const storage = MemoryRaftStorage.bootstrap({ ...EMPTY_CONF, voters: [1] });
+    const raw = lone(1, storage);
+    const settle = () => {
+      while (raw.hasReady()) {
+        const rd = raw.ready();
+        storage.append(rd.entries);
+        if (rd.hardState) storage.setHardState(rd.hardState);
+        raw.advance(rd);
+      }
+    };
+    raw.campaign();
+    settle();
+    expect(raw.raft.role).toBe('leader');
+    const base = raw.raft.log.lastIndex();
+    const data = (es: readonly { data: Uint8Array }[]) => es.map((e) => new TextDecoder().decode(e.data));
+    raw.propose(enc('a'));
+    const rd1 = raw.ready(); // its write is now in flight
+    expect(data(rd1.entries)).toEqual(['a']);
+    raw.propose(enc('b'));
+    expect(raw.hasReady()).toBe(true);
+    const rd2 = raw.ready(); // taken before rd1 is durable: only what is new
+    expect(data(rd2.entries)).toEqual(['b']);
+    expect(rd2.committedEntries).toEqual([]);
+    expect(raw.hasReady()).toBe(false);
+    // A single voter commits its entry once its own write is durable, not before.
+    expect(raw.raft.log.committed).toBe(base);
+    storage.append(rd1.entries);
+    raw.advance(rd1);
+    expect(raw.raft.log.committed).toBe(base + 1);
+    const rd3 = raw.ready();
+    expect(data(rd3.committedEntries)).toEqual(['a']); // b is committed by no one yet, nor durable
+    expect(rd3.entries).toEqual([]);
+    storage.append(rd2.entries);
+    raw.advance(rd2);
+    raw.advance(rd3);
+    const rd4 = raw.ready();
+    expect(data(rd4.committedEntries)).toEqual(['b']); // a is not handed out twice
+    raw.advance(rd4);
+    expect(raw.raft.log.applied).toBe(base + 2);
+    expect(raw.hasReady()).toBe(false);
+  });
+
+  it('takes back Readies in flight that a new leader overwrites: the replaced entries are written again', () => {
+    const storage = MemoryRaftStorage.bootstrap({ ...EMPTY_CONF, voters: [1, 2, 3] });
+    const raw = lone(2, storage);
+    const last = storage.lastIndex();
+    const lastTerm = storage.term(last) ?? 0;
+    const entry = (term: number, index: number, s: string) => ({ term, index, type: 'normal' as const, data: enc(s) });
+    const app = (term: number, entries: ReturnType<typeof entry>[]) =>
+      raw.step({
+        type: 'app',
+        from: term === 2 ? 1 : 3,
+        to: 2,
+        term,
+        logTerm: lastTerm,
+        index: last,
+        entries,
+        commit: last,
+        lease: 0,
+      });
+    app(2, [entry(2, last + 1, 'x'), entry(2, last + 2, 'y')]);
+    const rd1 = raw.ready();
+    expect(rd1.entries.map((e) => e.index)).toEqual([last + 1, last + 2]);
+    // Before that write is durable, a leader of term 3 replaces both entries.
+    app(3, [entry(3, last + 1, 'z')]);
+    const rd2 = raw.ready();
+    expect(rd2.entries.map((e) => [e.index, e.term])).toEqual([[last + 1, 3]]);
+    storage.append(rd1.entries);
+    raw.advance(rd1); // the replaced entries were written; they do not count as the log's
+    expect(raw.raft.log.lastStableIndex()).toBe(last);
+    storage.append(rd2.entries);
+    raw.advance(rd2);
+    expect(raw.raft.log.lastStableIndex()).toBe(last + 1);
+    expect(raw.raft.log.term(last + 1)).toBe(3);
+    expect(storage.lastIndex()).toBe(last + 1);
   });
 
   it('refuses a vote to a candidate with a stale log, and a leader steps down on a higher term', () => {

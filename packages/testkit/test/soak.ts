@@ -8,7 +8,8 @@ export const SEEDS = Number(process.env.THINKLITE_SIM_SEEDS ?? 700);
  * Runs SEEDS seeds of one cluster size and checks that the runs exercised what they claim to:
  * acknowledged writes, crashes, elections, membership changes, snapshot installs, reads (lease
  * reads among them, under drifting clocks), groups falling silent while idle, and quiesced
- * followers woken by node liveness when their leader died or was cut off.
+ * followers woken by node liveness when their leader died or was cut off, and Readies taken while
+ * earlier ones were still being written (pipelined persistence).
  */
 export function soak(voters: number): void {
   const totals = {
@@ -21,6 +22,7 @@ export function soak(voters: number): void {
     leaseReads: 0,
     quiesced: 0,
     wakeups: 0,
+    pipelined: 0,
   };
   for (let seed = 1; seed <= SEEDS; seed++) {
     const r: SimResult = simulate(seed * 10 + voters, { initialVoters: voters, nodeCount: voters + 2 });
@@ -33,6 +35,7 @@ export function soak(voters: number): void {
     totals.leaseReads += r.leaseReads;
     totals.quiesced += r.quiescedTicks;
     totals.wakeups += r.livenessWakeups;
+    totals.pipelined += r.pipelinedReadies;
   }
   expect(totals.acked).toBeGreaterThan(SEEDS * 10);
   expect(totals.crashes).toBeGreaterThan(SEEDS / 2);
@@ -43,4 +46,5 @@ export function soak(voters: number): void {
   expect(totals.leaseReads).toBeGreaterThan(SEEDS / 2);
   expect(totals.quiesced).toBeGreaterThan(SEEDS * 10);
   expect(totals.wakeups).toBeGreaterThan(SEEDS / 20);
+  expect(totals.pipelined).toBeGreaterThan(SEEDS * 10);
 }

@@ -66,6 +66,8 @@ export class RaftLogStore implements RaftStorage {
   private truncated: SnapshotMeta;
   private last: number;
   private gen: number;
+  /** The generation of what is staged (ahead of `gen` while a snapshot's Ready is being written). */
+  private stagedGen: number;
 
   private constructor(
     engine: Engine,
@@ -86,6 +88,7 @@ export class RaftLogStore implements RaftStorage {
         };
     this.conf = cs ? decodeConfState(cs) : this.truncated.conf;
     this.gen = gen ? gen.readUInt32BE(0) : 0;
+    this.stagedGen = this.gen;
     const walGen = wal.generation(rangeId);
     if (walGen > this.gen)
       throw new ThinkLiteError(
@@ -200,34 +203,35 @@ export class RaftLogStore implements RaftStorage {
    * once both are durable (and only then: reads must describe what is on disk).
    */
   stage(batch: WriteBatch, rd: Ready): () => void {
-    let truncated = this.truncated;
-    let conf = this.conf;
-    let last = this.last;
-    let gen = this.gen;
-    if (rd.snapshot) {
-      truncated = rd.snapshot.meta;
-      conf = rd.snapshot.meta.conf;
-      gen += 1;
-      batch.put('raft', rangePrefix(this.rangeId, TRUNCATED), encodeSnapshotMeta(truncated));
-      batch.put('raft', rangePrefix(this.rangeId, CONF), encodeConfState(conf));
-      batch.put('raft', rangePrefix(this.rangeId, GENERATION), encodeGeneration(gen));
-      this.wal.stageReset(this.rangeId, gen);
-      last = truncated.index;
+    // Several Readies may be staged before the first is durable (the driver pipelines): each builds
+    // on what the ones before it staged, and each callback sets only what its own Ready changes.
+    const snap = rd.snapshot?.meta;
+    let last: number | undefined;
+    if (snap) {
+      this.stagedGen += 1;
+      batch.put('raft', rangePrefix(this.rangeId, TRUNCATED), encodeSnapshotMeta(snap));
+      batch.put('raft', rangePrefix(this.rangeId, CONF), encodeConfState(snap.conf));
+      batch.put('raft', rangePrefix(this.rangeId, GENERATION), encodeGeneration(this.stagedGen));
+      this.wal.stageReset(this.rangeId, this.stagedGen);
+      last = snap.index;
     }
+    const gen = this.stagedGen;
     if (rd.entries.length > 0) {
       this.wal.stageEntries(this.rangeId, gen, rd.entries);
       // A new leader's entries replace a conflicting suffix (the log drops it too).
       last = (rd.entries[rd.entries.length - 1] as Entry).index;
     }
-    const hard = rd.hardState ?? this.hard;
-    if (rd.hardState) this.wal.stageHardState(this.rangeId, gen, rd.hardState);
+    const hard = rd.hardState;
+    if (hard) this.wal.stageHardState(this.rangeId, gen, hard);
     return () => {
-      this.truncated = truncated;
-      this.conf = conf;
-      this.last = last;
-      this.hard = hard;
-      this.gen = gen;
-      if (rd.snapshot) this.wal.setTruncated(this.rangeId, truncated.index);
+      if (snap) {
+        this.truncated = snap;
+        this.conf = snap.conf;
+        this.gen = gen;
+        this.wal.setTruncated(this.rangeId, snap.index);
+      }
+      if (last !== undefined) this.last = last;
+      if (hard) this.hard = hard;
     };
   }
 

@@ -166,6 +166,8 @@ export class RaftWal {
   private active!: Segment;
   private staged: Staged[] = [];
   private flushing: Promise<void> = Promise.resolve();
+  /** The write that waits for the one in progress: later flushes join it (group commit). */
+  private next: { staged: Staged[]; sync: boolean; done: Promise<void> } | undefined;
   private closed = false;
   private readonly segmentBytes: number;
   private readonly segmentsMax: number;
@@ -474,15 +476,30 @@ export class RaftWal {
 
   /**
    * Writes what is staged as one append to the current file, and with `sync` waits for
-   * fdatasync. The index (and so reads) sees the new records once the promise resolves. Flushes
-   * run one at a time, in call order.
+   * fdatasync. The index (and so reads) sees the new records once the promise resolves. Writes
+   * run one at a time, in call order; flushes made while one is in progress share the next write
+   * and its fdatasync (group commit: a driver that pipelines its rounds issues one flush per round,
+   * and the disk's latency, not the rounds, sets how many fdatasyncs there are).
    */
   flush(sync: boolean): Promise<void> {
-    const staged = this.staged;
+    let next = this.next;
+    if (!next) {
+      const n: { staged: Staged[]; sync: boolean; done: Promise<void> } = {
+        staged: [],
+        sync: false,
+        done: Promise.resolve(),
+      };
+      n.done = this.flushing.then(() => {
+        this.next = undefined; // flushes from now on wait for a later write
+        return this.write(n.staged, n.sync);
+      });
+      this.flushing = n.done.catch(() => {});
+      this.next = next = n;
+    }
+    for (const s of this.staged) next.staged.push(s);
     this.staged = [];
-    const run = this.flushing.then(() => this.write(staged, sync));
-    this.flushing = run.catch(() => {});
-    return run;
+    if (sync) next.sync = true;
+    return next.done;
   }
 
   private async write(staged: Staged[], sync: boolean): Promise<void> {

@@ -91,6 +91,14 @@ export interface ReplicationHostOptions {
    */
   readonly quiesce?: boolean;
   /**
+   * Pipeline rounds (etcd/raft's async storage writes, CockroachDB's async log writes): a round
+   * hands its log records to the Raft log and lets the next round start while the fdatasync runs,
+   * so messages, proposals and commits are taken up at once instead of after the disk; each
+   * round's messages and advance follow once its records are durable, in order. Default true;
+   * false runs one round at a time, each waiting for its own write.
+   */
+  readonly pipeline?: boolean;
+  /**
    * Applied writes go to the engine at most this often, or sooner once a batch holds
    * `applyBatchWritesMax` writes (etcd commits its backend every 100 ms or 10,000 writes). The log
    * replays whatever a crash loses. Default 100.
@@ -112,6 +120,16 @@ interface Group {
   /** Proposals made since the last round, with their pending keys: proposed to Raft together. */
   buffered: Buffer[];
   bufferedKeys: number[];
+}
+
+/** A round whose log records are being written: what follows once they are durable. */
+interface Round {
+  readonly ready: readonly { g: Group; rd: Ready }[];
+  /** Messages sent already (a leader's appends). */
+  readonly early: ReadonlySet<Message>;
+  /** Updates the log stores' view of what is on disk. */
+  readonly after: readonly (() => void)[];
+  durable: boolean;
 }
 
 interface PendingRead {
@@ -193,11 +211,15 @@ export class ReplicationHost {
       | 'applyCommitIntervalMs'
       | 'applyBatchWritesMax'
       | 'quiesce'
+      | 'pipeline'
     >
   >;
   private timer: NodeJS.Timeout | undefined;
   private scheduled = false;
   private running = false;
+  /** Rounds whose records are being written, oldest first. */
+  private readonly rounds: Round[] = [];
+  private completing = false;
   private again = false;
   /** State-machine writes applied but not yet handed to the engine; stacked on `committing`. */
   private applyBatch: WriteBatch | undefined;
@@ -241,6 +263,7 @@ export class ReplicationHost {
       applyCommitIntervalMs: options.applyCommitIntervalMs ?? 100,
       applyBatchWritesMax: options.applyBatchWritesMax ?? 10_000,
       quiesce: options.quiesce ?? true,
+      pipeline: options.pipeline ?? true,
     };
     this.monotonicMs = options.monotonicMs ?? (() => performance.now());
     this.startedAt = this.monotonicMs();
@@ -653,7 +676,7 @@ export class ReplicationHost {
   private async processReady(): Promise<void> {
     if (this.running) {
       // One round at a time: inputs that arrive meanwhile are handled by the next round, which
-      // the running one starts when it ends (no polling while the disk syncs).
+      // the running one starts when it ends.
       this.again = true;
       return;
     }
@@ -685,7 +708,7 @@ export class ReplicationHost {
       // 1. Log records of every group into the Raft log; snapshots and the state machines' writes
       //    for the committed entries into the engine batch. What must be durable before the
       //    messages go out — entries, a new term or vote — makes the log write sync (one
-      //    fdatasync for all groups).
+      //    fdatasync for all groups, and for the rounds that join it while the one before runs).
       const batch = this.openApplyBatch();
       const after: (() => void)[] = [];
       let engineFirst = false;
@@ -745,32 +768,22 @@ export class ReplicationHost {
         if (rd.readStates.length > 0 || rd.committedEntries.length > 0)
           this.releaseReads(g.rangeId, g.sm.appliedIndex());
       }
-      if (engineFirst) await this.commitApplies();
-      if (sync || this.wal.pending) await this.wal.flush(sync);
-      for (const f of after) f();
       this.metrics.readyGroups.observe(this.labels, ready.length);
-      // 2. Send, one batch per destination node.
-      const outbox = new Map<NodeId, RangeMessage[]>();
-      for (const { g, rd } of ready) {
-        for (const message of rd.messages) {
-          if (early.has(message)) continue;
-          const list = outbox.get(message.to) ?? [];
-          list.push({ rangeId: g.rangeId, message });
-          outbox.set(message.to, list);
-        }
-      }
-      for (const [to, list] of outbox) this.transport.send(to, list);
-      // 3. Advance; the applied writes go to the engine in the background.
-      // Entries this round made durable may be committed already (a follower learns the commit
-      // index with the entries): the core hands them out only now, so they need another round.
-      for (const { g, rd } of ready) {
-        g.raw.advance(rd);
-        if (g.raw.hasReady()) {
-          this.touched.add(g);
-          this.again = true;
-        }
-      }
-      this.startApplyCommit();
+      // The engine's commit of a snapshot or configuration lands before the log records that
+      // depend on it: they are handed to the log only after it.
+      if (engineFirst) await this.commitApplies();
+      const round: Round = { ready, early, after, durable: false };
+      this.rounds.push(round);
+      const written = sync || this.wal.pending ? this.wal.flush(sync) : Promise.resolve();
+      const durable = written.then(
+        () => {
+          round.durable = true;
+          this.completeRoundsSoon();
+        },
+        (e: unknown) => this.stopOnStorageFailure(e),
+      );
+      // 2. and 3. (sending what depends on the write, advancing) follow in completeRounds.
+      if (!this.opts.pipeline) await durable;
     } catch (e) {
       this.stopOnStorageFailure(e);
       return;
@@ -778,6 +791,50 @@ export class ReplicationHost {
       this.running = false;
     }
     if (this.again) this.schedule();
+  }
+
+  /**
+   * Completes the durable rounds at the head of the queue, once the promise callbacks of one write
+   * have all run: the rounds that shared an fdatasync send their messages in one batch per node.
+   */
+  private completeRoundsSoon(): void {
+    if (this.completing) return;
+    this.completing = true;
+    queueMicrotask(() => {
+      this.completing = false;
+      this.completeRounds();
+    });
+  }
+
+  private completeRounds(): void {
+    if (this.closed) return;
+    const outbox = new Map<NodeId, RangeMessage[]>();
+    let completed = 0;
+    while ((this.rounds[0] as Round | undefined)?.durable) {
+      const round = this.rounds.shift() as Round;
+      completed++;
+      for (const f of round.after) f();
+      // 2. Send, one batch per destination node.
+      for (const { g, rd } of round.ready) {
+        for (const message of rd.messages) {
+          if (round.early.has(message)) continue;
+          const list = outbox.get(message.to) ?? [];
+          list.push({ rangeId: g.rangeId, message });
+          outbox.set(message.to, list);
+        }
+      }
+      // 3. Advance; the applied writes go to the engine in the background.
+      // Entries this round made durable may be committed already (a follower learns the commit
+      // index with the entries): the core hands them out only now, so they need another round.
+      for (const { g, rd } of round.ready) {
+        g.raw.advance(rd);
+        if (g.raw.hasReady()) this.touched.add(g);
+      }
+    }
+    if (completed === 0) return;
+    for (const [to, list] of outbox) this.transport.send(to, list);
+    if (this.touched.size > 0) this.schedule();
+    this.startApplyCommit();
   }
 
   /** The batch this round applies into: stacked on the one being committed, if any. */

@@ -15,12 +15,23 @@ export class RaftLog {
   unstableEntries: Entry[] = [];
   unstableOffset: number;
   unstableSnapshot: Snapshot | undefined;
+  /**
+   * The driver may persist Readies asynchronously (several in flight, reported in order by
+   * advance): the last unstable entry already handed out to be persisted, whether the unstable
+   * snapshot was, and the last committed entry handed out to be applied. The next Ready holds only
+   * what comes after them (etcd/raft's offsetInProgress and applying).
+   */
+  inProgress: number;
+  snapshotInProgress = false;
+  applying: number;
 
   constructor(readonly storage: RaftStorage) {
     const first = storage.firstIndex();
     this.unstableOffset = storage.lastIndex() + 1;
+    this.inProgress = this.unstableOffset - 1;
     this.committed = first - 1;
     this.applied = first - 1;
+    this.applying = first - 1;
   }
 
   firstIndex(): number {
@@ -109,6 +120,8 @@ export class RaftLog {
     const after = (entries[0] as Entry).index - 1;
     if (!(after >= this.committed))
       throw new AssertionError(`append after ${after} would overwrite committed ${this.committed}`);
+    // Entries being persisted from `after + 1` on are replaced: they go out again in the next Ready.
+    this.inProgress = Math.min(this.inProgress, after);
     if (after + 1 === this.unstableOffset + this.unstableEntries.length) {
       this.unstableEntries.push(...entries);
     } else if (after + 1 <= this.unstableOffset) {
@@ -136,6 +149,7 @@ export class RaftLog {
       `applied ${index} outside [${this.applied}, ${this.committed}]`,
     );
     this.applied = index;
+    if (this.applying < index) this.applying = index;
   }
 
   /** Entries [lo, hi), from storage and the unstable log. Undefined when lo was compacted. */
@@ -163,7 +177,6 @@ export class RaftLog {
     return out.slice(0, maxEntries);
   }
 
-  /** Committed entries not yet applied, up to `maxEntries`. */
   /**
    * The committed entries to apply next: only those already persisted. A follower can learn that
    * an entry is committed in the very message that brings it; it applies it one Ready later, once
@@ -171,14 +184,35 @@ export class RaftLog {
    * still lose in a crash (etcd's async-storage-writes rule).
    */
   nextCommittedEntries(maxEntries = Number.POSITIVE_INFINITY): Entry[] {
-    const lo = Math.max(this.applied + 1, this.firstIndex());
+    const lo = Math.max(this.applying + 1, this.firstIndex());
     const hi = this.applyableIndex();
     if (hi < lo) return [];
     return this.slice(lo, hi + 1, maxEntries) ?? [];
   }
 
   hasNextCommittedEntries(): boolean {
-    return this.applyableIndex() > Math.max(this.applied, this.firstIndex() - 1);
+    return this.applyableIndex() > Math.max(this.applying, this.firstIndex() - 1);
+  }
+
+  /** The unstable entries not yet handed out to be persisted. */
+  entriesToPersist(): Entry[] {
+    return this.unstableEntries.slice(this.inProgress + 1 - this.unstableOffset);
+  }
+
+  hasEntriesToPersist(): boolean {
+    return this.unstableOffset + this.unstableEntries.length - 1 > this.inProgress;
+  }
+
+  /** The unstable snapshot, unless it is already being persisted. */
+  snapshotToPersist(): Snapshot | undefined {
+    return this.snapshotInProgress ? undefined : this.unstableSnapshot;
+  }
+
+  /** A Ready handed out the unstable log (through lastIndex) and committed entries through `applying`. */
+  accept(applying: number): void {
+    if (this.unstableEntries.length > 0) this.inProgress = this.lastIndex();
+    if (this.unstableSnapshot) this.snapshotInProgress = true;
+    if (this.applying < applying) this.applying = applying;
   }
 
   /** The last index that may be applied: committed and persisted. */
@@ -200,10 +234,13 @@ export class RaftLog {
     if (!e || e.term !== term) return; // overwritten since: they will come again in a later Ready
     this.unstableEntries = this.unstableEntries.slice(index + 1 - this.unstableOffset);
     this.unstableOffset = index + 1;
+    if (this.inProgress < index) this.inProgress = index;
   }
 
   stableSnapTo(index: number): void {
-    if (this.unstableSnapshot?.meta.index === index) this.unstableSnapshot = undefined;
+    if (this.unstableSnapshot?.meta.index !== index) return;
+    this.unstableSnapshot = undefined;
+    this.snapshotInProgress = false;
   }
 
   /** The latest snapshot, unstable or stored. */
@@ -215,7 +252,9 @@ export class RaftLog {
   restore(snapshot: Snapshot): void {
     this.committed = snapshot.meta.index;
     this.unstableSnapshot = snapshot;
+    this.snapshotInProgress = false;
     this.unstableEntries = [];
     this.unstableOffset = snapshot.meta.index + 1;
+    this.inProgress = snapshot.meta.index;
   }
 }

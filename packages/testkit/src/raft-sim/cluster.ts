@@ -48,6 +48,11 @@ export interface SimOptions {
   readonly quiesce: boolean | 'mixed';
   /** Per-tick probability that clients go quiet for a while (so groups idle, and may quiesce). */
   readonly idleRate: number;
+  /**
+   * Whether nodes pipeline their Readies (take the next before the last one's disk write is done,
+   * as the host does): writes then complete in order, a step or more later. 'mixed': drawn per seed.
+   */
+  readonly pipeline: boolean | 'mixed';
 }
 
 export const DEFAULT_SIM: Omit<SimOptions, 'seed'> = {
@@ -70,7 +75,11 @@ export const DEFAULT_SIM: Omit<SimOptions, 'seed'> = {
   clockDriftEvery: 10,
   quiesce: 'mixed',
   idleRate: 0.02,
+  pipeline: 'mixed',
 };
+
+/** The most Readies a pipelining node has in flight (written, not yet durable) at once. */
+const PIPELINE_DEPTH = 4;
 
 /**
  * Ticks without hearing from a node before another takes it for dead (node liveness: in a real
@@ -86,6 +95,12 @@ interface StateMachine {
   conf: ConfState;
 }
 
+/** A Ready taken from a node whose disk write has not completed, and its messages already sent. */
+interface InFlight {
+  readonly rd: Ready;
+  readonly early: readonly Message[];
+}
+
 interface SimNode {
   readonly id: NodeId;
   readonly storage: MemoryRaftStorage;
@@ -94,6 +109,8 @@ interface SimNode {
   readonly driftPhase: number;
   raw: RawNode | undefined;
   sm: StateMachine;
+  /** Readies taken but not yet durable, oldest first (volatile: a crash loses them). */
+  inflight: InFlight[];
 }
 
 export class InvariantViolation extends Error {
@@ -125,6 +142,8 @@ export interface SimResult {
   /** Node-ticks spent quiesced, and quiesced followers woken because their leader seemed dead. */
   readonly quiescedTicks: number;
   readonly livenessWakeups: number;
+  /** Readies taken while an earlier one of the same node was still being written. */
+  readonly pipelinedReadies: number;
 }
 
 /**
@@ -156,6 +175,7 @@ export class RaftSimulation {
   private readonly readOnly: 'safe' | 'lease';
   private readonly leaseOffsetTicks: number;
   private readonly quiesce: boolean;
+  private readonly pipeline: boolean;
   /** A node that died as the faults ended and stays down through recovery. */
   private keptDown: NodeId | undefined;
   /** Clients send nothing before this tick. */
@@ -165,6 +185,7 @@ export class RaftSimulation {
   private stats = {
     quiescedTicks: 0,
     livenessWakeups: 0,
+    pipelinedReadies: 0,
     leaseReads: 0,
     elections: 0,
     crashes: 0,
@@ -183,6 +204,7 @@ export class RaftSimulation {
     const driftPerTimeout = options.clockDriftEvery > 0 ? Math.ceil(ELECTION_TICKS / options.clockDriftEvery) : 0;
     this.leaseOffsetTicks = options.leaseOffsetTicks ?? 2 * driftPerTimeout;
     this.quiesce = options.quiesce === 'mixed' ? this.random.bool(0.5) : options.quiesce;
+    this.pipeline = options.pipeline === 'mixed' ? this.random.bool(0.5) : options.pipeline;
     this.network = new SimNetwork(this.random.fork(), options.faults);
     // The transport reports each snapshot's fate to its sender, as a real one must.
     this.network.onDrop = (m) => {
@@ -202,7 +224,7 @@ export class RaftSimulation {
       const sm: StateMachine = boot ? structuredClone(bootSm) : { appliedIndex: 0, applied: [], conf: EMPTY_CONF };
       const drift = options.clockDriftEvery > 0 ? this.random.pick([-1, 0, 1] as const) : 0;
       const driftPhase = this.random.int(0, Math.max(0, options.clockDriftEvery - 1));
-      this.nodes.set(id, { id, storage, raw: undefined, sm, drift, driftPhase });
+      this.nodes.set(id, { id, storage, raw: undefined, sm, drift, driftPhase, inflight: [] });
       this.start(id);
     }
   }
@@ -234,6 +256,7 @@ export class RaftSimulation {
     const n = this.nodes.get(id) as SimNode;
     if (!n.raw) return;
     n.raw = undefined; // volatile state is gone; storage and the state machine are what was durable
+    n.inflight = []; // writes under way never complete
     this.network.dropFor(id);
     this.stats.crashes++;
   }
@@ -298,6 +321,7 @@ export class RaftSimulation {
           leaseReads: this.stats.leaseReads,
           messagesDelivered: this.network.delivered,
           quiescedTicks: this.stats.quiescedTicks,
+          pipelinedReadies: this.stats.pipelinedReadies,
           livenessWakeups: this.stats.livenessWakeups,
         };
       }
@@ -541,37 +565,74 @@ export class RaftSimulation {
     n.storage.createSnapshot(n.sm.appliedIndex, n.sm.conf, data);
   }
 
+  /**
+   * Drives a node's Ready loop for one step. Without pipelining a Ready is taken and made durable at
+   * once. With it, the node first lets writes under way complete (oldest first, each with even odds
+   * per step, or when PIPELINE_DEPTH are in flight), then takes the next Ready whatever the earlier
+   * ones' state; a Ready holding a snapshot completes at once, after those before it.
+   */
   private handleReady(n: SimNode, faulty: boolean): void {
+    if (this.pipeline) {
+      while (n.inflight.length > 0 && (n.inflight.length >= PIPELINE_DEPTH || this.random.bool(0.5)))
+        if (!this.completeReady(n, faulty)) return;
+    }
     const raw = n.raw;
     if (!raw?.hasReady()) return;
+    if (n.inflight.length > 0) this.stats.pipelinedReadies++;
+    const rd = this.acceptReady(n, raw);
+    if (!this.pipeline || rd.snapshot) while (n.inflight.length > 0) if (!this.completeReady(n, faulty)) return;
+  }
+
+  /**
+   * Takes a Ready and does what need not wait for its disk write, as the host does: a leader's
+   * appends go out, committed entries (all durable already) are applied, reads are answered.
+   */
+  private acceptReady(n: SimNode, raw: RawNode): Ready {
     const rd = raw.ready();
-    // A leader sends its appends before its own disk write completes (as the host does); the
-    // crash below may then lose on the leader what followers already have.
+    // A leader sends its appends before its own disk write completes (as the host does); a crash
+    // before the write may then lose on the leader what followers already have.
     const early: readonly Message[] = raw.raft.role === 'leader' ? rd.messages.filter((m) => m.type === 'app') : [];
     for (const m of early) this.network.send(m, this.now);
-    if (faulty && rd.mustSync && this.random.bool(this.opts.crashBeforePersistRate)) {
-      // Power fails before the fsync: nothing of this Ready reaches disk or the network.
-      this.crash(n.id);
-      return;
-    }
+    n.inflight.push({ rd, early });
     this.checkSoftState(n, rd);
-    // Apply only what this node's disk already holds: an entry applied before its own log write
-    // could be applied state a crash leaves without its log entry.
-    const durable = rd.snapshot ? -1 : n.storage.lastIndex();
+    // A snapshot is installed, and what follows it applied, when the Ready is written.
+    if (!rd.snapshot) this.applyReady(n, rd);
+    return rd;
+  }
+
+  /**
+   * Apply only what this node's disk already holds: an entry applied before its own log write
+   * could be applied state a crash leaves without its log entry.
+   */
+  private applyReady(n: SimNode, rd: Ready): void {
+    const durable = n.storage.lastIndex();
     for (const e of rd.committedEntries) {
       if (e.index > durable)
         this.fail(`node ${n.id} is handed entry ${e.index} to apply before persisting it (durable through ${durable})`);
     }
-    // 1. Persist.
+    for (const e of rd.committedEntries) this.apply(n, e);
+    for (const rs of rd.readStates) this.checkRead(n, rs.index, text.decode(rs.context));
+  }
+
+  /**
+   * The oldest Ready in flight becomes durable: its messages go out and the node advances. Returns
+   * false when the node crashed first (power failed before the fsync: nothing of the Readies in
+   * flight reaches disk or the network).
+   */
+  private completeReady(n: SimNode, faulty: boolean): boolean {
+    const raw = n.raw as RawNode;
+    const { rd, early } = n.inflight.shift() as InFlight;
+    if (faulty && rd.mustSync && this.random.bool(this.opts.crashBeforePersistRate)) {
+      this.crash(n.id);
+      return false;
+    }
     if (rd.snapshot) this.installSnapshot(n, rd.snapshot);
     n.storage.append(rd.entries);
     if (rd.hardState) n.storage.setHardState(rd.hardState);
-    // 2. Send.
     for (const m of rd.messages) if (!early.includes(m)) this.network.send(m as Message, this.now);
-    // 3. Apply.
-    for (const e of rd.committedEntries) this.apply(n, e);
-    for (const rs of rd.readStates) this.checkRead(n, rs.index, text.decode(rs.context));
+    if (rd.snapshot) this.applyReady(n, rd);
     raw.advance(rd);
+    return true;
   }
 
   private checkSoftState(n: SimNode, rd: Ready): void {
