@@ -281,6 +281,10 @@ export async function runRaftBench(args: string[]): Promise<void> {
   const onlyAt = args.indexOf('--only');
   const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined; // e.g. c256-g1: one ThinkLite case, no etcd
   const rounds = intOption(args, 'rounds', only ? 1 : 5);
+  // Unmeasured load per case and system before the first round: ThinkLite's code is compiled by
+  // V8's JIT as it runs and its heap grows to the load (the first seconds of a cold node ran at
+  // 55–60% of its steady rate); etcd, compiled ahead of time, loses nothing by it.
+  const warmup = intOption(args, 'warmup', 5);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-bench-raft-'));
   const results: BenchResult[] = [];
   const concurrencies = [16, 256].filter((c) => !only || only.startsWith(`c${c}-`));
@@ -330,6 +334,14 @@ export async function runRaftBench(args: string[]): Promise<void> {
         },
       });
     }
+    if (warmup > 0) {
+      for (const c of concurrencies) {
+        for (const t of targets) {
+          const r = await runLoad(warmup, c, t.call, t.procs);
+          progress(`warm-up (not measured), ${t.label} c${c}: ${Math.round(r.opsPerSec)} commits/s, ${r.errors} errors`);
+        }
+      }
+    }
     for (let round = 0; round < rounds; round++) {
       for (const c of concurrencies) {
         for (let k = 0; k < targets.length; k++) {
@@ -368,7 +380,7 @@ export async function runRaftBench(args: string[]): Promise<void> {
     const errors = [...measured.values()].flat().reduce((n, r) => n + r.errors, 0);
     report('raft', results, {
       notes: [
-        `${rounds} round(s) of ${seconds} s per case; within a round the systems ran back to back, in an order that turned each round. Each row is the round whose ratio is the median for that figure (every round is in the JSON). Failed proposals in all: ${errors}.`,
+        `${rounds} round(s) of ${seconds} s per case, after ${warmup} s of unmeasured load per case and system; within a round the systems ran back to back, in an order that turned each round. Each row is the round whose ratio is the median for that figure (every round is in the JSON). Failed proposals in all: ${errors}.`,
       ],
       json: {
         rounds: Object.fromEntries(
