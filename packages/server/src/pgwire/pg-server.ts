@@ -86,7 +86,8 @@ export class PgServer {
       }
       this.auth = { method: 'scram-sha-256', users };
     }
-    this.net = createServer((socket) => this.accept(socket));
+    // TCP_NODELAY, as PostgreSQL sets on its sockets: a reply goes out at once, not held by Nagle.
+    this.net = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.net.on('error', (e) => this.log.error({ err: e }, 'listener error'));
   }
 
