@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { type PgbenchRun, parsePgbenchOutput } from './pgbench-output.js';
 import { freePort, PrivatePostgres, postgresBin } from './postgres.js';
+import { processTreeCpuSeconds, waitedChildrenCpuSeconds } from './proc-cpu.js';
 import { type BenchResult, intOption as option, pairedMedian, progress, report } from './report.js';
 
 /**
@@ -319,7 +320,9 @@ export async function runPgbenchBench(args: string[]): Promise<void> {
     const common = ['-c', String(clients), '-j', String(jobs), '-T', String(seconds), '-P', String(PROGRESS_SECONDS)];
     const retryArgs = [`--max-tries=${MAX_TRIES}`];
     const results: BenchResult[] = [];
-    const runs: Array<{ system: string; workload: string; round: number } & PgbenchRun> = [];
+    const runs: Array<
+      { system: string; workload: string; round: number; serverCores: number; pgbenchCores: number } & PgbenchRun
+    > = [];
     const notes: string[] = [];
     const inconsistent: string[] = [];
     const rows = 100_000 * scale;
@@ -339,7 +342,17 @@ export async function runPgbenchBench(args: string[]): Promise<void> {
           const label = `${e.name} ${w.name}-c${clients}${rounds > 1 ? ` (round ${round + 1}/${rounds})` : ''}`;
           const before = w.name.startsWith('tpcb') ? await balanceTotal(e) : 0;
           progress(`${label}: ${w.label}, ${clients} clients, ${jobs} threads, ${seconds} s`);
+          // CPU of the server (the node; the postmaster and its backends) and of pgbench itself:
+          // how much of the machine's cores each system could use.
+          const serverPid = e === tl ? node.child.pid : server.postmasterPid;
+          const cpu0 = { server: processTreeCpuSeconds(serverPid), pgbench: waitedChildrenCpuSeconds() };
+          const wall0 = performance.now();
           const r = await pgbench(bin, [...common, ...w.args, ...retryArgs, ...connArgs(e)], label);
+          const wall = (performance.now() - wall0) / 1000;
+          const cpu = {
+            serverCores: round2((processTreeCpuSeconds(serverPid) - cpu0.server) / wall),
+            pgbenchCores: round2((waitedChildrenCpuSeconds() - cpu0.pgbench) / wall),
+          };
           let run: PgbenchRun;
           try {
             run = parsePgbenchOutput(r.stdout);
@@ -351,10 +364,11 @@ export async function runPgbenchBench(args: string[]): Promise<void> {
             progress(msg);
             notes.push(msg);
           }
-          runs.push({ system: e.name, workload: `${w.name}-c${clients}`, round: round + 1, ...run });
+          runs.push({ system: e.name, workload: `${w.name}-c${clients}`, round: round + 1, ...run, ...cpu });
           progress(
             `${label}: ${fmt(run.tps)} tps, latency ${run.latencyMs.toFixed(3)} ms, ${run.processed} transactions, ` +
-              `${run.failed} failed, ${run.retried} retried (${run.retries} retries)`,
+              `${run.failed} failed, ${run.retried} retried (${run.retries} retries); CPU: server ${cpu.serverCores} cores ` +
+              `(${Math.round((cpu.serverCores * wall * 1e6) / Math.max(1, run.processed))} µs per transaction), pgbench ${cpu.pgbenchCores} cores`,
           );
           if (w.name.startsWith('tpcb')) {
             const problem = await checkConsistency(e, before, run.processed);
@@ -421,6 +435,15 @@ export async function runPgbenchBench(args: string[]): Promise<void> {
       notes.push(
         `${w.name}-c${clients} transactions: thinklite ${t.processed} processed, ${t.failed} failed, ${t.retried} retried ` +
           `(${t.retries} retries); postgresql ${p.processed} processed, ${p.failed} failed, ${p.retried} retried (${p.retries} retries)`,
+      );
+      const cores = (system: string, k: 'serverCores' | 'pgbenchCores') => {
+        const all = runsOf(system, w);
+        return round2(all.reduce((n, r) => n + r[k], 0) / Math.max(1, all.length));
+      };
+      notes.push(
+        `${w.name}-c${clients} CPU (cores, mean of rounds; the machine has ${os.cpus().length}): thinklite server ` +
+          `${cores('thinklite', 'serverCores')}, pgbench ${cores('thinklite', 'pgbenchCores')}; postgresql server ` +
+          `${cores('postgresql', 'serverCores')}, pgbench ${cores('postgresql', 'pgbenchCores')}`,
       );
     }
     for (const g of goals)

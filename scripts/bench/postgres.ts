@@ -46,6 +46,10 @@ export interface PrivatePostgresOptions {
  */
 export class PrivatePostgres {
   private pid: number | undefined;
+  /** The postmaster's PID while it runs (its backends are its children). */
+  get postmasterPid(): number | undefined {
+    return this.pid;
+  }
   private readonly asRoot = process.getuid?.() === 0;
   readonly dataDir: string;
 

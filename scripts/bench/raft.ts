@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { thinklite } from '@thinklite/proto';
 import protobuf from 'protobufjs/minimal.js';
 import { GrpcUnaryClient } from './grpc-unary.js';
+import { processCpuSeconds } from './proc-cpu.js';
 import { type BenchResult, intOption, pairedMedian, parseSeconds, progress, report } from './report.js';
 
 /**
@@ -85,24 +86,13 @@ function cpuText(r: LoadResult): string {
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc (0 where unreadable). */
-function procCpuSeconds(pid: number | undefined): number {
-  try {
-    // Fields after the command name: state is field 3, utime 14, stime 15 (proc(5)).
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return 0;
-  }
-}
-
 async function runLoad(
   seconds: number,
   concurrency: number,
   call: Call,
   servers: readonly Proc[],
 ): Promise<LoadResult> {
-  const cpu0 = { client: process.cpuUsage(), servers: servers.map((p) => procCpuSeconds(p.child.pid)) };
+  const cpu0 = { client: process.cpuUsage(), servers: servers.map((p) => processCpuSeconds(p.child.pid)) };
   const latencies: number[] = [];
   let errors = 0;
   const deadline = performance.now() + seconds * 1000;
@@ -122,7 +112,7 @@ async function runLoad(
   );
   const elapsed = (performance.now() - started) / 1000;
   const client = process.cpuUsage(cpu0.client);
-  const serverCpu = servers.map((p, i) => procCpuSeconds(p.child.pid) - (cpu0.servers[i] ?? 0));
+  const serverCpu = servers.map((p, i) => processCpuSeconds(p.child.pid) - (cpu0.servers[i] ?? 0));
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
   const perK = (s: number) => (s / Math.max(1, latencies.length)) * 1000;
@@ -338,7 +328,9 @@ export async function runRaftBench(args: string[]): Promise<void> {
       for (const c of concurrencies) {
         for (const t of targets) {
           const r = await runLoad(warmup, c, t.call, t.procs);
-          progress(`warm-up (not measured), ${t.label} c${c}: ${Math.round(r.opsPerSec)} commits/s, ${r.errors} errors`);
+          progress(
+            `warm-up (not measured), ${t.label} c${c}: ${Math.round(r.opsPerSec)} commits/s, ${r.errors} errors`,
+          );
         }
       }
     }
