@@ -569,7 +569,8 @@ export class RaftSimulation {
    * Drives a node's Ready loop for one step. Without pipelining a Ready is taken and made durable at
    * once. With it, the node first lets writes under way complete (oldest first, each with even odds
    * per step, or when PIPELINE_DEPTH are in flight), then takes the next Ready whatever the earlier
-   * ones' state; a Ready holding a snapshot completes at once, after those before it.
+   * ones' state — a snapshot's too: later Readies are taken while it is being written, as the
+   * host does (the core hands out nothing to apply until the snapshot is advanced).
    */
   private handleReady(n: SimNode, faulty: boolean): void {
     if (this.pipeline) {
@@ -580,7 +581,7 @@ export class RaftSimulation {
     if (!raw?.hasReady()) return;
     if (n.inflight.length > 0) this.stats.pipelinedReadies++;
     const rd = this.acceptReady(n, raw);
-    if (!this.pipeline || rd.snapshot) while (n.inflight.length > 0) if (!this.completeReady(n, faulty)) return;
+    if (!this.pipeline) while (n.inflight.length > 0) if (!this.completeReady(n, faulty)) return;
   }
 
   /**
