@@ -196,7 +196,8 @@ export class RaftLog {
 
   /** The unstable entries not yet handed out to be persisted. */
   entriesToPersist(): Entry[] {
-    return this.unstableEntries.slice(this.inProgress + 1 - this.unstableOffset);
+    // inProgress ≥ unstableOffset - 1 always holds; the floor keeps slice() from counting from the end.
+    return this.unstableEntries.slice(Math.max(0, this.inProgress + 1 - this.unstableOffset));
   }
 
   hasEntriesToPersist(): boolean {
