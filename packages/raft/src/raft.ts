@@ -142,8 +142,7 @@ export class Raft {
     }
     // A pipelining driver applies committed entries before the hard state that records the new
     // commit index is durable, so a restart may find applied ahead of it: every applied entry was
-    // committed (and is in the durable log), so the commit index is raised to it (CockroachDB does
-    // the same).
+    // committed (and is in the durable log or its snapshot), so the commit index is raised to it.
     if (config.applied && config.applied > this.log.committed) this.log.commitTo(config.applied);
     if (config.applied) this.log.appliedTo(config.applied);
     // Term 1 is the bootstrap term, which has no leader; a node whose durable term is still ≤ 1
