@@ -580,7 +580,7 @@ export class RaftSimulation {
     const raw = n.raw;
     if (!raw?.hasReady()) return;
     if (n.inflight.length > 0) this.stats.pipelinedReadies++;
-    const rd = this.acceptReady(n, raw);
+    this.acceptReady(n, raw);
     if (!this.pipeline) while (n.inflight.length > 0) if (!this.completeReady(n, faulty)) return;
   }
 
@@ -588,7 +588,7 @@ export class RaftSimulation {
    * Takes a Ready and does what need not wait for its disk write, as the host does: a leader's
    * appends go out, committed entries (all durable already) are applied, reads are answered.
    */
-  private acceptReady(n: SimNode, raw: RawNode): Ready {
+  private acceptReady(n: SimNode, raw: RawNode): void {
     const rd = raw.ready();
     // A leader sends its appends before its own disk write completes (as the host does); a crash
     // before the write may then lose on the leader what followers already have.
@@ -598,7 +598,6 @@ export class RaftSimulation {
     this.checkSoftState(n, rd);
     // A snapshot is installed, and what follows it applied, when the Ready is written.
     if (!rd.snapshot) this.applyReady(n, rd);
-    return rd;
   }
 
   /**
