@@ -4,17 +4,16 @@ import * as path from 'node:path';
 import {
   createRegistry,
   HybridLogicalClock,
-  isThinkLiteError,
   ManualClock,
   SeededRandom,
-  type ThinkLiteError,
   type Timestamp,
   timestampLess,
 } from '@thinklite/base';
 import { LmdbEngine, MemoryEngine } from '@thinklite/storage';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type KvTxn, LocalKv } from '../src/index.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type KvDb, KvOwner, type KvTxn, LocalKv, type RemoteKv } from '../src/index.js';
+import { failure, gatewayOf } from './helpers.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -30,21 +29,34 @@ async function collect(it: AsyncIterable<{ key: Buffer; value: Buffer }>): Promi
   return out;
 }
 
-async function failure(p: Promise<unknown>): Promise<ThinkLiteError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isThinkLiteError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a failure');
+/**
+ * Where the transactions of a test run: all in the store's process (`local`); all in a SQL gateway
+ * process talking to the owner over a channel that clones every message as Node's IPC does
+ * (`gateway`); or begun in turn in the owner and two gateways (`mixed`), so that locks,
+ * validation and snapshots cross processes.
+ */
+type Variant = 'local' | 'gateway' | 'mixed';
+let variant: Variant = 'local';
+
+function memoryKv(): KvDb {
+  const engine = new MemoryEngine();
+  const local = new LocalKv({ engine, retentionMs: 10_000 });
+  if (variant === 'local') return local;
+  const owner = new KvOwner(local);
+  const gateways = [gatewayOf(owner, engine).gateway, gatewayOf(owner, engine).gateway];
+  if (variant === 'gateway') return gateways[0] as RemoteKv;
+  const all: KvDb[] = [local, ...gateways];
+  let turn = 0;
+  const next = () => all[turn++ % all.length] as KvDb;
+  return {
+    begin: (options) => next().begin(options),
+    txn: (fn, options) => next().txn(fn, options),
+    now: () => local.now(),
+    close: () => local.close(),
+  };
 }
 
-function memoryKv(): LocalKv {
-  return new LocalKv({ engine: new MemoryEngine() });
-}
-
-describe('LocalKv: the transactional KV API on one store', () => {
+describe('LocalKv: one store', () => {
   it('reads its own writes, commits durably, and reopens with them', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-localkv-'));
     dirs.push(dir);
@@ -90,6 +102,32 @@ describe('LocalKv: the transactional KV API on one store', () => {
     expect(str(await db.begin({ readOnly: true }).get(k('x')))).toBe('new');
     await db.close();
     await engine.close();
+  });
+
+  it('commits concurrent transactions in groups, one storage commit each, in timestamp order', async () => {
+    const registry = createRegistry();
+    const db = new LocalKv({ engine: new MemoryEngine(), registry });
+    const stamps = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => {
+        const t = db.begin();
+        t.put(k(`k${i}`), k('v'));
+        return t.commit();
+      }),
+    );
+    // Commit order is request order, and timestamps follow it.
+    for (let i = 1; i < stamps.length; i++)
+      expect(timestampLess(stamps[i - 1] as Timestamp, stamps[i] as Timestamp)).toBe(true);
+    const metrics = await registry.metrics();
+    const groups = Number(/thinklite_txn_commit_group_size_count (\d+)/.exec(metrics)?.[1]);
+    expect(groups).toBeGreaterThan(0);
+    expect(groups).toBeLessThan(50);
+    expect(metrics).toMatch(/thinklite_txn_commits_total\{result="committed"\} 50/);
+  });
+});
+
+describe.each(['local', 'gateway', 'mixed'] as const)('the transactional KV API (%s)', (v) => {
+  beforeEach(() => {
+    variant = v;
   });
 
   it('gives each transaction a snapshot: writes committed after it began are invisible to it', async () => {
@@ -248,26 +286,6 @@ describe('LocalKv: the transactional KV API on one store', () => {
     await expect(ro.get(k('v'))).rejects.toMatchObject({ code: 'OBJECT_NOT_IN_PREREQUISITE_STATE' });
   });
 
-  it('commits concurrent transactions in groups, one storage commit each, in timestamp order', async () => {
-    const registry = createRegistry();
-    const db = new LocalKv({ engine: new MemoryEngine(), registry });
-    const stamps = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => {
-        const t = db.begin();
-        t.put(k(`k${i}`), k('v'));
-        return t.commit();
-      }),
-    );
-    // Commit order is request order, and timestamps follow it.
-    for (let i = 1; i < stamps.length; i++)
-      expect(timestampLess(stamps[i - 1] as Timestamp, stamps[i] as Timestamp)).toBe(true);
-    const metrics = await registry.metrics();
-    const groups = Number(/thinklite_txn_commit_group_size_count (\d+)/.exec(metrics)?.[1]);
-    expect(groups).toBeGreaterThan(0);
-    expect(groups).toBeLessThan(50);
-    expect(metrics).toMatch(/thinklite_txn_commits_total\{result="committed"\} 50/);
-  });
-
   it('scans (row by row and in batches) exactly the merge of committed data and buffered writes, forward and reverse, with limits', async () => {
     const keyArb = fc.stringMatching(/^[a-f]{1,3}$/);
     const op = fc.oneof(
@@ -346,7 +364,11 @@ async function settled(p: Promise<unknown>): Promise<boolean> {
   return done;
 }
 
-describe('LocalKv: locking reads (getForUpdate)', () => {
+describe.each(['local', 'gateway', 'mixed'] as const)('locking reads, getForUpdate (%s)', (v) => {
+  beforeEach(() => {
+    variant = v;
+  });
+
   it('makes a second writer of a row wait for the first, then read its value and commit without 40001', async () => {
     for (const isolation of ['serializable', 'snapshot'] as const) {
       const db = memoryKv();

@@ -149,6 +149,36 @@ describe('LMDB store directory', () => {
     await e.close();
   });
 
+  it('attaches to a store another process owns: reads its commits as they land, takes no lock, never writes', async () => {
+    const dir = tmpDir();
+    await fill(dir, 1);
+    const owner = startChild(childScript('write-counter.ts'), [dir]);
+    await owner.waitForLine(/^ready/);
+    const reader = LmdbEngine.open({ dir, attach: true });
+    try {
+      await owner.waitForLine(/^wrote 3$/);
+      reader.refreshReads();
+      const seen = Number(reader.get('mvcc', Buffer.from('counter'))?.toString());
+      expect(seen).toBeGreaterThanOrEqual(3);
+      expect(reader.get('mvcc', Buffer.from('key0'))).toBeDefined();
+      // A commit acknowledged to the owner after this point is visible once reads are refreshed.
+      const line = await owner.waitForLine(new RegExp(`^wrote ${seen + 5}$`));
+      reader.refreshReads();
+      expect(Number(reader.get('mvcc', Buffer.from('counter'))?.toString())).toBeGreaterThanOrEqual(
+        Number(line.split(' ')[1]),
+      );
+      const batch = reader.newBatch();
+      batch.put('mvcc', Buffer.from('counter'), Buffer.from('x'));
+      await expect(reader.commit(batch)).rejects.toMatchObject({ code: 'STORE_READ_ONLY' });
+      expect(openError(dir).code).toBe('STORE_LOCKED'); // the owner still holds the store
+    } finally {
+      await reader.close();
+    }
+    expect(openError(dir).code).toBe('STORE_LOCKED'); // closing the reader released nothing of the owner's
+    owner.kill('SIGKILL');
+    await owner.exited();
+  });
+
   it('refuses a second open of the same store in this process', async () => {
     const dir = tmpDir();
     const first = LmdbEngine.open({ dir });

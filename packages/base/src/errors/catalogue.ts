@@ -52,6 +52,18 @@ export const ERROR_CATALOGUE = {
   STORE_FULL: spec('53100', 507, 'RESOURCE_EXHAUSTED', 'The disk or the configured store size limit is full.'),
   STORE_IO: spec('58030', 500, 'UNAVAILABLE', 'The operating system reported an I/O error on a store file.'),
   STORE_CLOSED: spec('55000', 503, 'UNAVAILABLE', 'The store was used after it was closed.'),
+  STORE_READ_ONLY: spec(
+    '55000',
+    500,
+    'FAILED_PRECONDITION',
+    'A process attached to a store for reading tried to write to it; only its owner process writes.',
+  ),
+  KV_OWNER_UNAVAILABLE: spec(
+    '58000',
+    503,
+    'UNAVAILABLE',
+    "The node's store-owning process did not answer a SQL gateway process (it is stopping or has stopped).",
+  ),
   KEY_TOO_LARGE: spec('54000', 400, 'INVALID_ARGUMENT', 'A key is longer than the storage engine allows.'),
   BATCH_CORRUPT: spec('XX001', 500, 'DATA_LOSS', 'A serialized write batch failed its checks.'),
   ENCODING_INVALID: spec(

@@ -15,26 +15,13 @@ import {
   timestampLess,
   timestampLessEq,
 } from '@thinklite/base';
-import {
-  compareBytes,
-  decodeStats,
-  type Engine,
-  emptyStats,
-  encodeStats,
-  KEY_SIZE_MAX_BYTES,
-  type MvccStats,
-  mvccGet,
-  mvccPut,
-  mvccScan,
-} from '@thinklite/storage';
-import type { Isolation, KeyValue, KvDb, KvTxn, LockOptions, Savepoint, ScanOptions, TxnOptions } from './api.js';
-import { keyNext, SpanSet } from './span-set.js';
-import { type BufferedWrite, WriteBuffer } from './write-buffer.js';
+import { decodeStats, type Engine, emptyStats, encodeStats, type MvccStats, mvccPut } from '@thinklite/storage';
+import type { Isolation, KvDb, KvTxn, LockOptions, TxnOptions } from './api.js';
+import { BufferedTxn, checkAsOf, retryingTxn } from './buffered-txn.js';
 
 const STATS_KEY = Buffer.from('localkv/stats');
 /** The newest commit timestamp: the clock never starts below it, whatever the wall clock says. */
-const HIGH_WATER_KEY = Buffer.from('localkv/high-water');
-const SCAN_CHUNK = 256;
+export const HIGH_WATER_KEY = Buffer.from('localkv/high-water');
 /** How often a transaction waiting for a lock runs its `whileWaiting` check (cancel, timeout). */
 const LOCK_POLL_MS = 20;
 
@@ -43,6 +30,13 @@ export interface LocalKvOptions {
   readonly clock?: HybridLogicalClock;
   readonly logger?: Logger;
   readonly registry?: Registry;
+  /**
+   * Keep the writes of commits at least this young (by commit timestamp) for validating other
+   * transactions, even when no transaction in progress needs them: a SQL gateway process's
+   * transaction is known here only from its first lock or commit (KvOwner), and must find every
+   * commit since its snapshot. Default 0 (only what transactions in progress need).
+   */
+  readonly retentionMs?: number;
 }
 
 interface CommitRequest {
@@ -64,7 +58,8 @@ interface CommittedWrites {
 const ID_POOL = Buffer.alloc(16 * 256);
 let idNext = ID_POOL.length;
 
-function newTxnId(): Buffer {
+/** 16 random bytes (from a pool refilled 256 ids at a time). */
+export function newTxnId(): Buffer {
   if (idNext >= ID_POOL.length) {
     randomFillSync(ID_POOL);
     idNext = 0;
@@ -105,6 +100,9 @@ export class LocalKv implements KvDb {
   private readonly queue: CommitRequest[] = [];
   private committing = false;
   private readonly recent: CommittedWrites[] = [];
+  /** The newest commit dropped from `recent`: a snapshot below it cannot be validated. */
+  private horizon: Timestamp | undefined;
+  private readonly retentionUs: number;
   /** Read-write transactions in progress, for pruning `recent`. */
   private readonly active = new Set<LocalTxn>();
   private readonly landWaiters: { ts: Timestamp; resolve: () => void }[] = [];
@@ -123,6 +121,7 @@ export class LocalKv implements KvDb {
     this.engine = options.engine;
     this.clock = options.clock ?? new HybridLogicalClock({ physicalClock: systemPhysicalClock, maxOffsetUs: 500_000 });
     this.log = (options.logger ?? silentLogger()).child({ component: 'localkv' });
+    this.retentionUs = (options.retentionMs ?? 0) * 1000;
     const rawStats = this.engine.get('local', STATS_KEY);
     this.stats = rawStats ? decodeStats(rawStats) : emptyStats();
     const hw = this.engine.get('local', HIGH_WATER_KEY);
@@ -176,12 +175,7 @@ export class LocalKv implements KvDb {
     this.checkOpen();
     let readTs = this.visible;
     if (options.asOf) {
-      if (timestampLess(this.clock.now(), options.asOf)) {
-        throw new ThinkLiteError(
-          'INVALID_PARAMETER_VALUE',
-          `AS OF SYSTEM TIME ${formatTimestamp(options.asOf)} is in the future`,
-        );
-      }
+      checkAsOf(this.clock, options.asOf);
       readTs = options.asOf;
     }
     const txn = new LocalTxn(
@@ -195,20 +189,32 @@ export class LocalKv implements KvDb {
     return txn;
   }
 
-  async txn<T>(fn: (txn: KvTxn) => Promise<T>, options: TxnOptions & { maxAttempts?: number } = {}): Promise<T> {
-    const attempts = options.maxAttempts ?? 10;
-    for (let attempt = 1; ; attempt++) {
-      const txn = this.begin(options);
-      try {
-        const out = await fn(txn);
-        await txn.commit();
-        return out;
-      } catch (e) {
-        await txn.rollback();
-        if (!(e instanceof ThinkLiteError && e.retryable) || attempt >= attempts) throw e;
-        this.log.debug({ attempt, err: e.message }, 'transaction retried');
-      }
-    }
+  /**
+   * The transaction a SQL gateway process began at `readTimestamp` (docs/decisions/0020): it
+   * reads in its own process and brings its reads and writes here to lock, refresh and commit.
+   */
+  adopt(id: Buffer, isolation: Isolation, readTimestamp: Timestamp): LocalTxn {
+    this.checkOpen();
+    const txn = new LocalTxn(this, id, isolation, false, readTimestamp);
+    this.active.add(txn);
+    return txn;
+  }
+
+  /** Whether commits after `ts` may have been forgotten (a transaction reading at `ts` cannot be validated). */
+  private beyondHorizon(ts: Timestamp): boolean {
+    return this.horizon !== undefined && timestampLess(ts, this.horizon);
+  }
+
+  private tooOld(txn: LocalTxn): ThinkLiteError {
+    return new ThinkLiteError(
+      'SERIALIZATION_FAILURE',
+      'could not serialize access: the transaction began before the oldest commit kept for validation',
+      { readTimestamp: formatTimestamp(txn.readTimestamp), horizon: formatTimestamp(this.horizon as Timestamp) },
+    );
+  }
+
+  txn<T>(fn: (txn: KvTxn) => Promise<T>, options: TxnOptions & { maxAttempts?: number } = {}): Promise<T> {
+    return retryingTxn(this, this.log, fn, options);
   }
 
   async close(): Promise<void> {
@@ -290,6 +296,7 @@ export class LocalKv implements KvDb {
 
   /** Whether a transaction committed a write to `key` after `ts` (`recent` holds every such commit while `txn` runs). */
   writtenSince(key: Uint8Array, ts: Timestamp): boolean {
+    if (this.beyondHorizon(ts)) return true; // unknown: the refresh that follows fails
     for (let i = this.recent.length - 1; i >= 0; i--) {
       const c = this.recent[i] as CommittedWrites;
       if (timestampLessEq(c.ts, ts)) return false;
@@ -303,6 +310,7 @@ export class LocalKv implements KvDb {
    * written meanwhile; the new read timestamp, or a SERIALIZATION_FAILURE to throw.
    */
   refresh(txn: LocalTxn): Timestamp | ThinkLiteError {
+    if (this.beyondHorizon(txn.readTimestamp)) return this.tooOld(txn);
     for (let i = this.recent.length - 1; i >= 0; i--) {
       const c = this.recent[i] as CommittedWrites;
       if (timestampLessEq(c.ts, txn.readTimestamp)) break;
@@ -392,6 +400,7 @@ export class LocalKv implements KvDb {
 
   /** Why `txn` cannot commit, if it cannot. */
   private conflictOf(txn: LocalTxn): ThinkLiteError | undefined {
+    if (this.beyondHorizon(txn.readTimestamp)) return this.tooOld(txn);
     for (let i = this.recent.length - 1; i >= 0; i--) {
       const c = this.recent[i] as CommittedWrites;
       if (timestampLessEq(c.ts, txn.readTimestamp)) break;
@@ -418,14 +427,19 @@ export class LocalKv implements KvDb {
     return undefined;
   }
 
-  /** Drops commits that no transaction in progress began before. */
+  /** Drops commits that no transaction in progress began before, once older than the retention. */
   private prune(): void {
     let oldest: Timestamp | undefined;
     for (const t of this.active) if (!oldest || timestampLess(t.readTimestamp, oldest)) oldest = t.readTimestamp;
+    const keepAfterWall = this.retentionUs > 0 ? this.clock.peek().wall - this.retentionUs : Number.POSITIVE_INFINITY;
     let drop = 0;
-    while (drop < this.recent.length && (!oldest || timestampLessEq((this.recent[drop] as CommittedWrites).ts, oldest)))
-      drop++;
-    if (drop > 0) this.recent.splice(0, drop);
+    for (; drop < this.recent.length; drop++) {
+      const ts = (this.recent[drop] as CommittedWrites).ts;
+      if ((oldest && !timestampLessEq(ts, oldest)) || ts.wall > keepAfterWall) break;
+    }
+    if (drop === 0) return;
+    this.horizon = (this.recent[drop - 1] as CommittedWrites).ts;
+    this.recent.splice(0, drop);
   }
 
   private releaseLandWaiters(): void {
@@ -440,19 +454,8 @@ export class LocalKv implements KvDb {
   }
 }
 
-function checkKey(key: Uint8Array): void {
-  if (key.length > KEY_SIZE_MAX_BYTES) {
-    throw new ThinkLiteError('KEY_TOO_LARGE', `key of ${key.length} bytes exceeds ${KEY_SIZE_MAX_BYTES}`, {
-      size: key.length,
-    });
-  }
-}
-
-/** A transaction on a LocalKv. */
-class LocalTxn implements KvTxn {
-  readonly buffer = new WriteBuffer();
-  readonly reads = new SpanSet();
-  finished = false;
+/** A transaction on a LocalKv (or, in the owner process, one a SQL gateway process runs: KvOwner). */
+export class LocalTxn extends BufferedTxn {
   private visibleChecked = false;
   /** The keys this transaction has locked (latin1 strings of their bytes). */
   readonly heldLocks: string[] = [];
@@ -461,243 +464,38 @@ class LocalTxn implements KvTxn {
 
   constructor(
     private readonly db: LocalKv,
-    readonly id: Buffer,
-    readonly isolation: Isolation,
-    readonly readOnly: boolean,
-    public readTimestamp: Timestamp,
-  ) {}
-
-  private checkActive(): void {
-    if (this.finished) {
-      throw new ThinkLiteError(
-        'OBJECT_NOT_IN_PREREQUISITE_STATE',
-        'the transaction has already committed or rolled back',
-      );
-    }
-  }
-
-  private checkWritable(): void {
-    this.checkActive();
-    if (this.readOnly) throw new ThinkLiteError('READ_ONLY_SQL_TRANSACTION', 'cannot write in a read-only transaction');
+    id: Buffer,
+    isolation: Isolation,
+    readOnly: boolean,
+    readTimestamp: Timestamp,
+  ) {
+    super(db.engine, id, isolation, readOnly, readTimestamp);
   }
 
   /** A historical read must not start before the commits below its timestamp have landed. */
-  private async ready(): Promise<void> {
+  protected async ready(): Promise<void> {
     this.checkActive();
     if (this.visibleChecked) return;
     await this.db.whenVisible(this.readTimestamp);
     this.visibleChecked = true;
   }
 
-  async get(key: Uint8Array): Promise<Buffer | undefined> {
-    await this.ready();
-    const own = this.buffer.get(key);
-    if (own) return own.value ?? undefined;
-    this.reads.addPoint(key);
-    return mvccGet(this.db.engine, key, this.readTimestamp)?.value;
-  }
-
-  async getForUpdate(key: Uint8Array, options: LockOptions = {}): Promise<Buffer | undefined> {
-    this.checkWritable();
-    await this.ready();
+  protected async lockKey(key: Uint8Array, options: LockOptions): Promise<boolean> {
     await this.db.lock(this, key, options);
-    const own = this.buffer.get(key);
-    if (own) return own.value ?? undefined;
-    if (this.db.writtenSince(key, this.readTimestamp)) {
-      const refreshed = this.db.refresh(this);
-      if (refreshed instanceof ThinkLiteError) throw refreshed;
-      this.readTimestamp = refreshed;
-    }
-    this.reads.addPoint(key);
-    return mvccGet(this.db.engine, key, this.readTimestamp)?.value;
+    return this.db.writtenSince(key, this.readTimestamp);
   }
 
-  /**
-   * The merge of committed rows (at the read timestamp) and this transaction's own writes in
-   * [start, end), as a synchronous generator; `progress.covered` follows the last key looked at,
-   * `progress.exhausted` is set when the span was read to its end.
-   */
-  /** `mergedBatches` row by row, stopping after `maxKeys`; what was read ends at the last row taken. */
-  private *merged(
-    start: Uint8Array,
-    end: Uint8Array,
-    opts: ScanOptions,
-    progress: { covered: Buffer; exhausted: boolean },
-  ): Generator<KeyValue> {
-    const max = opts.maxKeys ?? Number.POSITIVE_INFINITY;
-    let emitted = 0;
-    for (const batch of this.mergedBatches(start, end, opts.reverse === true, progress)) {
-      for (const kv of batch) {
-        progress.covered = kv.key as Buffer;
-        yield kv;
-        if (++emitted >= max) return;
-      }
-    }
+  protected async refreshSnapshot(): Promise<Timestamp> {
+    const refreshed = this.db.refresh(this);
+    if (refreshed instanceof ThinkLiteError) throw refreshed;
+    return refreshed;
   }
 
-  /** Records what a scan read: all of the span, or up to where it stopped. */
-  private recordScan(
-    start: Uint8Array,
-    end: Uint8Array,
-    reverse: boolean,
-    progress: { covered: Buffer; exhausted: boolean },
-  ): void {
-    if (progress.exhausted) this.reads.add(start, end);
-    else if (reverse) this.reads.add(progress.covered, end);
-    else this.reads.add(start, keyNext(progress.covered));
+  protected commitWrites(): Promise<Timestamp> {
+    return this.db.commit(this);
   }
 
-  async *scan(start: Uint8Array, end: Uint8Array, opts: ScanOptions = {}): AsyncIterable<KeyValue> {
-    await this.ready();
-    const reverse = opts.reverse === true;
-    const progress = { covered: Buffer.from(reverse ? end : start), exhausted: false };
-    try {
-      // Row by row, so a caller that stops early (LIMIT) has read only what it took.
-      yield* this.merged(start, end, opts, progress);
-    } finally {
-      this.recordScan(start, end, reverse, progress);
-    }
-  }
-
-  async *scanBatches(start: Uint8Array, end: Uint8Array, opts: ScanOptions = {}): AsyncIterable<KeyValue[]> {
-    await this.ready();
-    const reverse = opts.reverse === true;
-    const progress = { covered: Buffer.from(reverse ? end : start), exhausted: false };
-    try {
-      // A batch handed out counts as read whole, whether or not the caller looks at all of it.
-      if (opts.maxKeys === undefined) {
-        yield* this.mergedBatches(start, end, reverse, progress);
-        return;
-      }
-      let batch: KeyValue[] = [];
-      for (const kv of this.merged(start, end, opts, progress)) {
-        batch.push(kv);
-        if (batch.length >= SCAN_CHUNK) {
-          yield batch;
-          batch = [];
-        }
-      }
-      if (batch.length > 0) yield batch;
-    } finally {
-      this.recordScan(start, end, reverse, progress);
-    }
-  }
-
-  /**
-   * The committed rows of a span merged with this transaction's own writes, a storage chunk at a
-   * time: a chunk none of our own writes falls inside is handed out as the storage layer returned
-   * it, without looking at its rows one by one.
-   */
-  private *mergedBatches(
-    start: Uint8Array,
-    end: Uint8Array,
-    reverse: boolean,
-    progress: { covered: Buffer; exhausted: boolean },
-  ): Generator<KeyValue[]> {
-    const own = this.buffer.range(start, end, reverse);
-    let oi = 0;
-    const ahead = (a: Uint8Array, b: Uint8Array) => (reverse ? compareBytes(a, b) > 0 : compareBytes(a, b) < 0);
-    let lo: Buffer = Buffer.from(start);
-    let hi: Buffer = Buffer.from(end);
-    for (;;) {
-      const chunk = mvccScan(this.db.engine, lo, hi, this.readTimestamp, { reverse, maxKeys: SCAN_CHUNK });
-      const rows: readonly KeyValue[] = chunk.rows;
-      const last = rows[rows.length - 1];
-      if (last && (oi >= own.length || ahead(last.key, (own[oi] as BufferedWrite).key))) {
-        progress.covered = last.key;
-        yield rows as KeyValue[];
-      } else if (last) {
-        const out: KeyValue[] = [];
-        for (const row of rows) {
-          // Our own writes at keys before this row come first; one at this key replaces it.
-          while (oi < own.length && ahead((own[oi] as BufferedWrite).key, row.key)) {
-            const w = own[oi++] as BufferedWrite;
-            if (w.value) out.push({ key: w.key, value: w.value });
-          }
-          const same = oi < own.length && compareBytes((own[oi] as BufferedWrite).key, row.key) === 0;
-          const w = same ? (own[oi++] as BufferedWrite) : undefined;
-          const value = w ? w.value : row.value;
-          if (value) out.push({ key: row.key, value });
-        }
-        progress.covered = last.key;
-        if (out.length > 0) yield out;
-      }
-      if (!chunk.resumeSpan) break;
-      if (reverse) hi = chunk.resumeSpan.end;
-      else lo = chunk.resumeSpan.start;
-    }
-    let tail: KeyValue[] = [];
-    while (oi < own.length) {
-      const w = own[oi++] as BufferedWrite;
-      if (w.value) tail.push({ key: w.key, value: w.value });
-      if (tail.length >= SCAN_CHUNK || oi === own.length) {
-        progress.covered = w.key;
-        if (tail.length > 0) yield tail;
-        tail = [];
-      }
-    }
-    progress.exhausted = true;
-  }
-
-  put(key: Uint8Array, value: Uint8Array): void {
-    this.checkWritable();
-    checkKey(key);
-    this.buffer.set(key, Buffer.from(value));
-  }
-
-  async cput(key: Uint8Array, value: Uint8Array, expected: Uint8Array | undefined): Promise<void> {
-    this.checkWritable();
-    checkKey(key);
-    const actual = await this.get(key);
-    const matches = actual === undefined ? expected === undefined : expected !== undefined && actual.equals(expected);
-    if (!matches) {
-      throw new ThinkLiteError('CONDITION_FAILED', 'conditional put found an unexpected value', {
-        key: Buffer.from(key),
-        actual,
-      });
-    }
-    this.buffer.set(key, Buffer.from(value));
-  }
-
-  del(key: Uint8Array): void {
-    this.checkWritable();
-    checkKey(key);
-    this.buffer.set(key, null);
-  }
-
-  async delRange(start: Uint8Array, end: Uint8Array): Promise<number> {
-    this.checkWritable();
-    const keys: Buffer[] = [];
-    for await (const kv of this.scan(start, end)) keys.push(kv.key);
-    for (const k of keys) this.buffer.set(k, null);
-    return keys.length;
-  }
-
-  savepoint(): Savepoint {
-    this.checkActive();
-    return { seq: this.buffer.mark() };
-  }
-
-  rollbackTo(sp: Savepoint): void {
-    this.checkActive();
-    // Reads made since stay in the read spans: what was observed cannot be unobserved.
-    this.buffer.rollbackTo(sp.seq);
-  }
-
-  async commit(): Promise<Timestamp> {
-    this.checkActive();
-    try {
-      if (this.buffer.size === 0) return this.readTimestamp; // read-only: its snapshot is its serial point
-      return await this.db.commit(this);
-    } finally {
-      this.finished = true;
-      this.db.finished(this);
-    }
-  }
-
-  async rollback(): Promise<void> {
-    if (this.finished) return;
-    this.finished = true;
+  protected ended(): void {
     this.db.finished(this);
   }
 }

@@ -63,6 +63,13 @@ export class SpanSet {
     return s !== undefined && compareBytes(key, s.end) < 0;
   }
 
+  /** The merged spans flattened (start, end, start, end, …), to send to another process. */
+  flat(): Buffer[] {
+    const out: Buffer[] = [];
+    for (const s of this.normalize()) out.push(s.start, s.end);
+    return out;
+  }
+
   /** The first of `keys` inside the set, if any. */
   firstContained(keys: readonly Uint8Array[]): Uint8Array | undefined {
     for (const k of keys) if (this.contains(k)) return k;

@@ -66,6 +66,8 @@ export interface Engine extends Reader {
   newBatch(): WriteBatch;
   commit(batch: WriteBatch): Promise<void>;
   snapshot(): Snapshot;
+  /** Reads from now on see every commit landed so far, from any process (LMDB: a new read transaction). */
+  refreshReads(): void;
   stats(): EngineStats;
   close(): Promise<void>;
 }

@@ -21,7 +21,7 @@ import {
   type Space,
 } from './engine.js';
 import { checkLmdbDataFile } from './lmdb-file-check.js';
-import { acquireStoreLock, prepareStoreDir, type StoreIdent } from './store-dir.js';
+import { acquireStoreLock, prepareStoreDir, readStoreIdent, type StoreIdent } from './store-dir.js';
 import { type BatchOp, WriteBatch } from './write-batch.js';
 
 export interface LmdbEngineOptions {
@@ -36,6 +36,13 @@ export interface LmdbEngineOptions {
    * none (the disk is the limit).
    */
   readonly sizeBytesMax?: number;
+  /**
+   * Attach to a store that another process of this node has open and owns (a SQL gateway process,
+   * docs/decisions/0020): no LOCK is taken and nothing is created or cleaned up, the store must
+   * exist, and the engine only reads (commit fails). LMDB serves readers in any number of
+   * processes beside its one writer.
+   */
+  readonly attach?: boolean;
 }
 
 const IDENT_KEY = Buffer.from('ident');
@@ -113,19 +120,31 @@ export class LmdbEngine implements Engine {
   private readonly commitSeconds: Histogram;
   private readonly sizeBytesMax: number | undefined;
   private readonly dataFile: string;
+  /** Attached to a store another process owns: reads only (LmdbEngineOptions.attach). */
+  readonly attached: boolean;
 
   private constructor(options: LmdbEngineOptions) {
     this.dir = path.resolve(options.dir);
     this.dataFile = path.join(this.dir, 'data.mdb');
     this.sizeBytesMax = options.sizeBytesMax;
-    const { ident, created } = prepareStoreDir(this.dir);
-    this.ident = ident;
-    this.releaseLock = acquireStoreLock(this.dir);
+    this.attached = options.attach === true;
+    let created = false;
+    if (this.attached) {
+      this.ident = readStoreIdent(this.dir);
+      this.releaseLock = () => {};
+    } else {
+      const prepared = prepareStoreDir(this.dir);
+      this.ident = prepared.ident;
+      created = prepared.created;
+      this.releaseLock = acquireStoreLock(this.dir);
+    }
+    const ident = this.ident;
     try {
       checkLmdbDataFile(path.join(this.dir, 'data.mdb'));
       // lock.mdb is only LMDB's reader table; holding LOCK, we are its sole user, so a stale or
-      // damaged one from a crashed process is removed rather than trusted.
-      fs.rmSync(path.join(this.dir, 'lock.mdb'), { force: true });
+      // damaged one from a crashed process is removed rather than trusted. (An attached process
+      // shares the owner's.)
+      if (!this.attached) fs.rmSync(path.join(this.dir, 'lock.mdb'), { force: true });
     } catch (e) {
       this.releaseLock();
       throw e;
@@ -219,6 +238,11 @@ export class LmdbEngine implements Engine {
 
   private checkIdentity(created: boolean): void {
     const stored = this.dbs.store.getBinary(IDENT_KEY);
+    if (stored === undefined && this.attached) {
+      throw new ThinkLiteError('STORE_CORRUPT', `${this.dir}/data.mdb has no store identity to attach to`, {
+        path: this.dir,
+      });
+    }
     if (stored === undefined) {
       const hasData = SPACES.some(
         (s) => s !== 'store' && [...this.dbs[s].getKeys({ start: LOWEST_KEY, limit: 1 })].length > 0,
@@ -262,6 +286,13 @@ export class LmdbEngine implements Engine {
 
   commit(batch: WriteBatch): Promise<void> {
     this.checkOpen();
+    if (this.attached) {
+      return Promise.reject(
+        new ThinkLiteError('STORE_READ_ONLY', `store ${this.dir} is attached for reading; its owner process writes`, {
+          path: this.dir,
+        }),
+      );
+    }
     if (this.sizeBytesMax !== undefined) {
       const size = fs.statSync(this.dataFile).size;
       if (size + batch.byteSize > this.sizeBytesMax) {
@@ -398,6 +429,16 @@ export class LmdbEngine implements Engine {
         }
       },
     };
+  }
+
+  /**
+   * Reads from now on see every commit landed so far, in this process or another. (The package
+   * keeps one read transaction until the next timer turn; a gateway process that must see a commit
+   * the owner process acknowledged a moment ago renews it here.)
+   */
+  refreshReads(): void {
+    this.checkOpen();
+    this.root.resetReadTxn();
   }
 
   stats(): EngineStats {

@@ -148,6 +148,9 @@ export class MemoryEngine implements Engine {
     };
   }
 
+  /** Reads always see the latest commit. */
+  refreshReads(): void {}
+
   stats(): EngineStats {
     return { ...this.counters };
   }

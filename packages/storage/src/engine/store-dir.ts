@@ -66,6 +66,18 @@ function ioError(what: string, file: string, e: unknown): ThinkLiteError {
   );
 }
 
+/** Reads the identity of an existing store (a process attaching to a store another one owns). */
+export function readStoreIdent(dir: string): StoreIdent {
+  const identPath = path.join(dir, IDENT_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(identPath, 'utf8');
+  } catch (e) {
+    throw ioError('cannot read', identPath, e);
+  }
+  return parseIdent(identPath, text);
+}
+
 /**
  * Reads or creates the store's identity. Returns the ident and whether the store is new.
  */
