@@ -115,7 +115,7 @@ class NodeProcess {
     readonly sqlPort: number,
   ) {}
 
-  static async start(store: string): Promise<NodeProcess> {
+  static async start(store: string, gateways: number): Promise<NodeProcess> {
     const child = spawn(
       process.execPath,
       [
@@ -131,6 +131,8 @@ class NodeProcess {
         // come once per node start/stop and per connection, not per statement.
         '--log-level',
         'info',
+        '--gateways',
+        String(gateways),
       ],
       { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -258,6 +260,9 @@ export async function runPgbenchBench(args: string[]): Promise<void> {
   const clients = option(args, 'clients', 8);
   const jobs = option(args, 'jobs', 2);
   const rounds = option(args, 'rounds', 1);
+  // SQL gateway processes (thinklite start --gateways): one per core, as PostgreSQL's backends
+  // spread over every core; --gateways 0 runs the node in one process.
+  const gateways = option(args, 'gateways', os.cpus().length);
   const tlDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-bench-pgbench-'));
   const pgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-bench-pgbench-pg-'));
   let node: NodeProcess | undefined;
@@ -282,9 +287,9 @@ export async function runPgbenchBench(args: string[]): Promise<void> {
     progress('building (npm run build: protobuf code and tsc -b)…');
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
     progress(
-      `starting a ThinkLite node (thinklite start from packages/cli/dist, a child process) with its store in ${tlDir}`,
+      `starting a ThinkLite node (thinklite start --gateways ${gateways} from packages/cli/dist, a child process) with its store in ${tlDir}`,
     );
-    node = await NodeProcess.start(tlDir);
+    node = await NodeProcess.start(tlDir, gateways);
     const tl: Endpoint = {
       name: 'thinklite',
       host: '127.0.0.1',
@@ -460,7 +465,7 @@ export async function runPgbenchBench(args: string[]): Promise<void> {
     console.log(
       `pgbench: scale ${scale} (${rows.toLocaleString('en-US')} accounts), ${clients} clients, ${jobs} threads, ${seconds} s per run, ` +
         `each run with --max-tries=${MAX_TRIES}; ${rounds} round(s), the two systems back to back for each workload, the first one alternating (figures: the round with the median ratio; transaction counts: totals), both over TCP on 127.0.0.1. ` +
-        `ThinkLite: one node (thinklite start, its own process), isolation ${isolations.thinklite} (its default: ` +
+        `ThinkLite: one node (thinklite start --gateways ${gateways}: ${gateways === 0 ? 'one process' : `${gateways} SQL gateway processes serving the PostgreSQL protocol and the store's owner process`}), isolation ${isolations.thinklite} (its default: ` +
         `conflicting commits fail with 40001 and pgbench retries them). PostgreSQL ${version}: a private instance with ` +
         `default settings, isolation ${isolations.postgresql}. ops/s = tps without initial connection time ` +
         `(for init: accounts ÷ the wall time of the whole pgbench -i, all its default steps), ms = average latency.`,
@@ -470,6 +475,7 @@ export async function runPgbenchBench(args: string[]): Promise<void> {
       json: {
         settings: {
           scale,
+          gateways,
           clients,
           jobs,
           seconds,

@@ -31,6 +31,8 @@ export interface StartConfig {
   readonly nodeId: string;
   /** How long a stop waits for running statements before cancelling them. */
   readonly shutdownGraceMs: number;
+  /** SQL gateway processes serving the PostgreSQL protocol (0: all in the node's one process). */
+  readonly gateways: number;
   /** SQL over HTTP: open sessions allowed, their idle timeout, the default statement timeout (0: none). */
   readonly httpSql: {
     readonly maxSessions: number;
@@ -62,6 +64,7 @@ export const DEFAULTS = {
   logLevel: 'info',
   shutdownGrace: '10s',
   httpMaxSessions: 100,
+  gateways: 0,
   httpSessionIdleTimeout: '60s',
   httpStatementTimeout: '0s',
 } as const;
@@ -84,6 +87,7 @@ const SETTINGS = {
   nodeId: { flag: 'node-id', env: 'THINKLITE_NODE_ID', key: 'nodeId' },
   shutdownGrace: { flag: 'shutdown-grace', env: 'THINKLITE_SHUTDOWN_GRACE', key: 'shutdownGrace' },
   httpMaxSessions: { flag: 'http-max-sessions', env: 'THINKLITE_HTTP_MAX_SESSIONS', key: 'httpMaxSessions' },
+  gateways: { flag: 'gateways', env: 'THINKLITE_GATEWAYS', key: 'gateways' },
   httpSessionIdleTimeout: {
     flag: 'http-session-idle-timeout',
     env: 'THINKLITE_HTTP_SESSION_IDLE_TIMEOUT',
@@ -113,6 +117,8 @@ options (each also from an environment variable and a JSON config file key; flag
   --log-level LEVEL       fatal error warn info debug trace silent  THINKLITE_LOG_LEVEL  logLevel  (${DEFAULTS.logLevel})
   --node-id ID            the node's id in logs                     THINKLITE_NODE_ID    nodeId    (host name)
   --shutdown-grace TIME   running statements' time to finish on stop THINKLITE_SHUTDOWN_GRACE shutdownGrace (${DEFAULTS.shutdownGrace})
+  --gateways N            processes serving the PostgreSQL protocol THINKLITE_GATEWAYS  gateways  (${DEFAULTS.gateways}: in the node process;
+                          N ≥ 1: N SQL gateway processes beside the store's owner, N + 1 cores; at most 127)
   --http-max-sessions N   open SQL-over-HTTP sessions allowed       THINKLITE_HTTP_MAX_SESSIONS httpMaxSessions (${DEFAULTS.httpMaxSessions})
   --http-session-idle-timeout TIME  idle HTTP sessions roll back    THINKLITE_HTTP_SESSION_IDLE_TIMEOUT httpSessionIdleTimeout (${DEFAULTS.httpSessionIdleTimeout}; 0: never)
   --http-statement-timeout TIME  HTTP requests' default timeout     THINKLITE_HTTP_STATEMENT_TIMEOUT httpStatementTimeout (0: none)
@@ -206,17 +212,26 @@ export function resolveStartConfig(input: ResolveInput): ResolveResult {
     const p = pick(s);
     return p === undefined ? parseDuration(fallback, 'the default') : parseDuration(String(p.value), p.source);
   };
-  const sessionsPicked = pick(SETTINGS.httpMaxSessions);
-  let maxSessions: number = DEFAULTS.httpMaxSessions;
-  if (sessionsPicked !== undefined) {
-    const v = sessionsPicked.value;
-    maxSessions = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : Number.NaN;
-    if (!Number.isInteger(maxSessions) || maxSessions < 1) {
-      throw new ConfigError(`${sessionsPicked.source}: "${String(v)}" is not a positive whole number`);
+  /** A whole number from `min` to `max`. */
+  const whole = (setting: Setting, fallback: number, min: number, max: number): number => {
+    const p = pick(setting);
+    if (p === undefined) return fallback;
+    const v = p.value;
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : Number.NaN;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      const range =
+        max === Number.MAX_SAFE_INTEGER
+          ? min === 1
+            ? 'a positive whole number'
+            : `a whole number ≥ ${min}`
+          : `a whole number from ${min} to ${max}`;
+      throw new ConfigError(`${p.source}: "${String(v)}" is not ${range}`);
     }
-  }
+    return n;
+  };
+  const gateways = whole(SETTINGS.gateways, DEFAULTS.gateways, 0, 127);
   const httpSql = {
-    maxSessions,
+    maxSessions: whole(SETTINGS.httpMaxSessions, DEFAULTS.httpMaxSessions, 1, Number.MAX_SAFE_INTEGER),
     sessionIdleTimeoutMs: duration(SETTINGS.httpSessionIdleTimeout, DEFAULTS.httpSessionIdleTimeout),
     statementTimeoutMs: duration(SETTINGS.httpStatementTimeout, DEFAULTS.httpStatementTimeout),
   };
@@ -251,6 +266,7 @@ export function resolveStartConfig(input: ResolveInput): ResolveResult {
       logLevel: logLevel.value as LogLevel,
       nodeId: nodeId.value,
       shutdownGraceMs,
+      gateways,
       httpSql,
       tls,
       configFile,

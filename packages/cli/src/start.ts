@@ -87,6 +87,7 @@ export async function start(argv: readonly string[], io: StartIo = defaultIo): P
       ...(config.users ? { users: config.users } : {}),
       logger, // carries nodeId already
       shutdownGraceMs: config.shutdownGraceMs,
+      gateways: config.gateways,
       httpSql: config.httpSql,
       ...(config.tls ? { tls: { cert: config.tls.cert, key: config.tls.key, required: config.tls.required } } : {}),
     });
@@ -109,6 +110,7 @@ export async function start(argv: readonly string[], io: StartIo = defaultIo): P
       storeDir: config.store,
       auth: config.auth,
       tls: config.tls ? (config.tls.required ? 'required' : 'on') : 'off',
+      gateways: config.gateways,
     },
     'listening',
   );

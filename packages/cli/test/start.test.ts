@@ -381,6 +381,18 @@ describe('start configuration', () => {
     expect(() => resolve(['--http-statement-timeout', 'soon'])).toThrow(/^--http-statement-timeout: "soon"/);
   });
 
+  it('takes the number of SQL gateway processes: 0 (one process) by default, at most 127', () => {
+    expect(resolve([]).gateways).toBe(0);
+    expect(resolve(['--gateways', '2']).gateways).toBe(2);
+    expect(resolve([], { THINKLITE_GATEWAYS: '3' }).gateways).toBe(3);
+    files['/gw.json'] = JSON.stringify({ gateways: 4 });
+    expect(resolve(['--config', '/gw.json']).gateways).toBe(4);
+    expect(() => resolve(['--gateways', '128'])).toThrow('--gateways: "128" is not a whole number from 0 to 127');
+    expect(() => resolve([], { THINKLITE_GATEWAYS: 'two' })).toThrow(
+      /^THINKLITE_GATEWAYS: "two" is not a whole number/,
+    );
+  });
+
   it('parses addresses', () => {
     expect(parseHostPort('0.0.0.0:0')).toEqual({ host: '0.0.0.0', port: 0 });
     expect(parseHostPort('[::]:5432')).toEqual({ host: '::', port: 5432 });

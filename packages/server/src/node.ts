@@ -1,14 +1,15 @@
 import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createRegistry, type Logger, type Registry, silentLogger } from '@thinklite/base';
-import { LocalKv } from '@thinklite/kv';
-import { type Session, SqlEngine } from '@thinklite/sql';
+import { KvOwner, LocalKv } from '@thinklite/kv';
+import { SqlEngine } from '@thinklite/sql';
 import { LmdbEngine } from '@thinklite/storage';
-import { collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics } from 'prom-client';
+import { SqlGateways } from './gateway/sql-gateways.js';
 import { GrpcSqlServer, type GrpcSqlServerOptions } from './grpc/grpc-sql-server.js';
 import { HttpServer, type NodeState } from './http/http-server.js';
 import { PgServer, type PgTlsOptions } from './pgwire/pg-server.js';
-import { ProtocolError } from './pgwire/protocol-error.js';
+import { StatementGate } from './statement-gate.js';
 
 export interface ListenAddress {
   readonly host: string;
@@ -40,6 +41,14 @@ export interface ThinkLiteNodeOptions {
   /** How long stop() lets running statements finish before cancelling them. Default 10 s. */
   readonly shutdownGraceMs?: number;
   readonly maxConnections?: number;
+  /**
+   * SQL gateway processes (docs/decisions/0020): with n ≥ 1 the PostgreSQL protocol is served by n
+   * child processes sharing the SQL port, each running the SQL engine on the store read directly,
+   * while this process owns the store (commits, locks, the clock) and serves HTTP and gRPC. A node
+   * then uses n + 1 cores. maxConnections applies to each gateway. Default 0: everything in this
+   * process.
+   */
+  readonly gateways?: number;
   /** TLS on the PostgreSQL protocol (certificate and key, PEM; `required` refuses plain clients). */
   readonly tls?: PgTlsOptions;
   /** SQL over HTTP on httpAddr (POST /v1/sql, /v1/sessions): its limits; see the server README. */
@@ -54,9 +63,6 @@ export interface ThinkLiteNodeOptions {
     readonly bodyLimitBytes?: number;
   };
 }
-
-/** PostgreSQL's code for connections refused while the server starts or stops. */
-const CANNOT_CONNECT_NOW = '57P03';
 
 /**
  * One ThinkLite node: a store, the transactional KV and the SQL engine over it, served over the
@@ -81,6 +87,7 @@ export class ThinkLiteNode {
   /** The engine behind the gate: what the front ends run statements on. */
   private gated: SqlEngine | undefined;
   private pg: PgServer | undefined;
+  private gateways: SqlGateways | undefined;
   private http: HttpServer | undefined;
   private grpc: GrpcSqlServer | undefined;
   private grpcBound: AddressInfo | undefined;
@@ -133,6 +140,11 @@ export class ThinkLiteNode {
     return this.httpBound as AddressInfo;
   }
 
+  /** The pids of the SQL gateway processes serving now, by gateway number (empty without gateways). */
+  get gatewayPids(): ReadonlyMap<number, number> {
+    return this.gateways?.pids() ?? new Map();
+  }
+
   /** Statements running now (for tests and the shutdown log). */
   get statementsInFlight(): number {
     return this.gate.running;
@@ -145,11 +157,21 @@ export class ThinkLiteNode {
     this.log.info({ storeDir: this.options.storeDir }, 'opening store');
     fs.mkdirSync(this.options.storeDir, { recursive: true });
     this.storage = LmdbEngine.open({ dir: this.options.storeDir, logger: this.log, registry: this.registry });
-    this.kv = new LocalKv({ engine: this.storage, logger: this.log, registry: this.registry });
+    const gateways = this.options.gateways ?? 0;
+    this.kv = new LocalKv({
+      engine: this.storage,
+      logger: this.log,
+      registry: this.registry,
+      // A gateway's transaction is known here from its first lock or commit, or once open for a
+      // second (RemoteKv registers it): commits are kept long enough for it to be validated.
+      ...(gateways > 0 ? { retentionMs: 10_000 } : {}),
+    });
 
     const { bodyLimitBytes, ...sqlLimits } = this.options.httpSql ?? {};
     this.http = new HttpServer({
       registry: this.registry,
+      // With gateway processes, /metrics sums theirs into this process's (pgwire, process CPU…).
+      ...(gateways > 0 ? { metricsText: () => this.metricsText() } : {}),
       state: () => this.stateValue,
       logger: this.log,
       // SQL over HTTP runs on the same gated engine as the wire protocol (503 until it exists).
@@ -163,17 +185,42 @@ export class ThinkLiteNode {
     });
     this.httpBound = await this.http.start(this.options.httpAddr);
 
-    this.engine = await SqlEngine.create(this.kv, { logger: this.log });
-    this.gated = this.gate.wrap(this.engine);
-    this.pg = new PgServer(this.gated, {
-      auth: this.options.auth ?? 'trust',
-      ...(this.options.users ? { users: this.options.users } : {}),
-      ...(this.options.maxConnections !== undefined ? { maxConnections: this.options.maxConnections } : {}),
-      ...(this.options.tls ? { tls: this.options.tls } : {}),
+    this.engine = await SqlEngine.create(this.kv, {
       logger: this.log,
-      registry: this.registry,
+      ...(gateways > 0 ? { rowIdSlot: { index: 0, count: gateways + 1 } } : {}),
     });
-    this.sqlBound = await this.pg.start(this.options.sqlAddr);
+    this.gated = this.gate.wrap(this.engine);
+    if (gateways > 0) {
+      this.gateways = new SqlGateways({
+        count: gateways,
+        owner: new KvOwner(this.kv),
+        logger: this.log,
+        registry: this.registry,
+        config: {
+          storeDir: this.options.storeDir,
+          sqlAddr: this.options.sqlAddr,
+          auth: this.options.auth ?? 'trust',
+          ...(this.options.users ? { users: this.options.users } : {}),
+          ...(this.options.maxConnections !== undefined ? { maxConnections: this.options.maxConnections } : {}),
+          ...(this.options.tls ? { tls: this.options.tls } : {}),
+          ...(this.options.nodeId !== undefined ? { nodeId: this.options.nodeId } : {}),
+          logLevel: this.log.level,
+        },
+      });
+      const port = await this.gateways.start();
+      const host = this.options.sqlAddr.host;
+      this.sqlBound = { address: host, family: host.includes(':') ? 'IPv6' : 'IPv4', port };
+    } else {
+      this.pg = new PgServer(this.gated, {
+        auth: this.options.auth ?? 'trust',
+        ...(this.options.users ? { users: this.options.users } : {}),
+        ...(this.options.maxConnections !== undefined ? { maxConnections: this.options.maxConnections } : {}),
+        ...(this.options.tls ? { tls: this.options.tls } : {}),
+        logger: this.log,
+        registry: this.registry,
+      });
+      this.sqlBound = await this.pg.start(this.options.sqlAddr);
+    }
     if (this.options.grpcAddr) {
       // Same gated engine: the grace period counts gRPC statements too, and new calls get 57P03.
       this.grpc = new GrpcSqlServer(this.gated, {
@@ -191,6 +238,12 @@ export class ThinkLiteNode {
     this.log.debug({ options: shown }, 'node options');
   }
 
+  /** This process's metrics with every gateway process's summed in (counters and histograms add up). */
+  private async metricsText(): Promise<string> {
+    const all = [await this.registry.getMetricsAsJSON(), ...((await this.gateways?.metricsJSON()) ?? [])];
+    return AggregatorRegistry.aggregate(all.filter((m) => m.length > 0)).metrics();
+  }
+
   /** Graceful stop (see the class comment). Idempotent: later calls wait for the first. */
   stop(): Promise<void> {
     this.stopping ??= this.stopNow();
@@ -201,6 +254,9 @@ export class ThinkLiteNode {
     if (this.stateValue === 'stopped') return;
     this.stateValue = 'stopping';
     this.gate.close();
+    // The gateways stop in parallel, each giving its statements the grace period; this process
+    // keeps committing for them until they are gone (teardown waits).
+    void this.gateways?.stop(this.graceMs);
     const running = this.gate.running;
     this.log.info({ statementsRunning: running, graceMs: this.graceMs }, 'stopping');
     {
@@ -225,6 +281,7 @@ export class ThinkLiteNode {
       }
     };
     await step('sql listener', () => this.pg?.stop());
+    await step('sql gateways', () => this.gateways?.stop(0));
     // After the grace period: calls still running are cancelled at once (their sessions roll back).
     await step('grpc', () => this.grpc?.stop(0));
     await step('http sql', () => this.http?.closeSql());
@@ -233,76 +290,5 @@ export class ThinkLiteNode {
     await step('store', () => this.storage?.close());
     await step('http', () => this.http?.stop());
     if (errors.length > 0) throw errors[0];
-  }
-}
-
-/**
- * Counts the statements running on the PgServer's sessions, and refuses new sessions once closed.
- * It sits between PgServer and the SqlEngine (a derived engine whose session() wraps each
- * session's statement methods), so the wire server needs no shutdown hooks of its own.
- */
-class StatementGate {
-  running = 0;
-  private closed = false;
-  private waiters: (() => void)[] = [];
-
-  close(): void {
-    this.closed = true;
-  }
-
-  /**
-   * Resolves true once no statement runs, or false after `ms`. A statement's end is judged one
-   * macrotask after its engine call returned, so the connection has written its result and
-   * ReadyForQuery (or begun the next statement of a pipeline) before the server is stopped.
-   */
-  async idle(ms: number): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      if (this.running > 0 && !(await this.zero(deadline - Date.now()))) return false;
-      await new Promise((r) => setImmediate(r));
-      if (this.running === 0) return true;
-    }
-  }
-
-  private zero(ms: number): Promise<boolean> {
-    if (this.running === 0) return Promise.resolve(true);
-    if (ms <= 0) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== done);
-        resolve(false);
-      }, ms);
-      this.waiters.push(done);
-    });
-  }
-
-  wrap(engine: SqlEngine): SqlEngine {
-    const gated = Object.create(engine) as SqlEngine;
-    gated.session = (database?: string, user?: string): Session => {
-      if (this.closed) throw new ProtocolError(CANNOT_CONNECT_NOW, 'the database system is shutting down', true);
-      const s = engine.session(database, user);
-      this.track(s, 'stream');
-      this.track(s, 'describe');
-      this.track(s, 'execute');
-      return s;
-    };
-    return gated;
-  }
-
-  private track(s: Session, method: 'stream' | 'describe' | 'execute'): void {
-    const f = (s[method] as (...args: unknown[]) => Promise<unknown>).bind(s);
-    (s as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
-      this.running++;
-      try {
-        return await f(...args);
-      } finally {
-        this.running--;
-        if (this.running === 0) for (const w of this.waiters.splice(0)) w();
-      }
-    };
   }
 }

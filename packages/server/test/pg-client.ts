@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import * as net from 'node:net';
 import type pgTypes from 'pg';
 
 /**
@@ -14,4 +15,20 @@ export const pg: { Client: typeof pgTypes.Client; types: typeof pgTypes.types } 
 export declare namespace pg {
   type Client = pgTypes.Client;
   type ClientConfig = pgTypes.ClientConfig;
+}
+
+/** A CancelRequest on its own connection, as libpq sends it. */
+export function sendCancel(port: number, processId: number, secretKey: number): Promise<void> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => {
+      const b = Buffer.alloc(16);
+      b.writeInt32BE(16, 0);
+      b.writeInt32BE(80877102, 4);
+      b.writeInt32BE(processId, 8);
+      b.writeInt32BE(secretKey, 12);
+      s.end(b);
+    });
+    s.on('close', () => resolve());
+    s.on('error', () => resolve());
+  });
 }

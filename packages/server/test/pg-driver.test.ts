@@ -1,6 +1,6 @@
-import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './harness.js';
+import { sendCancel } from './pg-client.js';
 
 /** The server driven by the `pg` driver: simple and extended protocol, types, errors, cancel. */
 
@@ -256,22 +256,6 @@ describe('types', () => {
     expect(r.rows[0]).toEqual({ data, n: 300 });
   });
 });
-
-/** A CancelRequest on its own connection, as libpq sends it. */
-function sendCancel(port: number, processId: number, secretKey: number): Promise<void> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => {
-      const b = Buffer.alloc(16);
-      b.writeInt32BE(16, 0);
-      b.writeInt32BE(80877102, 4);
-      b.writeInt32BE(processId, 8);
-      b.writeInt32BE(secretKey, 12);
-      s.end(b);
-    });
-    s.on('close', () => resolve());
-    s.on('error', () => resolve());
-  });
-}
 
 describe('cancel', () => {
   it('ignores a cancel request with a wrong key', async () => {

@@ -3,7 +3,7 @@ export type * from './catalog/descriptors.js';
 export type { QueryResult, ResultColumn, RowSink } from './engine/context.js';
 export type { CopyIo } from './engine/copy.js';
 export { SqlEngine } from './engine/engine.js';
-export { DEFAULT_SETTINGS, Session, type StatementOptions } from './engine/session.js';
+export { clockRowIds, DEFAULT_SETTINGS, type RowIdSlot, Session, type StatementOptions } from './engine/session.js';
 export { errorPosition, initParser, parse, parseOne } from './parser/index.js';
 export type { Column, OpenOptions, PreparedStatement, Result } from './thinklite.js';
 export { ThinkLite } from './thinklite.js';

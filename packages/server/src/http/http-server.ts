@@ -11,6 +11,8 @@ export type NodeState = 'starting' | 'ready' | 'stopping' | 'stopped';
 export interface HttpServerOptions {
   /** The node's metrics: /metrics serves this registry's text exposition. */
   readonly registry: Registry;
+  /** The text /metrics serves, where it is more than `registry` (a node's gateway processes summed in). */
+  readonly metricsText?: () => Promise<string>;
   /** The node's state, read on each /ready. */
   readonly state: () => NodeState;
   readonly logger: Logger;
@@ -93,7 +95,7 @@ export class HttpServer {
       return reply.code(503).send({ status: s === 'stopped' ? 'stopping' : s });
     });
     this.app.get('/metrics', async (_req, reply) => {
-      const text = await registry.metrics();
+      const text = await (options.metricsText ?? (() => registry.metrics()))();
       return reply.type(registry.contentType).send(text);
     });
 

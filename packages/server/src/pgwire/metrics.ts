@@ -7,6 +7,7 @@ export class PgWireMetrics {
   readonly connectionsRejected: Counter<'reason'>;
   readonly queriesTotal: Counter<'command'>;
   readonly errorsTotal: Counter<'sqlstate'>;
+  readonly cancelRequests: Counter<'result'>;
 
   constructor(registry: Registry) {
     this.connectionsCurrent = new Gauge({
@@ -35,6 +36,12 @@ export class PgWireMetrics {
       name: 'thinklite_pgwire_errors_total',
       help: 'ErrorResponses sent, by SQLSTATE.',
       labelNames: ['sqlstate'],
+      registers: [registry],
+    });
+    this.cancelRequests = new Counter({
+      name: 'thinklite_pgwire_cancel_requests_total',
+      help: 'CancelRequests, by result: delivered (to a connection here), forwarded (to another gateway process), unknown (no such key: ignored).',
+      labelNames: ['result'],
       registers: [registry],
     });
   }

@@ -41,6 +41,22 @@ export interface PgServerOptions {
   readonly tls?: PgTlsOptions;
   readonly logger?: Logger;
   readonly registry?: Registry;
+  /**
+   * Every backend process id this server hands out (BackendKeyData) has this number (0–127) in its
+   * top bits: the SQL gateway process of a node that has several, so that a CancelRequest reaching
+   * another gateway can be sent on to this one. Default 0.
+   */
+  readonly processIdTag?: number;
+  /** A CancelRequest for a process id of another tag: hand it on (the node forwards it to that gateway). */
+  readonly forwardCancel?: (processId: number, secretKey: number) => void;
+}
+
+/** Bits of a backend process id below its tag (PgServerOptions.processIdTag). */
+const PROCESS_ID_TAG_SHIFT = 24;
+
+/** The tag (gateway process number) of a backend process id. */
+export function processIdTag(processId: number): number {
+  return processId >>> PROCESS_ID_TAG_SHIFT;
 }
 
 /**
@@ -64,6 +80,8 @@ export class PgServer {
   private readonly authenticationTimeoutMs: number;
   private readonly tls: { readonly context: SecureContext; readonly required: boolean } | undefined;
   private nextProcessId = 1;
+  private readonly tag: number;
+  private readonly forwardCancel: ((processId: number, secretKey: number) => void) | undefined;
   private nextConnectionId = 1;
 
   constructor(
@@ -75,6 +93,10 @@ export class PgServer {
     this.maxConnections = options.maxConnections ?? 100;
     this.messageBytesMax = options.messageBytesMax ?? 64 * 1024 * 1024;
     this.authenticationTimeoutMs = options.authenticationTimeoutMs ?? 60_000;
+    this.tag = options.processIdTag ?? 0;
+    if (!Number.isInteger(this.tag) || this.tag < 0 || this.tag > 127)
+      throw new RangeError(`processIdTag must be an integer from 0 to 127, not ${this.tag}`);
+    this.forwardCancel = options.forwardCancel;
     this.tls = options.tls
       ? { context: secureContext(options.tls), required: options.tls.required ?? false }
       : undefined;
@@ -129,7 +151,9 @@ export class PgServer {
   private accept(socket: Socket): void {
     const id = this.nextConnectionId++;
     const overLimit = this.connections.size >= this.maxConnections;
-    const processId = this.nextProcessId++ & 0x7fffffff;
+    const mask = (1 << PROCESS_ID_TAG_SHIFT) - 1;
+    const low = this.nextProcessId++ & mask || this.nextProcessId++ & mask; // never 0
+    const processId = ((this.tag << PROCESS_ID_TAG_SHIFT) | low) >>> 0;
     const key = { processId, secretKey: randomInt(0x7fffffff) };
     const log = this.log.child({ conn: id, remote: `${socket.remoteAddress}:${socket.remotePort}` });
     const conn = new Connection(
@@ -174,13 +198,23 @@ export class PgServer {
     });
   }
 
-  /** A CancelRequest: a wrong key is ignored, as in PostgreSQL. */
-  private cancel(processId: number, secretKey: number): void {
+  /** A CancelRequest: a wrong key is ignored, as in PostgreSQL. Another gateway's goes there. */
+  cancel(processId: number, secretKey: number): void {
+    if (this.forwardCancel && processIdTag(processId) !== this.tag) {
+      this.log.info({ processId }, 'cancel request forwarded to another gateway process');
+      this.metrics.cancelRequests.inc({ result: 'forwarded' });
+      this.forwardCancel(processId, secretKey);
+      return;
+    }
     const c = this.connections.get(processId);
     if (c && c.secretKey === secretKey) {
       this.log.info({ processId }, 'cancel request');
+      this.metrics.cancelRequests.inc({ result: 'delivered' });
       c.cancel();
-    } else this.log.info({ processId }, 'cancel request with an unknown key ignored');
+    } else {
+      this.log.info({ processId }, 'cancel request with an unknown key ignored');
+      this.metrics.cancelRequests.inc({ result: 'unknown' });
+    }
   }
 }
 

@@ -3,7 +3,7 @@ import type { KvDb } from '@thinklite/kv';
 import { Catalog } from '../catalog/catalog.js';
 import { initParser } from '../parser/parse.js';
 import type { RowIdSource, SequenceSource } from './context.js';
-import { clockRowIds, kvSequences, Session, type SessionHost } from './session.js';
+import { clockRowIds, kvSequences, type RowIdSlot, Session, type SessionHost } from './session.js';
 import { computeStats, readStats, storeStats, type TableStats } from './stats.js';
 
 /** The SQL engine over a transactional KV store: it bootstraps the catalog and opens sessions. */
@@ -14,15 +14,24 @@ export class SqlEngine implements SessionHost {
   private constructor(
     readonly kv: KvDb,
     readonly logger: Logger,
+    rowIdSlot: RowIdSlot,
   ) {
-    this.rowIds = clockRowIds(kv);
+    this.rowIds = clockRowIds(kv, rowIdSlot);
     this.sequences = kvSequences(kv);
   }
 
-  static async create(kv: KvDb, options: { logger?: Logger } = {}): Promise<SqlEngine> {
+  /**
+   * `rowIdSlot`: where several processes insert into one store (a node's SQL gateway processes),
+   * each takes its own slot, so the rowids they make never collide. Default: the only one.
+   */
+  static async create(kv: KvDb, options: { logger?: Logger; rowIdSlot?: RowIdSlot } = {}): Promise<SqlEngine> {
     await initParser();
     await Catalog.bootstrap(kv);
-    return new SqlEngine(kv, options.logger ?? createLogger({ level: 'silent' }));
+    return new SqlEngine(
+      kv,
+      options.logger ?? createLogger({ level: 'silent' }),
+      options.rowIdSlot ?? { index: 0, count: 1 },
+    );
   }
 
   /** A session on `database` as `user` (what current_user and the catalog's owners report). */

@@ -876,14 +876,27 @@ export function kvSequences(kv: KvDb): SequenceSource {
   };
 }
 
-/** Unique, increasing rowids from the clock: microseconds × 1024, bumped past the last one issued. */
-export function clockRowIds(kv: KvDb): RowIdSource {
-  let last = 0n;
+/** One of `count` processes making rowids for one store: the `index`-th. */
+export interface RowIdSlot {
+  readonly index: number;
+  readonly count: number;
+}
+
+/**
+ * Unique, increasing rowids from the clock: microseconds × 1024, bumped past the last one issued.
+ * With several processes, each one's rowids are ≡ its slot's index modulo their count (CockroachDB's
+ * unique_rowid puts the node id in the low bits the same way), so no two processes make the same one.
+ */
+export function clockRowIds(kv: KvDb, slot: RowIdSlot = { index: 0, count: 1 }): RowIdSource {
+  const step = BigInt(slot.count);
+  const index = BigInt(slot.index);
+  let last = -1n;
   return {
     next(): bigint {
       const ts = kv.now();
-      const candidate = BigInt(ts.wall) * 1024n;
-      last = candidate > last ? candidate : last + 1n;
+      const wall = BigInt(ts.wall) * 1024n;
+      const candidate = wall - (wall % step) + index;
+      last = candidate > last ? candidate : last + step;
       return last;
     },
   };
