@@ -127,12 +127,13 @@ export function pairedMedian(
   return { thinklite: thinklite[i] ?? 0, referenceValue: reference[i] ?? 0 };
 }
 
-/** An option's value: `--name N`, a positive integer. */
-export function intOption(args: readonly string[], name: string, fallback: number): number {
+/** An option's value: `--name N`, an integer of at least `min` (default 1). */
+export function intOption(args: readonly string[], name: string, fallback: number, min = 1): number {
   const i = args.indexOf(`--${name}`);
   if (i < 0) return fallback;
   const v = Number(args[i + 1]);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} wants a positive integer, got ${args[i + 1]}`);
+  if (!Number.isInteger(v) || v < min)
+    throw new Error(`--${name} wants an integer of at least ${min}, got ${args[i + 1]}`);
   return v;
 }
 

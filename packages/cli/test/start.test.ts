@@ -34,6 +34,7 @@ interface Node {
   readonly sqlPort: number;
   readonly httpPort: number;
   readonly listening: Record<string, unknown>;
+  stdout(): string;
   stderr(): string;
   /** Resolves with the exit code. */
   readonly exited: Promise<number>;
@@ -88,6 +89,7 @@ async function startNode(args: string[], env = cleanEnv()): Promise<Node> {
     sqlPort: port(listening.sqlAddr),
     httpPort: port(listening.httpAddr),
     listening,
+    stdout: p.out,
     stderr: p.err,
     exited: p.exited,
   };
@@ -118,7 +120,51 @@ function psql(port: number, sql: string): Promise<{ code: number; stdout: string
 
 const PORT0 = ['--sql-addr', '127.0.0.1:0', '--http-addr', '127.0.0.1:0', '--grpc-addr', '127.0.0.1:0'];
 
+/** The pids of the SQL gateway processes a node logged as listening. */
+function gatewayPids(node: Node): number[] {
+  return node
+    .stdout()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { msg?: string; pid?: number; gateway?: number })
+    .filter((r) => r.msg === 'gateway listening' && typeof r.pid === 'number')
+    .map((r) => r.pid as number);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('thinklite start', () => {
+  it('with --gateways serves SQL from a gateway process, and never leaves one behind: on SIGTERM, nor when the node is killed', async () => {
+    const store = path.join(dir, 'gateway-store');
+    let node = await startNode(['--store', store, ...PORT0, '--gateways', '1']);
+    expect(node.listening.gateways).toBe(1);
+    let [gateway] = gatewayPids(node);
+    expect(gateway).toBeGreaterThan(0);
+    expect((await psql(node.sqlPort, 'CREATE TABLE g (id int PRIMARY KEY)')).code).toBe(0);
+    expect((await psql(node.sqlPort, 'INSERT INTO g VALUES (1)')).stdout).toBe('INSERT 0 1\n');
+    expect(await stop(node)).toBe(0);
+    expect(alive(gateway as number)).toBe(false);
+
+    node = await startNode(['--store', store, ...PORT0, '--gateways', '1']);
+    [gateway] = gatewayPids(node);
+    expect((await psql(node.sqlPort, 'SELECT id FROM g')).stdout).toBe('1\n');
+    process.kill(node.child.pid as number, 'SIGKILL');
+    await node.exited;
+    // The gateway sees its channel to the node close, and exits.
+    while (alive(gateway as number)) await new Promise((r) => setTimeout(r, 20));
+    // The store opens again (no process holds it).
+    node = await startNode(['--store', store, ...PORT0]);
+    expect((await psql(node.sqlPort, 'SELECT count(*) FROM g')).stdout).toBe('1\n');
+    expect(await stop(node)).toBe(0);
+  });
+
   it('serves HTTP and psql, stops on SIGTERM with exit 0, and keeps the data for a restart', async () => {
     const store = path.join(dir, 'main-store');
     const node = await startNode(['--store', store, ...PORT0]);

@@ -122,7 +122,8 @@ export class SqlGateways {
     const fromSource = here.endsWith('.ts');
     cluster.setupPrimary({
       exec: path.join(path.dirname(here), `gateway-main${fromSource ? '.ts' : '.js'}`),
-      execArgv: fromSource ? ['--conditions=source', '--import', 'tsx'] : [],
+      // Built: the node process's own flags (heap size, --cpu-prof…) apply to its gateways too.
+      execArgv: fromSource ? ['--conditions=source', '--import', 'tsx'] : process.execArgv,
       serialization: 'advanced',
     });
     const worker = cluster.fork({ THINKLITE_GATEWAY: String(index) });
