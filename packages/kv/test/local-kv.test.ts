@@ -90,14 +90,15 @@ describe('LocalKv: one store', () => {
     dirs.push(dir);
     const wall = new ManualClock(1_000_000_000);
     let engine = LmdbEngine.open({ dir });
-    let db = new LocalKv({ engine, clock: new HybridLogicalClock({ physicalClock: wall.read, maxOffsetUs: 0 }) });
+    // The node's own clock settings (a 500 ms maximum offset, which bounds remote timestamps only).
+    let db = new LocalKv({ engine, clock: new HybridLogicalClock({ physicalClock: wall.read, maxOffsetUs: 500_000 }) });
     const first = await db.txn(async (t) => t.put(k('x'), k('old')));
     expect(first).toBeUndefined();
     await db.close();
     await engine.close();
     const behind = new ManualClock(5); // an hour-scale step back
     engine = LmdbEngine.open({ dir });
-    db = new LocalKv({ engine, clock: new HybridLogicalClock({ physicalClock: behind.read, maxOffsetUs: 0 }) });
+    db = new LocalKv({ engine, clock: new HybridLogicalClock({ physicalClock: behind.read, maxOffsetUs: 500_000 }) });
     await db.txn(async (t) => t.put(k('x'), k('new')));
     expect(str(await db.begin({ readOnly: true }).get(k('x')))).toBe('new');
     await db.close();

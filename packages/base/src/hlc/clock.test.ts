@@ -87,6 +87,16 @@ describe('HybridLogicalClock', () => {
     expect(timestampLess(before, clock.peek())).toBe(true);
   });
 
+  it('resumes above its own earlier timestamp however far ahead of the wall clock it is (advanceTo, no offset check)', () => {
+    const phys = new ManualClock(5_000_000); // the wall clock stepped back an hour since
+    const clock = new HybridLogicalClock({ physicalClock: phys.read, maxOffsetUs: 250_000 });
+    const own = { wall: 3_605_000_000, logical: 3 };
+    clock.advanceTo(own);
+    expect(clock.now()).toEqual({ wall: 3_605_000_000, logical: 4 });
+    clock.advanceTo({ wall: 1, logical: 0 }); // never backwards
+    expect(clock.now()).toEqual({ wall: 3_605_000_000, logical: 5 });
+  });
+
   it('moves to the next wall microsecond instead of wrapping the logical counter', () => {
     const phys = new ManualClock(10);
     const clock = new HybridLogicalClock({ physicalClock: phys.read, maxOffsetUs: 0 });

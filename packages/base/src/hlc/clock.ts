@@ -77,6 +77,19 @@ export class HybridLogicalClock {
     }
   }
 
+  /**
+   * Moves the clock up to `ts`, one of this node's own earlier timestamps (read back from disk at a
+   * restart, or from another process of the same node), with no offset check: after the wall
+   * clock stepped back, the clock must still never hand out a timestamp below one it handed out
+   * before, however far ahead that one now is.
+   */
+  advanceTo(ts: Timestamp): void {
+    if (timestampLess({ wall: this.lastWall, logical: this.lastLogical }, ts)) {
+      this.lastWall = ts.wall;
+      this.lastLogical = ts.logical;
+    }
+  }
+
   /** `update(remote)` and then `now()`: the timestamp of an event caused by a received message. */
   receive(remote: Timestamp): Timestamp {
     this.update(remote);

@@ -124,6 +124,9 @@ export class KvOwner {
             return;
           case 'visible':
             reply(m.req, async () => {
+              // The gateway's clock gave the timestamp (the node's own time): every commit from now
+              // on is above it, so what lands below it is what is in flight now.
+              kv.clock.advanceTo(m.ts);
               await kv.whenVisible(m.ts);
               return {};
             });

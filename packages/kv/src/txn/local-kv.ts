@@ -125,7 +125,8 @@ export class LocalKv implements KvDb {
     const rawStats = this.engine.get('local', STATS_KEY);
     this.stats = rawStats ? decodeStats(rawStats) : emptyStats();
     const hw = this.engine.get('local', HIGH_WATER_KEY);
-    if (hw) this.clock.update(parseTimestamp(hw.toString('latin1')));
+    // Our own last commit timestamp: the clock resumes above it even if the wall clock stepped back.
+    if (hw) this.clock.advanceTo(parseTimestamp(hw.toString('latin1')));
     this.visible = this.clock.now();
     const registers = [options.registry ?? createRegistry()];
     this.metrics = {

@@ -106,7 +106,7 @@ export class RemoteKv implements KvDb {
       mustWait = !timestampLessEq(readTs, this.highWater());
     } else {
       readTs = this.highWater();
-      this.clock.update(readTs);
+      this.clock.advanceTo(readTs); // the node's own time (the owner's commits)
     }
     const txn = new RemoteTxn(
       this,
@@ -296,7 +296,7 @@ class RemoteTxn extends BufferedTxn {
       writeKeys,
     }));
     const moved = ts as Timestamp;
-    this.kv.clock.update(moved);
+    this.kv.clock.advanceTo(moved);
     this.store.refreshReads(); // the owner's snapshot is landed: read it from here on
     return moved;
   }
@@ -319,7 +319,7 @@ class RemoteTxn extends BufferedTxn {
       this.ownerKnows = false;
     }
     const committed = reply.ts as Timestamp;
-    this.kv.clock.update(committed);
+    this.kv.clock.advanceTo(committed);
     return committed;
   }
 
