@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
@@ -8,7 +8,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgServer } from '../src/index.js';
 import { startServer, type TestServer } from './harness.js';
-import { pg } from './pg-client.js';
+import { pg, sendCancel } from './pg-client.js';
 import { errorFields, int32, RawClient, startupMessage } from './raw-client.js';
 
 /**
@@ -290,18 +290,7 @@ describe('TLS required', () => {
     });
     // A cancel that arrives before the statement starts is dropped (as in PostgreSQL): retry.
     while (!settled) {
-      await new Promise<void>((resolve) => {
-        const s = net.connect(req.port, '127.0.0.1', () => {
-          const b = Buffer.alloc(16);
-          b.writeInt32BE(16, 0);
-          b.writeInt32BE(80877102, 4);
-          b.writeInt32BE(processID, 8);
-          b.writeInt32BE(secretKey, 12);
-          s.end(b);
-        });
-        s.on('close', () => resolve());
-        s.on('error', () => resolve());
-      });
+      await sendCancel(req.port, processID, secretKey); // in plain text, as libpq sends it
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(await running).toBe('57014');
