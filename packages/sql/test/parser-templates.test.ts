@@ -118,4 +118,38 @@ describe('literal templates', () => {
     expect(stmt).toEqual(parseFresh(sql)[0]);
     expect(stmt?.span.text).toBe(sql);
   });
+
+  it('share the unchanged nodes between texts of the same literal lengths, each keeping its own values', () => {
+    parseCache.clear();
+    const sql = (a: number, b: number) =>
+      `SELECT abalance, bid FROM pgbench_accounts WHERE aid = ${a} AND filler <> 'x' AND bid = ${b}`;
+    parse(sql(1, 1));
+    type Select = { body: Record<string, unknown> };
+    const first = parse(sql(12345, 67))[0] as unknown as Select;
+    const second = parse(sql(54321, 89))[0] as unknown as Select;
+    expect(first).toEqual(parseFresh(sql(12345, 67))[0]);
+    expect(second).toEqual(parseFresh(sql(54321, 89))[0]);
+    // The select list holds no literal: built once for these lengths, then shared.
+    expect(second.body.targets).toBe(first.body.targets);
+    expect(second.body.where).not.toBe(first.body.where);
+  });
+
+  it('build the right tree when a shape sees more literal lengths than it keeps variants for', () => {
+    parseCache.clear();
+    const sql = (a: number, b: number, c: number) => `UPDATE t SET n = n + ${a} WHERE id = ${b} AND k = ${c}`;
+    parse(sql(1, 1, 1));
+    const hits = parseCache.templateHits;
+    // 5 × 5 × 5 length combinations, more than a template keeps variants for (64); each checked twice.
+    for (let round = 0; round < 2; round++) {
+      for (const a of [7, 42, 123, 4567, 89012]) {
+        for (const b of [3, 65, 987, 1234, 56789]) {
+          for (const c of [9, 10, 200, 3000, 40000]) {
+            const text = sql(a + round, b, c);
+            expect(parse(text)).toEqual(parseFresh(text));
+          }
+        }
+      }
+    }
+    expect(parseCache.templateHits - hits).toBe(250);
+  });
 });

@@ -133,7 +133,12 @@ async function defaultValue(sc: StatementContext, c: ColumnDesc, binder: ExprBin
     if (calls.size === 0) return assign(binder.bind(c.defaultExpr, { columns: [] }), c, binder).eval([], sc.env);
     const cache = sc.env.sequences;
     if (cache) for (const [seq, n] of nextvalSites(calls)) await cache.ensure(seq, n);
-    const withSeq = new ExprBinder({ ...binder.b, sequenceCalls: calls });
+    const withSeq = new ExprBinder({
+      params: binder.b.params,
+      ctx: binder.b.ctx,
+      subqueries: binder.b.subqueries,
+      sequenceCalls: calls,
+    });
     return assign(withSeq.bind(c.defaultExpr, { columns: [] }), c, withSeq).eval([], sc.env);
   }
   if (c.hidden && c.name === 'rowid') return sc.rowIds.next();
@@ -175,7 +180,7 @@ export async function runInsert(sc: StatementContext, stmt: InsertStmt): Promise
     params: sc.params,
     ctx: sc.typeContext,
     subqueries: await prepareSubqueries(sc, [...valueExprs, ...stmt.returning.map((t) => t.expr)], { columns: [] }),
-    ...(sc.sequenceCalls ? { sequenceCalls: sc.sequenceCalls } : {}),
+    sequenceCalls: sc.sequenceCalls,
   });
   const cols = bt.table.columns;
   let targets: number[];
@@ -421,7 +426,7 @@ async function dmlBinder(
     params: sc.params,
     ctx: sc.typeContext,
     subqueries: await prepareSubqueries(sc, exprs, bt.scope),
-    ...(sc.sequenceCalls ? { sequenceCalls: sc.sequenceCalls } : {}),
+    sequenceCalls: sc.sequenceCalls,
   });
 }
 
@@ -445,7 +450,7 @@ async function joinedTargets(
     params: sc.params,
     ctx: sc.typeContext,
     subqueries: await prepareSubqueries(sc, [stmt.where, ...exprs], scope),
-    ...(sc.sequenceCalls ? { sequenceCalls: sc.sequenceCalls } : {}),
+    sequenceCalls: sc.sequenceCalls,
   });
   const where = stmt.where ? binder.bindCondition(stmt.where, scope, 'WHERE') : undefined;
   const correlated = correlatedOf(binder.b.subqueries ?? new Map());

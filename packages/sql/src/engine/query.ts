@@ -688,7 +688,12 @@ async function selectCore(
     scope,
     new Map(binder.b.subqueries ?? []),
   );
-  binder = new ExprBinder({ ...binder.b, subqueries });
+  binder = new ExprBinder({
+    params: binder.b.params,
+    ctx: binder.b.ctx,
+    subqueries,
+    sequenceCalls: binder.b.sequenceCalls,
+  });
   for (const [clause, e] of [
     ['WHERE', body.where],
     ['HAVING', body.having],
@@ -967,7 +972,7 @@ export async function runSelect(
   const binder = new ExprBinder({
     params: sc.params,
     ctx: sc.typeContext,
-    ...(sc.sequenceCalls ? { sequenceCalls: sc.sequenceCalls } : {}),
+    sequenceCalls: sc.sequenceCalls,
   });
   const body = stmt.body;
   let q: QueryRows;

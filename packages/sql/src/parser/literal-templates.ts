@@ -39,7 +39,18 @@ interface Template {
   readonly slots: readonly Slot[];
   /** For each slot, the node that holds its value, and whether a minus sign was folded into it. */
   readonly nodes: readonly { readonly node: object; readonly negated: boolean }[];
+  /** For each slot, the property names from the statement down to its node. */
+  readonly paths: readonly (readonly (string | number)[])[];
+  /**
+   * The statement with its locations moved for one set of literal lengths (the key: each slot's
+   * change in length), its nodes marked with their template counterparts. A text of those lengths
+   * is then built by copying only the nodes on the paths to its slots; the rest is shared.
+   */
+  readonly variants: Map<string, Record<string, unknown>>;
 }
+
+/** Literal-length variants kept per template (`aid = 7` … `aid = 1000000` are seven). */
+const VARIANTS_MAX = 64;
 
 const INT4_MAX = 2147483647;
 const INT8_MAX = 9223372036854775807n;
@@ -213,11 +224,34 @@ function makeTemplate(sql: string, shape: Shape, parsed: readonly Statement[]): 
   // dictionary mode; the template is copied once into plain objects, cheap to enumerate per use.
   const copies = new Map<object, object>();
   const fast = fastCopy(statement, copies) as Statement;
+  const slotNodes = nodes.map((n) => copies.get(n.node) as object);
+  const paths = slotNodes.map((node) => pathTo(fast, node));
+  if (paths.some((p) => p === undefined || p.length === 0 || p[0] === 'span')) return undefined;
   return {
     statement: fast,
     slots: shape.slots,
-    nodes: nodes.map((n) => ({ node: copies.get(n.node) as object, negated: n.negated })),
+    nodes: nodes.map((n, i) => ({ node: slotNodes[i] as object, negated: n.negated })),
+    paths: paths as (string | number)[][],
+    variants: new Map(),
   };
+}
+
+/** The property names leading from `root` to `target`, if it is in the tree. */
+function pathTo(root: unknown, target: object): (string | number)[] | undefined {
+  if (root === target) return [];
+  if (root === null || typeof root !== 'object') return undefined;
+  if (Array.isArray(root)) {
+    for (let i = 0; i < root.length; i++) {
+      const p = pathTo(root[i], target);
+      if (p) return [i, ...p];
+    }
+    return undefined;
+  }
+  for (const k of Object.keys(root)) {
+    const p = pathTo((root as Record<string, unknown>)[k], target);
+    if (p) return [k, ...p];
+  }
+  return undefined;
 }
 
 /** A frozen copy of a tree in fresh plain objects; `copies` maps each original node to its copy. */
@@ -350,11 +384,62 @@ function instantiate(template: Template, sql: string, slots: readonly Slot[]): S
     shifts.push({ at: o.end, delta });
   }
   const { span, ...rest } = template.statement;
-  const copied = copyTree(rest, replaced, shifts) as Record<string, unknown>;
+  const variantKey = shifts.map((s) => s.delta).join(',');
+  let variant = template.variants.get(variantKey);
+  if (!variant && template.variants.size < VARIANTS_MAX) {
+    variant = copyTree(rest, new Map(), shifts) as Record<string, unknown>;
+    template.variants.set(variantKey, variant);
+  }
+  const copied = variant
+    ? pathCopy(variant, template, replaced)
+    : (copyTree(rest, replaced, shifts) as Record<string, unknown>);
   const text = sql.slice(0, span.text.length + delta);
   const statement = { ...copied, span: Object.freeze({ text, offset: 0, codePointOffset: 0 }) };
   markCopy(statement, template.statement);
   return Object.freeze(statement) as Statement;
+}
+
+/**
+ * `variant` with its slot nodes replaced: the nodes on the paths from the top to the slots are
+ * copied (and marked with their template counterparts), every other node is the variant's.
+ */
+function pathCopy(
+  variant: Record<string, unknown>,
+  template: Template,
+  replaced: ReadonlyMap<object, object>,
+): Record<string, unknown> {
+  const copies = new Map<object, Record<string | number, unknown>>();
+  const copyOf = (node: object): Record<string | number, unknown> => {
+    let c = copies.get(node);
+    if (!c) {
+      c = (Array.isArray(node) ? node.slice() : { ...node }) as Record<string | number, unknown>;
+      const t = counterpart(node);
+      if (t) markCopy(c, t);
+      copies.set(node, c);
+    }
+    return c;
+  };
+  const top = copyOf(variant);
+  for (let k = 0; k < template.paths.length; k++) {
+    const path = template.paths[k] as readonly (string | number)[];
+    let from: Record<string | number, unknown> = variant;
+    let to = top;
+    for (let i = 0; i < path.length - 1; i++) {
+      const key = path[i] as string | number;
+      from = from[key] as Record<string | number, unknown>;
+      const c = copyOf(from);
+      to[key] = c;
+      to = c;
+    }
+    const last = path[path.length - 1] as string | number;
+    const old = from[last] as { location: number };
+    const next = replaced.get((template.nodes[k] as { node: object }).node) as Record<string, unknown>;
+    const node = { ...next, location: old.location };
+    markCopy(node, (template.nodes[k] as { node: object }).node);
+    to[last] = Object.freeze(node);
+  }
+  for (const c of copies.values()) Object.freeze(c);
+  return top;
 }
 
 /** Texts of one shape tried before the shape counts as untemplatable (one text may be special: `-0`). */
