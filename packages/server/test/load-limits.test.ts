@@ -232,6 +232,35 @@ describe('floods', () => {
     c.end();
   });
 
+  it('stops reading a client whose replies fill its socket between queries, and answers all once it reads', async () => {
+    const c = await readyClient(t.port);
+    c.socket.pause();
+    const server = serverSocketOf(t, c);
+    // Queries one at a time, each answered with ~50 KB (under the size that makes a statement
+    // wait for the socket): the replies go out when the input runs dry, until the socket is full.
+    const q = message('Q', cstr("SELECT repeat('x', 1000) FROM generate_series(1, 50)"));
+    let sent = 0;
+    while (!(server.isPaused() && server.writableLength > 0) && sent < 5000) {
+      c.send(q);
+      sent++;
+      await sleep(1);
+    }
+    expect(server.isPaused()).toBe(true);
+    expect(server.writableLength).toBeGreaterThan(0);
+    // Meanwhile everyone else is served.
+    expect(await query(t, 'SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+    // Reading again: every reply arrives, in order, and the connection goes on.
+    c.socket.resume();
+    for (let i = 0; i < sent; i++) {
+      const msgs = await c.readUntil('Z');
+      expect(msgs.length).toBe(53); // RowDescription, 50 DataRows, CommandComplete, ReadyForQuery
+    }
+    c.send(message('Q', cstr('SELECT 4')));
+    const msgs = await c.readUntil('Z');
+    expect(dataRow((msgs[1] as { body: Buffer }).body)).toEqual(['4']);
+    c.end();
+  });
+
   it('serves many clients each pipelining many queries', async () => {
     const CLIENTS = 20;
     const QUERIES = 300;

@@ -135,8 +135,9 @@ export class PgServer {
       c.terminate();
       waits.push(c.closed);
     }
-    for (const s of this.sockets) s.destroySoon();
-    // Sockets that do not close promptly are destroyed.
+    // Each connection ends its own socket once its last reply is written (over TLS, the
+    // encrypted bytes reach the TCP socket a moment later: ending that one here as well could
+    // close it under them). Sockets that do not close promptly are destroyed.
     const timer = setTimeout(() => {
       for (const s of this.sockets) s.destroy();
     }, 2000);
