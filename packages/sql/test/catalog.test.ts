@@ -5,7 +5,7 @@ import { LocalKv } from '@thinklite/kv';
 import { LmdbEngine, MemoryEngine } from '@thinklite/storage';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Catalog, DEFAULT_SCHEMA } from '../src/catalog/catalog.js';
-import type { DatabaseDesc, SequenceDesc, TableDesc } from '../src/catalog/descriptors.js';
+import type { DatabaseDesc, SchemaDesc, SequenceDesc, TableDesc } from '../src/catalog/descriptors.js';
 import { PRIMARY_INDEX_ID } from '../src/catalog/descriptors.js';
 import { Types } from '../src/types/type.js';
 
@@ -212,5 +212,30 @@ describe('the catalog in the key space', () => {
     await new Catalog(dropper2).drop(t1);
     await dropper2.commit();
     expect(await resolve('t1')).toBeUndefined();
+
+    // Resolutions are per search path: a table created in an earlier schema of the path shadows
+    // the one found before, from the version that creates it on.
+    const inPath = async (searchPath: string[]) => {
+      const txn = kv.begin();
+      try {
+        return await new Catalog(txn).resolveRelation(db, searchPath, ['t2']);
+      } finally {
+        await txn.rollback();
+      }
+    };
+    const setupTxn = kv.begin();
+    const sa = await new Catalog(setupTxn).create<SchemaDesc>({ kind: 'schema', name: 'a', databaseId: db.id });
+    await new Catalog(setupTxn).create<TableDesc>(table(db, schemaId, 't2'));
+    await setupTxn.commit();
+    const inPublic = await inPath(['a', DEFAULT_SCHEMA]);
+    expect(inPublic?.schemaId).toBe(schemaId);
+    expect((await inPath(['a', DEFAULT_SCHEMA]))?.id).toBe(inPublic?.id);
+    expect(await inPath(['a'])).toBeUndefined();
+    const shadow = kv.begin();
+    await new Catalog(shadow).create<TableDesc>(table(db, sa.id, 't2'));
+    await shadow.commit();
+    expect((await inPath(['a', DEFAULT_SCHEMA]))?.schemaId).toBe(sa.id);
+    expect((await inPath([DEFAULT_SCHEMA, 'a']))?.schemaId).toBe(schemaId);
+    expect((await inPath(['a']))?.schemaId).toBe(sa.id);
   });
 });

@@ -68,7 +68,11 @@ function deepFreeze<T>(v: T): T {
 interface CatalogVersion {
   readonly ids: Map<string, DescriptorId | null>;
   readonly descriptors: Map<DescriptorId, Descriptor | null>;
+  /** Relation names resolved (database, search path, name as written → relation or none). */
+  readonly resolved: Map<string, RelationDesc | null>;
 }
+/** Resolved names kept per version (each is a few strings and a shared descriptor). */
+const RESOLVED_MAX = 4096;
 const versions = new Map<string, CatalogVersion>();
 /** A few versions are kept: a long transaction may still read an older one. */
 const VERSIONS_MAX = 4;
@@ -136,7 +140,7 @@ export class Catalog {
     let v = versions.get(token);
     if (!v) {
       if (versions.size >= VERSIONS_MAX) versions.delete(versions.keys().next().value as string);
-      v = { ids: new Map(), descriptors: new Map() };
+      v = { ids: new Map(), descriptors: new Map(), resolved: new Map() };
       versions.set(token, v);
     }
     return v;
@@ -209,15 +213,28 @@ export class Catalog {
         `cross-database references are not implemented: ${parts.join('.')}`,
       );
     }
+    // What a name resolves to is the same for every transaction that reads this catalog version.
+    const v = await this.version();
+    const key = v ? `${database.id}\u0000${searchPath.join('\u0001')}\u0000${parts.join('\u0001')}` : '';
+    const known = v?.resolved.get(key);
+    if (known !== undefined) {
+      if (known) this.cache.set(known.id, known);
+      return known ?? undefined;
+    }
+    let found: RelationDesc | undefined;
     const schemas = parts.length >= 2 ? [parts[parts.length - 2] as string] : searchPath;
     for (const s of schemas) {
       const schema = await this.schema(database.id, s);
       // A missing schema is just a place without the name (PostgreSQL: relation "s.t" does not exist).
       if (!schema) continue;
-      const r = await this.relation(database.id, schema.id, name);
-      if (r) return r;
+      found = await this.relation(database.id, schema.id, name);
+      if (found) break;
     }
-    return undefined;
+    if (v && !changedBy.has(this.txn)) {
+      if (v.resolved.size >= RESOLVED_MAX) v.resolved.clear();
+      v.resolved.set(key, found ?? null);
+    }
+    return found;
   }
 
   async resolveTable(

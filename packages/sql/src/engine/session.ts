@@ -263,10 +263,15 @@ export class Session {
     stmt: Statement | StatementNode,
     declared: readonly (SqlType | undefined)[] = [],
   ): Promise<{ params: SqlType[]; columns: ResultColumn[] }> {
-    const count = Math.max(declared.length, maxParam(stmt));
+    // Counted on first use: a Describe answered from memory (below) walks no tree.
+    let counted: number | undefined;
+    const paramCount = () => {
+      counted ??= Math.max(declared.length, maxParam(stmt));
+      return counted;
+    };
     const types = new ParamTypes(declared);
     const finish = (columns: ResultColumn[]) => ({
-      params: Array.from({ length: count }, (_, i) => {
+      params: Array.from({ length: paramCount() }, (_, i) => {
         const t = types.get(i + 1);
         return t && t.kind !== 'unknown' ? t : Types.text;
       }),
@@ -308,7 +313,7 @@ export class Session {
         this.searchPath(),
         this.typeContext(txn),
         types,
-        new Array(count).fill(null),
+        new Array(paramCount()).fill(null),
         this.host.rowIds,
         this.host.sequences,
         new MemoryAccount(DEFAULT_MEMORY_LIMIT),

@@ -47,6 +47,8 @@ interface Template {
    * is then built by copying only the nodes on the paths to its slots; the rest is shared.
    */
   readonly variants: Map<string, Record<string, unknown>>;
+  /** The statement without its span (what variants and copies are made of). */
+  readonly body: Record<string, unknown>;
 }
 
 /** Literal-length variants kept per template (`aid = 7` … `aid = 1000000` are seven). */
@@ -233,6 +235,7 @@ function makeTemplate(sql: string, shape: Shape, parsed: readonly Statement[]): 
     nodes: nodes.map((n, i) => ({ node: slotNodes[i] as object, negated: n.negated })),
     paths: paths as (string | number)[][],
     variants: new Map(),
+    body: Object.fromEntries(Object.entries(fast).filter(([k]) => k !== 'span')),
   };
 }
 
@@ -271,11 +274,17 @@ function integerNode(template: { type?: unknown; location: number }, text: strin
   const value = BigInt(text);
   if (template.type === 'int4') {
     if (value < -2147483648n || value > BigInt(INT4_MAX) || (value === 0n && text.startsWith('-'))) return undefined;
-    return { ...template, value: Number(value), text: value.toString() };
+    const node = plainCopy(template);
+    node.value = Number(value);
+    node.text = value.toString();
+    return node;
   }
   if ((value >= -2147483648n && value <= BigInt(INT4_MAX)) || value > INT8_MAX || value < -INT8_MAX - 1n)
     return undefined;
-  return { ...template, value, text };
+  const node = plainCopy(template);
+  node.value = value;
+  node.text = text;
+  return node;
 }
 
 /**
@@ -366,8 +375,11 @@ function instantiate(template: Template, sql: string, slots: readonly Slot[]): S
     const slot = slots[k] as Slot;
     const { node, negated } = template.nodes[k] as { node: object; negated: boolean };
     let next: object | undefined;
-    if (slot.kind === 'string') next = { ...node, value: stringValue(sql, slot) };
-    else {
+    if (slot.kind === 'string') {
+      const copy = plainCopy(node);
+      copy.value = stringValue(sql, slot);
+      next = copy;
+    } else {
       const digits = sql.slice(slot.start, slot.end);
       next = integerNode(node as { type?: unknown; location: number }, negated ? `-${digits}` : digits);
     }
@@ -383,43 +395,45 @@ function instantiate(template: Template, sql: string, slots: readonly Slot[]): S
     delta += s.end - s.start - (o.end - o.start);
     shifts.push({ at: o.end, delta });
   }
-  const { span, ...rest } = template.statement;
   const variantKey = shifts.map((s) => s.delta).join(',');
   let variant = template.variants.get(variantKey);
   if (!variant && template.variants.size < VARIANTS_MAX) {
-    variant = copyTree(rest, new Map(), shifts) as Record<string, unknown>;
+    variant = copyTree(template.body, new Map(), shifts) as Record<string, unknown>;
     template.variants.set(variantKey, variant);
   }
-  const copied = variant
+  const text = sql.slice(0, template.statement.span.text.length + delta);
+  const statement = variant
     ? pathCopy(variant, template, replaced)
-    : (copyTree(rest, replaced, shifts) as Record<string, unknown>);
-  const text = sql.slice(0, span.text.length + delta);
-  const statement = { ...copied, span: Object.freeze({ text, offset: 0, codePointOffset: 0 }) };
+    : { ...(copyTree(template.body, replaced, shifts) as Record<string, unknown>) };
+  statement.span = Object.freeze({ text, offset: 0, codePointOffset: 0 });
   markCopy(statement, template.statement);
-  return Object.freeze(statement) as Statement;
+  return Object.freeze(statement) as unknown as Statement;
+}
+
+/**
+ * A node's own enumerable properties in a new object. (A spread of a node that carries the hidden
+ * template mark takes V8's slow object-clone path; with this loop a templated UPDATE's tree is
+ * built in 7.0 instead of 9.7 µs.)
+ */
+function plainCopy(o: object): Record<string | number, unknown> {
+  const c: Record<string | number, unknown> = {};
+  for (const k in o) c[k] = (o as Record<string, unknown>)[k];
+  return c;
 }
 
 /**
  * `variant` with its slot nodes replaced: the nodes on the paths from the top to the slots are
- * copied (and marked with their template counterparts), every other node is the variant's.
+ * copied, every other node is the variant's. The copies below the top are not marked with their
+ * template counterparts (a walk that meets one simply looks inside, down to the shared nodes,
+ * which are); the top is returned unfrozen for its span.
  */
 function pathCopy(
   variant: Record<string, unknown>,
   template: Template,
   replaced: ReadonlyMap<object, object>,
 ): Record<string, unknown> {
-  const copies = new Map<object, Record<string | number, unknown>>();
-  const copyOf = (node: object): Record<string | number, unknown> => {
-    let c = copies.get(node);
-    if (!c) {
-      c = (Array.isArray(node) ? node.slice() : { ...node }) as Record<string | number, unknown>;
-      const t = counterpart(node);
-      if (t) markCopy(c, t);
-      copies.set(node, c);
-    }
-    return c;
-  };
-  const top = copyOf(variant);
+  const top: Record<string | number, unknown> = plainCopy(variant);
+  const copies = new Map<object, Record<string | number, unknown>>([[variant, top]]);
   for (let k = 0; k < template.paths.length; k++) {
     const path = template.paths[k] as readonly (string | number)[];
     let from: Record<string | number, unknown> = variant;
@@ -427,19 +441,23 @@ function pathCopy(
     for (let i = 0; i < path.length - 1; i++) {
       const key = path[i] as string | number;
       from = from[key] as Record<string | number, unknown>;
-      const c = copyOf(from);
+      let c = copies.get(from);
+      if (!c) {
+        c = Array.isArray(from) ? (from.slice() as unknown as Record<number, unknown>) : plainCopy(from);
+        copies.set(from, c);
+      }
       to[key] = c;
       to = c;
     }
     const last = path[path.length - 1] as string | number;
     const old = from[last] as { location: number };
     const next = replaced.get((template.nodes[k] as { node: object }).node) as Record<string, unknown>;
-    const node = { ...next, location: old.location };
-    markCopy(node, (template.nodes[k] as { node: object }).node);
+    const node = plainCopy(next);
+    node.location = old.location;
     to[last] = Object.freeze(node);
   }
-  for (const c of copies.values()) Object.freeze(c);
-  return top;
+  for (const c of copies.values()) if (c !== top) Object.freeze(c);
+  return top as Record<string, unknown>;
 }
 
 /** Texts of one shape tried before the shape counts as untemplatable (one text may be special: `-0`). */
