@@ -885,6 +885,8 @@ const withSubqueries = new WeakMap<object, boolean>();
 
 function holdsSubquery(v: unknown): boolean {
   if (v === null || typeof v !== 'object') return false;
+  // A node shared with a template (below the few a templated statement copies) answers from memory.
+  if (noSubqueriesIn(v)) return false;
   if (Array.isArray(v)) return v.some(holdsSubquery);
   const kind = (v as { kind?: string }).kind;
   if (kind !== undefined && SUBQUERY_KINDS.has(kind)) return true;
